@@ -1,0 +1,7 @@
+"""skw2v: fast word2vec with negative sampling as a scikit-learn transformer."""
+
+from ._config import show_config
+from ._estimator import Word2VecNS
+from ._version import __version__
+
+__all__ = ["Word2VecNS", "show_config", "__version__"]

@@ -1,0 +1,41 @@
+"""What this installation of skw2v runs on."""
+
+import sys
+
+
+def config():
+    """Return a dict: version, OpenMP, threads, BLAS libraries (threadpoolctl)."""
+    from threadpoolctl import threadpool_info
+
+    from ._openmp_helpers import omp_max_threads, openmp_enabled
+    from ._threads import effective_n_threads
+    from ._version import __version__
+
+    import scipy.linalg  # noqa: F401  (loads SciPy's BLAS so threadpoolctl sees it)
+
+    blas = [
+        {k: info.get(k) for k in ("internal_api", "version", "num_threads", "filepath")}
+        for info in threadpool_info()
+        if info.get("user_api") == "blas"
+    ]
+    return {
+        "skw2v": __version__,
+        "python": sys.version.split()[0],
+        "openmp": openmp_enabled(),
+        "omp_max_threads": omp_max_threads(),
+        "default_n_threads": effective_n_threads(None),
+        "blas": blas,
+    }
+
+
+def show_config(file=None):
+    """Print whether OpenMP is on, how many threads training uses, and the BLAS."""
+    c = config()
+    out = file or sys.stdout
+    print(f"skw2v {c['skw2v']} (Python {c['python']})", file=out)
+    omp = "enabled" if c["openmp"] else "DISABLED (built without OpenMP: training is serial)"
+    print(f"OpenMP: {omp}; default training threads: {c['default_n_threads']}", file=out)
+    if not c["blas"]:
+        print("BLAS: not detected by threadpoolctl", file=out)
+    for b in c["blas"]:
+        print(f"BLAS: {b['internal_api']} {b['version']} ({b['filepath']})", file=out)

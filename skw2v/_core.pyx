@@ -1,0 +1,441 @@
+"""Training kernel: one epoch of word2vec (skip-gram or CBOW) with negative
+sampling or NCE, over a corpus encoded once as flat token ids.
+
+Only arrays and scalars come in. Python owns the vocabulary, seeds, the
+learning-rate schedule and validation; nothing here touches a Python object
+once the GIL is released.
+
+Parallel layout: the corpus is cut into chunks of token positions (a chunk
+may start or end inside a sentence, so no sentence length is capped).
+``prange`` hands chunks to threads; each chunk reseeds the thread's RNG from
+(epoch seed, chunk index), so the draws do not depend on the number of threads
+or on scheduling. Rows of the two weight matrices are updated hogwild.
+Loss and counts are written per chunk (float64) and summed by the caller:
+a reduction whose result does not depend on which thread ran which chunk.
+"""
+
+from cython.parallel cimport parallel, prange
+from libc.math cimport expf, fabsf, log1pf
+from libc.stdint cimport int64_t, uint32_t, uint64_t
+from libc.stdlib cimport free, malloc
+from libc.string cimport memset
+
+from ._blas cimport _axpy, _dot
+from ._random cimport alias_draw, bounded, hash64, rng_next, uniform24
+
+cdef extern from *:
+    """
+    /* Read a flag another thread may set while the kernel runs. */
+    static inline int skw2v_load_flag(const int *p) { return *(const volatile int *)p; }
+    """
+    int skw2v_load_flag(const int* p) noexcept nogil
+
+cdef enum:
+    SKIPGRAM = 0
+    CBOW = 1
+
+cdef enum:
+    LOSS_NEGATIVE_SAMPLING = 0
+    LOSS_NCE = 1
+
+# Columns of chunk_stats.
+cdef enum:
+    STAT_LOSS = 0       # sum of per-positive losses
+    STAT_POSITIVES = 1  # number of positive (center, context) examples
+    STAT_WORDS = 2      # number of centre words kept by subsampling
+    N_STAT_COLUMNS = 3
+
+ARCHITECTURES = {"skipgram": SKIPGRAM, "cbow": CBOW}
+LOSSES = {"negative_sampling": LOSS_NEGATIVE_SAMPLING, "nce": LOSS_NCE}
+N_STATS = N_STAT_COLUMNS
+
+# Per-thread layout of the RNG keys derived from the epoch seed.
+cdef uint64_t SUBSAMPLE_KEY = 0x5851F42D4C957F2DULL
+
+
+cdef inline float _logistic_grad(float f, float label, double* loss) noexcept nogil:
+    """Return label - sigmoid(f); add -log P(label | f) to loss.
+
+    Both from one expf(-|f|), so neither overflows nor takes log(0):
+    the loss of a positive is softplus(-f), of a negative softplus(f).
+    """
+    cdef float e = expf(-fabsf(f))
+    cdef float sig
+    if f >= 0:
+        sig = 1.0 / (1.0 + e)
+    else:
+        sig = e / (1.0 + e)
+    if label > 0:
+        loss[0] += (-f if f < 0 else 0.0) + log1pf(e)
+    else:
+        loss[0] += (f if f > 0 else 0.0) + log1pf(e)
+    return label - sig
+
+
+cdef inline double _update_targets(
+    const float* l1,          # IN (dim,) input representation
+    int target,               # IN positive output word
+    float* w_out,             # IN/OUT (V, dim) output vectors, rows updated hogwild
+    int dim,
+    int sample_size,
+    const uint32_t* alias_threshold,
+    const int* alias_index,
+    uint32_t n_vocab,
+    const float* log_kq,      # IN (V,) NCE correction log(k q(w)), NULL for NS
+    float alpha,
+    uint64_t* rng,            # IN/OUT thread RNG state
+    float* work,              # OUT (dim,) gradient for l1 (times alpha)
+) noexcept nogil:
+    """One positive and sample_size negatives against l1; returns the loss."""
+    cdef double loss = 0.0
+    cdef int j, t
+    cdef float f, g, label
+    cdef float* row
+    memset(work, 0, dim * sizeof(float))
+    for j in range(sample_size + 1):
+        if j == 0:
+            t = target
+            label = 1.0
+        else:
+            t = alias_draw(rng_next(rng), alias_threshold, alias_index, n_vocab)
+            if t == target:
+                continue
+            label = 0.0
+        row = w_out + <int64_t> t * dim
+        f = _dot(dim, l1, row)
+        if log_kq != NULL:
+            f = f - log_kq[t]
+        g = _logistic_grad(f, label, &loss) * alpha
+        _axpy(dim, g, row, work)
+        _axpy(dim, g, l1, row)
+    return loss
+
+
+cdef inline bint _kept(const float* keep_prob, int word, uint64_t key,
+                       int64_t position) noexcept nogil:
+    cdef float p = keep_prob[word]
+    return p >= 1.0 or uniform24(hash64(key + <uint64_t> position)) < p
+
+
+cdef void _train_chunk(
+    const int* tokens, const int64_t* sentence_offsets,
+    int64_t start, int64_t end, int64_t sentence,
+    const float* keep_prob, const uint32_t* alias_threshold, const int* alias_index,
+    uint32_t n_vocab, const float* log_kq,
+    float* w_in, float* w_out, int dim,
+    int architecture, int window, bint shrink_windows, int sample_size,
+    double lr_start, double lr_end, int64_t progress_offset, int64_t progress_total,
+    uint64_t subsample_key, uint64_t rng,
+    int* buf, int64_t* buf_pos, int* back, float* work, float* neu1,
+    double* stats,
+) noexcept nogil:
+    """Train the centre positions [start, end) of the corpus.
+
+    For each sentence piece in the chunk, the kept tokens are gathered in buf
+    with up to `window` kept tokens of margin on each side (taken from the
+    same sentence), so windows see exactly what a whole-sentence pass sees.
+    """
+    cdef int64_t pos = start, s = sentence, s_begin, s_end, seg_end, j
+    cdef int n, nb, nf, k, i, c0, c1, b, lo, hi, w, cw
+    cdef double loss = 0.0, positives = 0.0, words = 0.0, lr_delta = lr_start - lr_end
+    cdef float alpha, inv
+    cdef float* l1
+    while pos < end:
+        while sentence_offsets[s + 1] <= pos:
+            s += 1
+        s_begin = sentence_offsets[s]
+        s_end = sentence_offsets[s + 1]
+        seg_end = end if end < s_end else s_end
+
+        nb = 0
+        j = pos - 1
+        while j >= s_begin and nb < window:
+            if _kept(keep_prob, tokens[j], subsample_key, j):
+                back[nb] = tokens[j]
+                nb += 1
+            j -= 1
+        for k in range(nb):
+            buf[k] = back[nb - 1 - k]
+        n = nb
+        c0 = n
+        for j in range(pos, seg_end):
+            if _kept(keep_prob, tokens[j], subsample_key, j):
+                buf[n] = tokens[j]
+                buf_pos[n - c0] = j
+                n += 1
+        c1 = n
+        nf = 0
+        j = seg_end
+        while j < s_end and nf < window:
+            if _kept(keep_prob, tokens[j], subsample_key, j):
+                buf[n] = tokens[j]
+                n += 1
+                nf += 1
+            j += 1
+
+        for i in range(c0, c1):
+            w = buf[i]
+            alpha = <float> (lr_start - lr_delta * <double> (progress_offset + buf_pos[i - c0])
+                             / <double> progress_total)
+            if alpha < lr_end:
+                alpha = <float> lr_end
+            if shrink_windows:
+                b = 1 + <int> bounded(rng_next(&rng), <uint32_t> window)
+            else:
+                b = window
+            lo = i - b if i - b > 0 else 0
+            hi = i + b + 1 if i + b + 1 < n else n
+            words += 1.0
+            if architecture == SKIPGRAM:
+                # word2vec's order: the context word's input vector predicts the centre.
+                for k in range(lo, hi):
+                    if k == i:
+                        continue
+                    l1 = w_in + <int64_t> buf[k] * dim
+                    loss += _update_targets(l1, w, w_out, dim, sample_size, alias_threshold,
+                                            alias_index, n_vocab, log_kq, alpha, &rng, work)
+                    _axpy(dim, 1.0, work, l1)
+                    positives += 1.0
+            else:
+                cw = hi - lo - 1
+                if cw <= 0:
+                    continue
+                memset(neu1, 0, dim * sizeof(float))
+                for k in range(lo, hi):
+                    if k != i:
+                        _axpy(dim, 1.0, w_in + <int64_t> buf[k] * dim, neu1)
+                inv = 1.0 / cw
+                for k in range(dim):
+                    neu1[k] *= inv
+                loss += _update_targets(neu1, w, w_out, dim, sample_size, alias_threshold,
+                                        alias_index, n_vocab, log_kq, alpha, &rng, work)
+                # word2vec's convention: each context word gets the full error of the mean.
+                for k in range(lo, hi):
+                    if k != i:
+                        _axpy(dim, 1.0, work, w_in + <int64_t> buf[k] * dim)
+                positives += 1.0
+        pos = seg_end
+    stats[STAT_LOSS] = loss
+    stats[STAT_POSITIVES] = positives
+    stats[STAT_WORDS] = words
+
+
+def train_epoch(
+    const int[::1] tokens,                  # IN (N,) token ids in [0, V)
+    const int64_t[::1] sentence_offsets,    # IN (S+1,) sentence s is tokens[off[s]:off[s+1]]
+    const int64_t[::1] chunk_bounds,        # IN (C+1,) chunk c trains positions [b[c], b[c+1])
+    const int64_t[::1] chunk_sentence,      # IN (C,) sentence holding position b[c]
+    const float[::1] keep_prob,             # IN (V,) subsampling keep probability
+    const uint32_t[::1] alias_threshold,    # IN (V,) alias table: accept column if u32 < thr
+    const int[::1] alias_index,             # IN (V,) alias table: otherwise take this word
+    const float[::1] noise_log_kq,          # IN (V,) log(k q(w)) for NCE (unused for NS)
+    float[:, ::1] w_in,                     # IN/OUT (V, d) input vectors
+    float[:, ::1] w_out,                    # IN/OUT (V, d) output vectors
+    int architecture,                       # 0 skip-gram, 1 CBOW
+    int loss,                               # 0 negative sampling, 1 NCE
+    int window,                             # maximum window radius (>= 1)
+    bint shrink_windows,                    # draw the radius uniformly in [1, window]
+    int sample_size,                        # negatives per positive
+    double lr_start,                        # learning rate at progress 0
+    double lr_end,                          # learning rate at progress_total (also a floor)
+    int64_t progress_offset,                # progress (token positions) before this epoch
+    int64_t progress_total,                 # progress at which lr reaches lr_end
+    uint64_t seed,                          # epoch seed: chunk RNGs and subsampling derive from it
+    int n_threads,                          # OpenMP threads (capped at the number of chunks)
+    double[:, ::1] chunk_stats,             # OUT (C, 3) loss, positives, kept words per chunk
+    unsigned char[::1] chunk_done,          # OUT (C,) set to 1 when a chunk finishes
+    const int[::1] stop_flag,               # IN (1,) polled between chunks; non-zero stops early
+):
+    """Train one epoch in place. Returns the number of chunks skipped by stop_flag."""
+    cdef int64_t n_tokens = tokens.shape[0]
+    cdef int64_t n_sentences = sentence_offsets.shape[0] - 1
+    cdef int64_t n_chunks = chunk_bounds.shape[0] - 1
+    cdef uint32_t n_vocab = <uint32_t> w_in.shape[0]
+    cdef int dim = <int> w_in.shape[1]
+    cdef int64_t c, i, max_chunk = 0
+    cdef int bad = 0, failed = 0, skipped = 0
+    cdef int* failed_ptr = &failed
+    cdef int* skipped_ptr = &skipped
+
+    if w_out.shape[0] != w_in.shape[0] or w_out.shape[1] != w_in.shape[1]:
+        raise ValueError("w_in and w_out must have the same shape")
+    if w_in.shape[0] < 1 or dim < 1:
+        raise ValueError("empty weight matrices")
+    for arr_len in (keep_prob.shape[0], alias_threshold.shape[0], alias_index.shape[0],
+                    noise_log_kq.shape[0]):
+        if arr_len != w_in.shape[0]:
+            raise ValueError("per-word arrays must have one entry per row of w_in")
+    if n_sentences < 1 or n_chunks < 1 or chunk_sentence.shape[0] != n_chunks:
+        raise ValueError("need at least one sentence and one chunk")
+    if chunk_stats.shape[0] != n_chunks or chunk_stats.shape[1] != N_STATS:
+        raise ValueError(f"chunk_stats must have shape ({n_chunks}, {N_STATS})")
+    if chunk_done.shape[0] != n_chunks or stop_flag.shape[0] < 1:
+        raise ValueError("chunk_done must have one entry per chunk; stop_flag one entry")
+    if architecture not in (SKIPGRAM, CBOW) or loss not in (LOSS_NEGATIVE_SAMPLING, LOSS_NCE):
+        raise ValueError("unknown architecture or loss")
+    if window < 1 or sample_size < 0 or n_threads < 1 or progress_total < 1:
+        raise ValueError("window, n_threads and progress_total must be >= 1, sample_size >= 0")
+
+    with nogil:
+        if sentence_offsets[0] != 0 or sentence_offsets[n_sentences] != n_tokens:
+            bad = 1
+        for i in range(n_sentences):
+            if sentence_offsets[i + 1] < sentence_offsets[i]:
+                bad = 1
+        if chunk_bounds[0] < 0 or chunk_bounds[n_chunks] > n_tokens:
+            bad = 1
+        for c in range(n_chunks):
+            if chunk_bounds[c + 1] < chunk_bounds[c]:
+                bad = 1
+            elif chunk_bounds[c + 1] > chunk_bounds[c]:
+                if (chunk_sentence[c] < 0 or chunk_sentence[c] >= n_sentences
+                        or sentence_offsets[chunk_sentence[c]] > chunk_bounds[c]):
+                    bad = 1
+            if chunk_bounds[c + 1] - chunk_bounds[c] > max_chunk:
+                max_chunk = chunk_bounds[c + 1] - chunk_bounds[c]
+        for i in range(n_tokens):
+            if tokens[i] < 0 or <uint32_t> tokens[i] >= n_vocab:
+                bad = 2
+        for i in range(n_vocab):
+            if alias_index[i] < 0 or <uint32_t> alias_index[i] >= n_vocab:
+                bad = 3
+    if bad == 1:
+        raise ValueError("inconsistent sentence_offsets / chunk_bounds / chunk_sentence")
+    if bad == 2:
+        raise ValueError("token ids must lie in [0, V)")
+    if bad == 3:
+        raise ValueError("alias_index entries must lie in [0, V)")
+    if n_tokens == 0:
+        return 0
+    if n_threads > n_chunks:
+        n_threads = <int> n_chunks
+
+    cdef const int* tok = &tokens[0]
+    cdef const int64_t* offsets = &sentence_offsets[0]
+    cdef const int64_t* bounds = &chunk_bounds[0]
+    cdef const int64_t* first_sentence = &chunk_sentence[0]
+    cdef const float* keep = &keep_prob[0]
+    cdef const uint32_t* thr = &alias_threshold[0]
+    cdef const int* alias = &alias_index[0]
+    cdef const float* log_kq = &noise_log_kq[0] if loss == LOSS_NCE else NULL
+    cdef float* win = &w_in[0, 0]
+    cdef float* wout = &w_out[0, 0]
+    cdef double* stats = &chunk_stats[0, 0]
+    cdef unsigned char* done = &chunk_done[0]
+    cdef const int* stop = &stop_flag[0]
+    cdef uint64_t subsample_key = hash64(seed ^ SUBSAMPLE_KEY)
+    cdef int* buf = NULL
+    cdef int64_t* buf_pos = NULL
+    cdef int* back = NULL
+    cdef float* work = NULL
+    cdef float* neu1 = NULL
+
+    with nogil, parallel(num_threads=n_threads):
+        # Per-thread scratch: kept tokens of a chunk plus both margins.
+        buf = <int*> malloc((max_chunk + 2 * window) * sizeof(int))
+        buf_pos = <int64_t*> malloc(max_chunk * sizeof(int64_t))
+        back = <int*> malloc(window * sizeof(int))
+        work = <float*> malloc(dim * sizeof(float))
+        neu1 = <float*> malloc(dim * sizeof(float))
+        try:
+            for c in prange(n_chunks, schedule="dynamic"):
+                if skw2v_load_flag(stop):
+                    skipped_ptr[0] = 1
+                    continue
+                if buf == NULL or buf_pos == NULL or back == NULL or work == NULL or neu1 == NULL:
+                    failed_ptr[0] = 1
+                    continue
+                _train_chunk(tok, offsets, bounds[c], bounds[c + 1], first_sentence[c],
+                             keep, thr, alias, n_vocab, log_kq, win, wout, dim,
+                             architecture, window, shrink_windows, sample_size,
+                             lr_start, lr_end, progress_offset, progress_total,
+                             subsample_key, hash64(seed + <uint64_t> c),
+                             buf, buf_pos, back, work, neu1, stats + c * N_STAT_COLUMNS)
+                done[c] = 1
+        finally:
+            free(buf)
+            free(buf_pos)
+            free(back)
+            free(work)
+            free(neu1)
+    if failed:
+        raise MemoryError("could not allocate per-thread scratch buffers")
+    return skipped
+
+
+def build_alias_table(
+    const double[::1] probabilities,   # IN (V,) non-negative, sums to 1
+    double[::1] accept,                 # OUT (V,) probability of keeping column i
+    int[::1] alias,                     # OUT (V,) word taken when column i is rejected
+):
+    """Vose's alias method (Vose 1991), O(V): draws then cost O(1).
+
+    Full columns get ``accept[i] = 1`` and ``alias[i] = i``.
+    """
+    cdef int64_t n = probabilities.shape[0], i, s, l, n_small = 0, n_large = 0
+    if accept.shape[0] != n or alias.shape[0] != n or n < 1:
+        raise ValueError("accept and alias must have the length of probabilities (>= 1)")
+    cdef int64_t* small = <int64_t*> malloc(n * sizeof(int64_t))
+    cdef int64_t* large = <int64_t*> malloc(n * sizeof(int64_t))
+    cdef double* scaled = <double*> malloc(n * sizeof(double))
+    if small == NULL or large == NULL or scaled == NULL:
+        free(small)
+        free(large)
+        free(scaled)
+        raise MemoryError()
+    with nogil:
+        for i in range(n):
+            scaled[i] = probabilities[i] * n
+            alias[i] = <int> i
+            if scaled[i] < 1.0:
+                small[n_small] = i
+                n_small += 1
+            else:
+                large[n_large] = i
+                n_large += 1
+        while n_small > 0 and n_large > 0:
+            n_small -= 1
+            s = small[n_small]
+            l = large[n_large - 1]
+            accept[s] = scaled[s]
+            alias[s] = <int> l
+            scaled[l] = (scaled[l] + scaled[s]) - 1.0
+            if scaled[l] < 1.0:
+                n_large -= 1
+                small[n_small] = l
+                n_small += 1
+        # Leftovers are full columns up to rounding error.
+        for i in range(n_large):
+            accept[large[i]] = 1.0
+            alias[large[i]] = <int> large[i]
+        for i in range(n_small):
+            accept[small[i]] = 1.0
+            alias[small[i]] = <int> small[i]
+    free(small)
+    free(large)
+    free(scaled)
+
+
+def sample_alias(
+    const uint32_t[::1] alias_threshold,  # IN (V,) as built by kernel_thresholds
+    const int[::1] alias_index,           # IN (V,)
+    uint64_t seed,                        # stream seed (SplitMix64 state)
+    int[::1] out,                         # OUT (n,) draws
+):
+    """Draw ``len(out)`` words exactly as the training kernel draws negatives:
+    successive SplitMix64 outputs from state ``seed``, one alias draw each."""
+    cdef int64_t i, n = out.shape[0]
+    cdef uint32_t v = <uint32_t> alias_threshold.shape[0]
+    cdef uint64_t state = seed
+    if alias_index.shape[0] != v or v < 1:
+        raise ValueError("alias_threshold and alias_index must have the same length >= 1")
+    for i in range(v):
+        if alias_index[i] < 0 or <uint32_t> alias_index[i] >= v:
+            raise ValueError("alias_index entries must lie in [0, V)")
+    if n == 0:
+        return
+    cdef const uint32_t* thr = &alias_threshold[0]
+    cdef const int* alias = &alias_index[0]
+    with nogil:
+        for i in range(n):
+            out[i] = alias_draw(rng_next(&state), thr, alias, v)

@@ -1,0 +1,145 @@
+"""Documents -> flat int32 token ids + int64 sentence offsets (CSR layout).
+
+The corpus is read exactly once: every token gets a provisional id in order
+of first appearance (``defaultdict`` with ``__len__`` as factory, as
+scikit-learn's CountVectorizer does), so a one-shot generator works too.
+The vocabulary is pruned afterwards and the ids remapped with NumPy.
+"""
+
+import re
+from array import array
+from collections import defaultdict
+from numbers import Integral
+
+import numpy as np
+
+DEFAULT_TOKEN_PATTERN = r"(?u)\b\w+\b"
+
+
+def make_analyzer(lowercase=True, token_pattern=DEFAULT_TOKEN_PATTERN, tokenizer=None):
+    """Return ``doc -> list of tokens``.
+
+    A string is lowercased (if ``lowercase``) then split by ``tokenizer`` or by
+    ``re.findall(token_pattern)``. A list/tuple/ndarray of tokens is used as
+    given (already tokenized text is not changed).
+    """
+    split = tokenizer if tokenizer is not None else re.compile(token_pattern).findall
+
+    def analyze(doc):
+        if isinstance(doc, str):
+            return split(doc.lower() if lowercase else doc)
+        if isinstance(doc, (list, tuple, np.ndarray)):
+            return doc
+        if doc is None:
+            raise ValueError("X contains None where a document was expected")
+        raise TypeError(
+            "each document must be a string or a list of string tokens, "
+            f"got {type(doc).__name__}"
+        )
+
+    return analyze
+
+
+def check_documents(X, name="X"):
+    """Reject inputs that are not an iterable of documents, before reading them."""
+    if X is None:
+        raise ValueError(f"{name} must be an iterable of documents, got None")
+    if isinstance(X, (str, bytes)):
+        raise ValueError(
+            f"{name} must be an iterable of documents (strings or token lists), "
+            f"got a single {type(X).__name__}; wrap it in a list: [{name}]"
+        )
+    if isinstance(X, dict):
+        raise TypeError(f"{name} must be an iterable of documents, got a dict")
+    if isinstance(X, np.ndarray) and X.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got an array of shape {X.shape}")
+    if not hasattr(X, "__iter__"):
+        raise TypeError(f"{name} must be an iterable of documents, got {type(X).__name__}")
+    return X
+
+
+class EncodedCorpus:
+    """Token ids (int32), sentence offsets (int64) and the id -> token list."""
+
+    def __init__(self, tokens, offsets, types):
+        self.tokens = tokens
+        self.offsets = offsets
+        self.types = types
+
+    @property
+    def n_documents(self):
+        return len(self.offsets) - 1
+
+
+def encode_new(X, analyze):
+    """One pass over X giving provisional ids for every distinct token."""
+    index = defaultdict()
+    index.default_factory = index.__len__
+    ids = array("i")
+    offsets = array("q", [0])
+    for doc in X:
+        toks = analyze(doc)
+        ids.extend([index[t] for t in toks])
+        offsets.append(len(ids))
+    types = list(index)
+    bad = [t for t in types if not isinstance(t, str)]
+    if bad:
+        raise TypeError(
+            f"tokens must be strings; found {len(bad)} non-string token(s) such as "
+            f"{bad[0]!r} of type {type(bad[0]).__name__}"
+        )
+    return EncodedCorpus(
+        np.frombuffer(ids, dtype=np.int32) if len(ids) else np.zeros(0, np.int32),
+        np.frombuffer(offsets, dtype=np.int64).copy(),
+        types,
+    )
+
+
+def encode_known(X, analyze, vocabulary):
+    """Encode X with a fixed vocabulary; out-of-vocabulary tokens are dropped."""
+    get = vocabulary.get
+    ids = array("i")
+    offsets = array("q", [0])
+    for doc in X:
+        toks = analyze(doc)
+        ids.extend([i for i in map(get, toks) if i is not None])
+        offsets.append(len(ids))
+    return EncodedCorpus(
+        np.frombuffer(ids, dtype=np.int32) if len(ids) else np.zeros(0, np.int32),
+        np.frombuffer(offsets, dtype=np.int64).copy(),
+        None,
+    )
+
+
+def remap(corpus, lookup):
+    """Apply ``lookup`` (provisional id -> final id, -1 = dropped) to a corpus."""
+    if len(corpus.tokens) == 0:
+        return EncodedCorpus(corpus.tokens, corpus.offsets, None)
+    new = lookup[corpus.tokens]
+    kept = new >= 0
+    cum = np.zeros(len(kept) + 1, dtype=np.int64)
+    np.cumsum(kept, out=cum[1:])
+    return EncodedCorpus(
+        np.ascontiguousarray(new[kept], dtype=np.int32), cum[corpus.offsets], None
+    )
+
+
+def chunk_layout(offsets, n_tokens, chunk_tokens):
+    """Cut positions [0, n_tokens) into chunks of ``chunk_tokens`` positions.
+
+    Returns ``(bounds, first_sentence)``: chunk c covers positions
+    ``bounds[c]:bounds[c+1]`` and starts inside sentence ``first_sentence[c]``.
+    Chunks depend only on the corpus, so the random draws do not depend on
+    ``n_jobs``.
+    """
+    if not isinstance(chunk_tokens, Integral) or chunk_tokens < 1:
+        raise ValueError(f"chunk_tokens must be a positive integer, got {chunk_tokens!r}")
+    bounds = np.arange(0, n_tokens + chunk_tokens, chunk_tokens, dtype=np.int64)
+    bounds[-1] = n_tokens
+    if len(bounds) >= 2 and bounds[-2] == n_tokens:
+        bounds = bounds[:-1]
+    if len(bounds) < 2:
+        bounds = np.array([0, n_tokens], dtype=np.int64)
+    first = np.searchsorted(offsets, bounds[:-1], side="right") - 1
+    first = np.clip(first, 0, len(offsets) - 2).astype(np.int64)
+    return bounds, first

@@ -1,0 +1,49 @@
+"""Vocabulary pruning and the per-word tables derived from counts."""
+
+import numpy as np
+
+
+def select_vocabulary(types, counts, min_count, max_vocab_size):
+    """Order by (count descending, token ascending); keep count >= min_count, top-K.
+
+    Returns the provisional ids kept, in final row order. Never uses ``hash()``,
+    so the order is identical across processes and platforms.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    candidates = np.flatnonzero(counts >= min_count)
+    order = sorted(candidates.tolist(), key=lambda i: (-counts[i], types[i]))
+    if max_vocab_size is not None:
+        order = order[:max_vocab_size]
+    return np.asarray(order, dtype=np.int64)
+
+
+def keep_probabilities(counts, subsample):
+    """word2vec's subsampling: P(keep w) = (sqrt(f/t) + 1) * t / f, capped at 1.
+
+    With f the count of w and t = subsample * total count (the formula of
+    word2vec.c and gensim). ``subsample=0`` keeps every word.
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    if subsample == 0:
+        return np.ones(len(counts), dtype=np.float32)
+    t = subsample * counts.sum()
+    p = (np.sqrt(counts / t) + 1.0) * t / counts
+    return np.minimum(p, 1.0).astype(np.float32)
+
+
+def noise_distribution(counts, power):
+    """Unigram noise: counts**power normalised (power 0 = uniform)."""
+    logw = power * np.log(np.asarray(counts, dtype=np.float64))
+    logw -= logw.max()
+    w = np.exp(logw)
+    return w / w.sum()
+
+
+def document_frequency(tokens, offsets, n_vocab):
+    """Number of documents containing each word (for tf-idf pooling)."""
+    n_docs = len(offsets) - 1
+    if len(tokens) == 0:
+        return np.zeros(n_vocab, dtype=np.int64)
+    doc = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(offsets))
+    pairs = np.unique(doc * n_vocab + tokens)
+    return np.bincount(pairs % n_vocab, minlength=n_vocab).astype(np.int64)
