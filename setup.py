@@ -15,6 +15,14 @@ SANITIZE = os.environ.get("SKW2V_SANITIZE", "")  # e.g. "address,undefined"
 
 omp_compile, omp_link = openmp_flags()
 compile_args = ["-O3"] if sys.platform != "win32" else ["/O2"]
+macros = [("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")]
+if not omp_compile and sys.platform != "win32":
+    # Keep `omp simd` vectorisation hints without the OpenMP runtime.
+    compile_args += ["-fopenmp-simd"]
+    macros.append(("SKW2V_OPENMP_SIMD", "1"))
+if os.environ.get("SKW2V_USE_BLAS", "0") not in ("", "0") or sys.platform == "win32":
+    # The fused loops of _sgns.h rely on GCC/clang multiversioning for speed.
+    macros.append(("SKW2V_USE_BLAS", "1"))
 link_args = []
 if SANITIZE:
     compile_args = ["-O1", "-g", "-fno-omit-frame-pointer", f"-fsanitize={SANITIZE}"]
@@ -34,8 +42,8 @@ def ext(name):
     return Extension(
         f"skw2v.{name}",
         [f"skw2v/{name}.pyx"],
-        include_dirs=[np.get_include()],
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
+        include_dirs=[np.get_include(), "skw2v"],
+        define_macros=macros,
         extra_compile_args=compile_args + omp_compile,
         extra_link_args=link_args + omp_link,
     )

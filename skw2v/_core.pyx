@@ -15,7 +15,6 @@ a reduction whose result does not depend on which thread ran which chunk.
 """
 
 from cython.parallel cimport parallel, prange
-from libc.math cimport expf, fabsf, log1pf
 from libc.stdint cimport int64_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
@@ -53,23 +52,52 @@ N_STATS = N_STAT_COLUMNS
 cdef uint64_t SUBSAMPLE_KEY = 0x5851F42D4C957F2DULL
 
 
-cdef inline float _logistic_grad(float f, float label, double* loss) noexcept nogil:
-    """Return label - sigmoid(f); add -log P(label | f) to loss.
+cdef extern from "_sgns.h":
+    void skw2v_init_tables() noexcept nogil
+    float skw2v_logistic(float f, float* softplus) noexcept nogil
+    double skw2v_update_targets(const float* l1, float* work, float* w_out, int dim,
+                                const int* targets, int n_targets, const float* log_kq,
+                                float alpha) noexcept nogil
+    void skw2v_axpy(int n, float a, const float* x, float* y) noexcept nogil
+    void skw2v_scale(int n, float a, float* y) noexcept nogil
 
-    Both from one expf(-|f|), so neither overflows nor takes log(0):
-    the loss of a positive is softplus(-f), of a negative softplus(f).
+cdef extern from *:
     """
-    cdef float e = expf(-fabsf(f))
-    cdef float sig
-    if f >= 0:
-        sig = 1.0 / (1.0 + e)
-    else:
-        sig = e / (1.0 + e)
-    if label > 0:
-        loss[0] += (-f if f < 0 else 0.0) + log1pf(e)
-    else:
-        loss[0] += (f if f > 0 else 0.0) + log1pf(e)
-    return label - sig
+    #ifndef SKW2V_USE_BLAS
+    #define SKW2V_USE_BLAS 0
+    #endif
+    """
+    int SKW2V_USE_BLAS  # 1: level-1 BLAS from SciPy instead of the fused loops of _sgns.h
+
+skw2v_init_tables()
+USES_BLAS = bool(SKW2V_USE_BLAS)
+
+
+cdef inline double _update_targets_blas(
+    const float* l1, float* work, float* w_out, int dim, const int* targets,
+    int n_targets, const float* log_kq, float alpha,
+) noexcept nogil:
+    """Same contract as skw2v_update_targets, through sdot/saxpy."""
+    cdef double loss = 0.0
+    cdef int j
+    cdef float f, g, sig, sp
+    cdef float* row
+    memset(work, 0, dim * sizeof(float))
+    for j in range(n_targets):
+        row = w_out + <int64_t> targets[j] * dim
+        f = _dot(dim, l1, row)
+        if log_kq != NULL:
+            f = f - log_kq[targets[j]]
+        sig = skw2v_logistic(f, &sp)
+        if j == 0:
+            loss += sp - f
+            g = (1.0 - sig) * alpha
+        else:
+            loss += sp
+            g = -sig * alpha
+        _axpy(dim, g, row, work)
+        _axpy(dim, g, l1, row)
+    return loss
 
 
 cdef inline double _update_targets(
@@ -84,31 +112,31 @@ cdef inline double _update_targets(
     const float* log_kq,      # IN (V,) NCE correction log(k q(w)), NULL for NS
     float alpha,
     uint64_t* rng,            # IN/OUT thread RNG state
+    int* targets,             # scratch (sample_size + 1,)
     float* work,              # OUT (dim,) gradient for l1 (times alpha)
 ) noexcept nogil:
-    """One positive and sample_size negatives against l1; returns the loss."""
-    cdef double loss = 0.0
-    cdef int j, t
-    cdef float f, g, label
-    cdef float* row
-    memset(work, 0, dim * sizeof(float))
-    for j in range(sample_size + 1):
-        if j == 0:
-            t = target
-            label = 1.0
-        else:
-            t = alias_draw(rng_next(rng), alias_threshold, alias_index, n_vocab)
-            if t == target:
-                continue
-            label = 0.0
-        row = w_out + <int64_t> t * dim
-        f = _dot(dim, l1, row)
-        if log_kq != NULL:
-            f = f - log_kq[t]
-        g = _logistic_grad(f, label, &loss) * alpha
-        _axpy(dim, g, row, work)
-        _axpy(dim, g, l1, row)
-    return loss
+    """One positive and sample_size negatives against l1; returns the loss.
+
+    A negative equal to the positive is skipped (word2vec does the same).
+    """
+    cdef int j, t, n = 1
+    targets[0] = target
+    for j in range(sample_size):
+        t = alias_draw(rng_next(rng), alias_threshold, alias_index, n_vocab)
+        if t != target:
+            targets[n] = t
+            n += 1
+    if SKW2V_USE_BLAS:
+        return _update_targets_blas(l1, work, w_out, dim, targets, n, log_kq, alpha)
+    return skw2v_update_targets(l1, work, w_out, dim, targets, n, log_kq, alpha)
+
+
+cdef inline void _add(int dim, const float* x, float* y) noexcept nogil:
+    # y += x
+    if SKW2V_USE_BLAS:
+        _axpy(dim, 1.0, x, y)
+    else:
+        skw2v_axpy(dim, 1.0, x, y)
 
 
 cdef inline bint _kept(const float* keep_prob, int word, uint64_t key,
@@ -126,7 +154,7 @@ cdef void _train_chunk(
     int architecture, int window, bint shrink_windows, int sample_size,
     double lr_start, double lr_end, int64_t progress_offset, int64_t progress_total,
     uint64_t subsample_key, uint64_t rng,
-    int* buf, int64_t* buf_pos, int* back, float* work, float* neu1,
+    int* buf, int64_t* buf_pos, int* back, int* targets, float* work, float* neu1,
     double* stats,
 ) noexcept nogil:
     """Train the centre positions [start, end) of the corpus.
@@ -138,7 +166,7 @@ cdef void _train_chunk(
     cdef int64_t pos = start, s = sentence, s_begin, s_end, seg_end, j
     cdef int n, nb, nf, k, i, c0, c1, b, lo, hi, w, cw
     cdef double loss = 0.0, positives = 0.0, words = 0.0, lr_delta = lr_start - lr_end
-    cdef float alpha, inv
+    cdef float alpha
     cdef float* l1
     while pos < end:
         while sentence_offsets[s + 1] <= pos:
@@ -193,8 +221,8 @@ cdef void _train_chunk(
                         continue
                     l1 = w_in + <int64_t> buf[k] * dim
                     loss += _update_targets(l1, w, w_out, dim, sample_size, alias_threshold,
-                                            alias_index, n_vocab, log_kq, alpha, &rng, work)
-                    _axpy(dim, 1.0, work, l1)
+                                            alias_index, n_vocab, log_kq, alpha, &rng, targets, work)
+                    _add(dim, work, l1)
                     positives += 1.0
             else:
                 cw = hi - lo - 1
@@ -203,16 +231,14 @@ cdef void _train_chunk(
                 memset(neu1, 0, dim * sizeof(float))
                 for k in range(lo, hi):
                     if k != i:
-                        _axpy(dim, 1.0, w_in + <int64_t> buf[k] * dim, neu1)
-                inv = 1.0 / cw
-                for k in range(dim):
-                    neu1[k] *= inv
+                        _add(dim, w_in + <int64_t> buf[k] * dim, neu1)
+                skw2v_scale(dim, 1.0 / cw, neu1)
                 loss += _update_targets(neu1, w, w_out, dim, sample_size, alias_threshold,
-                                        alias_index, n_vocab, log_kq, alpha, &rng, work)
+                                        alias_index, n_vocab, log_kq, alpha, &rng, targets, work)
                 # word2vec's convention: each context word gets the full error of the mean.
                 for k in range(lo, hi):
                     if k != i:
-                        _axpy(dim, 1.0, work, w_in + <int64_t> buf[k] * dim)
+                        _add(dim, work, w_in + <int64_t> buf[k] * dim)
                 positives += 1.0
         pos = seg_end
     stats[STAT_LOSS] = loss
@@ -327,6 +353,7 @@ def train_epoch(
     cdef int* buf = NULL
     cdef int64_t* buf_pos = NULL
     cdef int* back = NULL
+    cdef int* targets = NULL
     cdef float* work = NULL
     cdef float* neu1 = NULL
 
@@ -335,6 +362,7 @@ def train_epoch(
         buf = <int*> malloc((max_chunk + 2 * window) * sizeof(int))
         buf_pos = <int64_t*> malloc(max_chunk * sizeof(int64_t))
         back = <int*> malloc(window * sizeof(int))
+        targets = <int*> malloc((sample_size + 1) * sizeof(int))
         work = <float*> malloc(dim * sizeof(float))
         neu1 = <float*> malloc(dim * sizeof(float))
         try:
@@ -342,7 +370,8 @@ def train_epoch(
                 if skw2v_load_flag(stop):
                     skipped_ptr[0] = 1
                     continue
-                if buf == NULL or buf_pos == NULL or back == NULL or work == NULL or neu1 == NULL:
+                if (buf == NULL or buf_pos == NULL or back == NULL or targets == NULL
+                        or work == NULL or neu1 == NULL):
                     failed_ptr[0] = 1
                     continue
                 _train_chunk(tok, offsets, bounds[c], bounds[c + 1], first_sentence[c],
@@ -350,12 +379,13 @@ def train_epoch(
                              architecture, window, shrink_windows, sample_size,
                              lr_start, lr_end, progress_offset, progress_total,
                              subsample_key, hash64(seed + <uint64_t> c),
-                             buf, buf_pos, back, work, neu1, stats + c * N_STAT_COLUMNS)
+                             buf, buf_pos, back, targets, work, neu1, stats + c * N_STAT_COLUMNS)
                 done[c] = 1
         finally:
             free(buf)
             free(buf_pos)
             free(back)
+            free(targets)
             free(work)
             free(neu1)
     if failed:
