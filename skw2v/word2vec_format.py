@@ -15,8 +15,8 @@ or for ``init_vectors=`` (warm start). A ``.gz`` file is (de)compressed.
 
 The formats hold only words and input vectors. An imported model therefore
 knows no word counts (``token_counts_`` and ``idf_`` are all 1, so
-``pooling="tfidf"`` and ``"sif"`` weigh every word equally, like
-``"mean"``), no output vectors (``output_vectors_`` are zeros, as at the
+``pooling="tfidf"`` gives the plain mean and ``"sif"`` the mean times a
+constant), no output vectors (``output_vectors_`` are zeros, as at the
 start of a fit) and no training history (``loss_history_`` is empty).
 """
 
@@ -179,11 +179,11 @@ class _Reader:
         end = self.buf.find(b"\n", self.pos)
         line = self.buf[self.pos:end if end >= 0 else len(self.buf)]
         try:
-            fields = line.decode(self.encoding).rstrip().rsplit(" ", dim)
-            np.array(fields[1:], dtype=np.float32)
+            values = line.decode(self.encoding).rstrip().partition(" ")[2].split()
+            np.array(values, dtype=np.float32)
         except (UnicodeDecodeError, ValueError):
             return False
-        return len(fields) == dim + 1
+        return len(values) == dim
 
     def _decode(self, word, i):
         try:
@@ -228,16 +228,20 @@ class _Reader:
         self.pos = end + 1
         if not line.strip():
             raise _bad(self.path, f"it ends after {i} of the announced rows (truncated?)")
-        fields = self._decode(line, i).rstrip().rsplit(" ", dim)
-        if len(fields) != dim + 1 or not fields[0]:
-            raise _bad(self.path, f"row {i + 1} has {len(fields) - 1} values, "
+        # The word ends at the first ASCII space (it may hold other whitespace).
+        word, _, rest = self._decode(line, i).rstrip().partition(" ")
+        values = rest.split()
+        if not word:
+            raise _bad(self.path, f"row {i + 1} starts with a space instead of a word")
+        if len(values) != dim:
+            raise _bad(self.path, f"row {i + 1} ({word!r}) has {len(values)} values, "
                                   f"expected {dim}")
         try:
-            out[row] = np.array(fields[1:], dtype=np.float32)
+            out[row] = np.array(values, dtype=np.float32)
         except ValueError:
-            raise _bad(self.path, f"row {i + 1} ({fields[0]!r}) has a value that is not a "
+            raise _bad(self.path, f"row {i + 1} ({word!r}) has a value that is not a "
                                   "number") from None
-        return fields[0]
+        return word
 
 
 def model_from_vectors(words, vectors, **params):
