@@ -5,4 +5,4 @@ from ._estimator import Word2VecNS
 from ._persist import ModelFileError, load
 from ._version import __version__
 
-__all__ = ["ModelFileError", "Word2VecNS", "load", "show_config", "__version__"]
+__all__ = ["ModelFileError", "Word2VecNS", "__version__", "load", "show_config"]

@@ -47,7 +47,7 @@ def _open_corpus(path):
     else:
         if os.path.isdir(path):
             raise CommandError(f"corpus {path!r} is a folder, not a text file")
-        raw = open(path, "rb")
+        raw = open(path, "rb")  # noqa: SIM115 - closed by the line iterator
         if raw.read(2) == b"\x1f\x8b":
             raw.seek(0)
             raw = gzip.GzipFile(fileobj=raw, mode="rb")

@@ -52,7 +52,7 @@ def write_pictures(model, out_dir):
         fig = Figure(figsize=size, layout="constrained")
         draw(fig.subplots())
         path = os.path.join(out_dir, name)
-        atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110))
+        atomic_write(path, lambda f, fig=fig: fig.savefig(f, format="png", dpi=110))
         paths.append(path)
     return paths
 
@@ -81,7 +81,7 @@ def run_demo(out=print, epochs=10, random_state=0, n_jobs=None, out_dir=".", plo
         out(f"nearest to {word!r}: {near}")
     a, b, c = DEMO_ANALOGY
     query = model.get_vector(b) - model.get_vector(a) + model.get_vector(c)
-    answer = [w for w, _ in model.most_similar(query, topn=10) if w not in (a, b, c)][0]
+    answer = next(w for w, _ in model.most_similar(query, topn=10) if w not in (a, b, c))
     out(f"analogy: {a} : {b} :: {c} : {answer}")
     if plots:
         if _have_matplotlib():

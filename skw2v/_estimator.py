@@ -25,8 +25,8 @@ from ._corpus import (
 )
 from ._threads import effective_n_threads
 from ._training import TrainingPlan, run_epoch
-from ._warm_start import apply_init_vectors
 from ._vocab import document_frequency, keep_probabilities, noise_distribution, select_vocabulary
+from ._warm_start import apply_init_vectors
 
 SIF_A = 1e-3  # the "a" of smooth inverse frequency weights a / (a + p(w)) (Arora et al. 2017)
 

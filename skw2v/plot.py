@@ -83,7 +83,7 @@ def embedding_map(model, words, ax=None):
     """
     _check_fitted(model)
     if isinstance(words, str):
-        raise ValueError(f"words must be a list of words or a dict of lists, got the "
+        raise TypeError(f"words must be a list of words or a dict of lists, got the "
                          f"string {words!r}")
     groups = dict(words) if isinstance(words, Mapping) else {None: list(words)}
     labels = [(g, w) for g, ws in groups.items() for w in ws]
@@ -163,4 +163,4 @@ def _label_points(ax, coords, words, colors, fontsize=9):
                     color=color)
 
 
-__all__ = ["loss_curve", "embedding_map"]
+__all__ = ["embedding_map", "loss_curve"]

@@ -91,7 +91,7 @@ def _is_gz(path):
 
 
 def _open(path):
-    f = open(path, "rb")
+    f = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
     if f.read(2) == b"\x1f\x8b":
         f.seek(0)
         return gzip.GzipFile(fileobj=f, mode="rb"), f
@@ -306,4 +306,4 @@ def import_word2vec(path, *, binary=None, limit=None, encoding="utf-8",
     return model_from_vectors(words, vectors, **params)
 
 
-__all__ = ["export_word2vec", "import_word2vec", "read_word2vec", "model_from_vectors"]
+__all__ = ["export_word2vec", "import_word2vec", "model_from_vectors", "read_word2vec"]

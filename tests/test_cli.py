@@ -124,7 +124,7 @@ def test_train_from_stdin_in_a_process(corpus, tmp_path):
     out = tmp_path / "m.skw2v"
     proc = subprocess.run(
         [sys.executable, "-m", "skw2v", "train", "-", "-o", str(out), *TRAIN],
-        input=corpus.read_bytes(), capture_output=True, cwd=ROOT,
+        input=corpus.read_bytes(), capture_output=True, cwd=ROOT, check=False,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert proc.returncode == 0, proc.stderr
@@ -251,7 +251,7 @@ def test_evaluate(capsys, model_path, tmp_path):
     code, out, err = run(capsys, "evaluate", model_path, "--pairs", pairs,
                          "--analogies", analogies)
     assert code == 0, err
-    pearson, spearman, oov = evaluation.evaluate_word_pairs(model, str(pairs))
+    pearson, spearman, _ = evaluation.evaluate_word_pairs(model, str(pairs))
     accuracy = evaluation.evaluate_analogies(model, str(analogies), restrict_vocab=30000)
     from skw2v.__main__ import _number
 
@@ -275,7 +275,7 @@ def test_pickles_are_refused_by_every_model_command(capsys, tmp_path):
     assert not marker.exists()
     # The same through a real process.
     proc = subprocess.run([sys.executable, "-m", "skw2v", "similar", str(evil), "w1"],
-                          capture_output=True, text=True, cwd=ROOT,
+                          capture_output=True, text=True, cwd=ROOT, check=False,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 1 and proc.stdout == ""
     assert proc.stderr.strip().startswith("skw2v: error:") and "Traceback" not in proc.stderr

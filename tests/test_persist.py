@@ -17,8 +17,7 @@ import pytest
 from sklearn.exceptions import NotFittedError
 
 import skw2v
-from skw2v import ModelFileError, Word2VecNS
-from skw2v import _persist
+from skw2v import ModelFileError, Word2VecNS, _persist
 
 ROOT = Path(__file__).resolve().parents[1]
 TAIL = len(_persist.DIGEST_PREFIX) + 64

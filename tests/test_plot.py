@@ -10,10 +10,10 @@ from skw2v.word2vec_format import model_from_vectors
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-from skw2v import plot  # noqa: E402
+from skw2v import plot
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +107,7 @@ def test_embedding_map_bad_words(model):
         plot.embedding_map(model, ["w1", "nope"])
     with pytest.raises(ValueError, match="at least 2"):
         plot.embedding_map(model, ["w1", "w1"])
-    with pytest.raises(ValueError, match="string"):
+    with pytest.raises(TypeError, match="string"):
         plot.embedding_map(model, "w1")
 
 

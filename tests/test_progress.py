@@ -14,7 +14,7 @@ def tiny_docs(n_docs=300, vocab=50, length=15, seed=0):
     return [[f"w{i}" for i in rng.integers(vocab, size=length)] for _ in range(n_docs)]
 
 
-PARAMS = dict(vector_size=8, epochs=3, min_count=1, n_jobs=1, random_state=0)
+PARAMS = {"vector_size": 8, "epochs": 3, "min_count": 1, "n_jobs": 1, "random_state": 0}
 
 
 def test_verbose_shows_words_and_loss(capsys):

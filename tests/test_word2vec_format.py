@@ -222,8 +222,8 @@ def test_gzip_detected_by_content(tmp_path, model):
 # ----------------------------------------------------------- warm start
 def warm(init, docs, **params):
     """A fit that barely moves the vectors (tiny learning rate), started from ``init``."""
-    base = dict(vector_size=10, epochs=1, min_count=1, n_jobs=1, random_state=7,
-                learning_rate=1e-9, min_learning_rate=0.0, init_vectors=init)
+    base = {"vector_size": 10, "epochs": 1, "min_count": 1, "n_jobs": 1, "random_state": 7,
+            "learning_rate": 1e-9, "min_learning_rate": 0.0, "init_vectors": init}
     return Word2VecNS(**{**base, **params}).fit(docs)
 
 
