@@ -2,6 +2,7 @@
 
 from ._config import show_config
 from ._estimator import Word2VecNS
+from ._persist import ModelFileError, load
 from ._version import __version__
 
-__all__ = ["Word2VecNS", "show_config", "__version__"]
+__all__ = ["ModelFileError", "Word2VecNS", "__version__", "load", "show_config"]

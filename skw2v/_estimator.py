@@ -26,6 +26,7 @@ from ._corpus import (
 from ._threads import effective_n_threads
 from ._training import TrainingPlan, run_epoch
 from ._vocab import document_frequency, keep_probabilities, noise_distribution, select_vocabulary
+from ._warm_start import apply_init_vectors
 
 SIF_A = 1e-3  # the "a" of smooth inverse frequency weights a / (a + p(w)) (Arora et al. 2017)
 
@@ -95,6 +96,25 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         Where to train. Fitted arrays are always NumPy arrays.
     verbose : int, default=0
         1 shows a progress bar (words, words/s, current loss).
+    callbacks : list of callables or None, default=None
+        Each is called as ``callback(estimator, info)`` at the end of every
+        epoch, with ``info`` a dict: ``epoch`` (1-based), ``epochs``,
+        ``loss`` (mean loss per positive example), ``words`` (centre words
+        trained after subsampling), ``seconds`` (of this epoch) and
+        ``learning_rate`` (at the end of the epoch). During the call the
+        estimator's ``vectors_``, ``output_vectors_`` and ``loss_history_``
+        hold the state so far, so a callback can log or ``save`` a
+        checkpoint. Not stored by ``save``.
+    init_vectors : Word2VecNS, KeyedVectors-like, mapping, path or None, default=None
+        Warm start: words of the new vocabulary found here start from these
+        vectors instead of random ones (other words start as usual). A fitted
+        ``Word2VecNS`` (its output vectors are reused too), an object with
+        ``index_to_key`` and ``vectors`` (gensim's ``KeyedVectors``), a
+        ``{word: vector}`` mapping, or the path of a model file from ``save``
+        or of word2vec C-format vectors. The vector size must equal
+        ``vector_size``. ``clone`` (and so ``GridSearchCV``) replaces a
+        ``Word2VecNS`` given here by an unfitted copy: pass a path instead
+        inside model selection. Not stored by ``save``.
 
     Attributes
     ----------
@@ -143,6 +163,8 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         "random_state": ["random_state"],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
         "verbose": ["verbose"],
+        "callbacks": [list, tuple, None],
+        "init_vectors": "no_validation",  # checked when fit reads it
     }
 
     def __init__(
@@ -170,6 +192,8 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         random_state=None,
         device="cpu",
         verbose=0,
+        callbacks=None,
+        init_vectors=None,
     ):
         self.vector_size = vector_size
         self.window = window
@@ -193,6 +217,8 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+        self.callbacks = callbacks
+        self.init_vectors = init_vectors
 
     # ------------------------------------------------------------------ fit
     def _more_validate_params(self):
@@ -248,6 +274,7 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         init = np.random.default_rng(rs.randint(np.iinfo(np.int32).max))
         w_in = (init.random((n_vocab, dim), dtype=np.float32) - 0.5) / dim
         w_out = np.zeros((n_vocab, dim), dtype=np.float32)
+        self._warm_start([types[i] for i in kept], w_in, w_out)
 
         self.index_to_token_ = np.array([types[i] for i in kept], dtype=object)
         self.vocabulary_ = {t: r for r, t in enumerate(self.index_to_token_.tolist())}
@@ -315,6 +342,7 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
                         "lower learning_rate"
                     )
                 history.append(result.mean_loss)
+                self._end_of_epoch(epoch, result, history, w_in, w_out)
         finally:
             if bar is not None:
                 bar.close()
@@ -400,6 +428,54 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         top = np.argpartition(-sims, k - 1)[:k]
         top = top[np.argsort(-sims[top], kind="stable")]
         return [(self.index_to_token_[i], float(sims[i])) for i in top]
+
+    # ------------------------------------- warm start, callbacks, saving
+    def _warm_start(self, tokens, w_in, w_out):
+        """Check ``callbacks`` and copy ``init_vectors`` rows into the fresh weights."""
+        for callback in self.callbacks or ():
+            if not callable(callback):
+                raise TypeError(
+                    f"callbacks must hold callables, got {callback!r} "
+                    f"of type {type(callback).__name__}"
+                )
+        apply_init_vectors(self.init_vectors, tokens, w_in, w_out)
+
+    def _end_of_epoch(self, epoch, result, history, w_in, w_out):
+        """Call the user's callbacks with the state after ``epoch`` (0-based)."""
+        if not self.callbacks:
+            return
+        # The arrays train in place: expose them so a callback can save a checkpoint.
+        self.vectors_, self.output_vectors_ = w_in, w_out
+        self.loss_history_ = np.asarray(history, dtype=np.float64)
+        done = (epoch + 1) / self.epochs
+        info = {
+            "epoch": epoch + 1,
+            "epochs": self.epochs,
+            "loss": float(result.mean_loss),
+            "words": int(result.words),
+            "seconds": float(result.seconds),
+            "learning_rate": float(
+                self.learning_rate - (self.learning_rate - self.min_learning_rate) * done
+            ),
+        }
+        for callback in self.callbacks:
+            callback(self, info)
+
+    def save(self, path):
+        """Write the fitted model to ``path`` in skw2v's safe file format.
+
+        The file (a zip of plain ``.npy`` arrays and a JSON description,
+        with a SHA-256 checksum) never runs code when ``skw2v.load`` opens
+        it, unlike a pickle. It is written to a temporary file in the same
+        folder and renamed over ``path``, so an interrupted save leaves the
+        previous file intact. ``callbacks`` and ``init_vectors`` are stored
+        as None, and a ``random_state`` that is a RandomState instance as
+        None (they only steer a new fit); a custom ``tokenizer`` callable
+        cannot be stored: ``save`` raises ValueError (use pickle/joblib).
+        """
+        from ._persist import save_model
+
+        save_model(self, path)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

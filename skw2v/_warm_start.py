@@ -1,0 +1,81 @@
+"""``init_vectors``: start a fit from vectors learned elsewhere (warm start)."""
+
+import os
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+
+
+def _source(init):
+    """``(words, input vectors, output vectors or None)`` from any accepted source."""
+    if isinstance(init, (str, os.PathLike)):
+        from ._persist import ZIP_MAGIC, load_model
+        from .word2vec_format import read_word2vec
+
+        with open(init, "rb") as f:
+            is_model = f.read(4) == ZIP_MAGIC
+        if is_model:
+            init = load_model(init)
+        else:
+            words, vectors = read_word2vec(init)
+            return words, vectors, None
+    from ._estimator import Word2VecNS
+
+    if isinstance(init, Word2VecNS) or hasattr(init, "index_to_token_"):
+        if not hasattr(init, "vectors_"):
+            raise ValueError(
+                "init_vectors is an unfitted Word2VecNS; fit it first. (clone(), and so "
+                "GridSearchCV and cross_val_score, replace an estimator given as a "
+                "parameter by an unfitted copy: pass the path of a saved model instead.)"
+            )
+        return (init.index_to_token_.tolist(), init.vectors_,
+                getattr(init, "output_vectors_", None))
+    if hasattr(init, "index_to_key") and hasattr(init, "vectors"):  # gensim KeyedVectors
+        return list(init.index_to_key), init.vectors, None
+    if isinstance(init, Mapping):
+        words = list(init)
+        if not words:
+            raise ValueError("init_vectors is an empty mapping")
+        try:
+            vectors = np.stack([np.asarray(init[w], dtype=np.float32) for w in words])
+        except ValueError:
+            raise ValueError("init_vectors maps words to vectors of different sizes") from None
+        return words, vectors, None
+    raise TypeError(
+        "init_vectors must be a fitted Word2VecNS, a KeyedVectors-like object (with "
+        "index_to_key and vectors), a {word: vector} mapping, a model or word2vec file "
+        f"path, or None; got {type(init).__name__}"
+    )
+
+
+def apply_init_vectors(init, tokens, w_in, w_out):
+    """Copy the rows of ``init`` for the words of ``tokens`` into ``w_in`` (and ``w_out``).
+
+    Returns how many rows were initialized.
+    """
+    if init is None:
+        return 0
+    words, vectors, outputs = _source(init)
+    vectors = np.asarray(vectors)
+    dim = w_in.shape[1]
+    if vectors.ndim != 2 or vectors.shape[1] != dim:
+        size = vectors.shape[1] if vectors.ndim == 2 else vectors.shape
+        raise ValueError(
+            f"init_vectors has vectors of size {size} but vector_size={dim}; "
+            f"set vector_size={size}" if vectors.ndim == 2 else
+            f"init_vectors must hold one vector per word, got an array of shape {size}"
+        )
+    if not np.isfinite(vectors).all():
+        raise ValueError("init_vectors holds non-finite values")
+    where = {w: i for i, w in enumerate(words)}
+    pairs = [(row, where[t]) for row, t in enumerate(tokens) if t in where]
+    if not pairs:
+        warnings.warn("init_vectors shares no word with the vocabulary: every vector "
+                      "starts at random", UserWarning, stacklevel=4)
+        return 0
+    dst, src = (np.array(p, dtype=np.int64) for p in zip(*pairs))
+    w_in[dst] = vectors[src]
+    if outputs is not None:
+        w_out[dst] = np.asarray(outputs, dtype=np.float32)[src]
+    return len(dst)
