@@ -46,6 +46,7 @@ def run_kernel(args):
                      subsample=1e-3, random_state=0, n_jobs=1)
     est.token_counts_ = counts
     plan = est._plan(EncodedCorpus(tokens, offsets, None))
+    plan.shared_negatives = args.shared_negatives
     from skw2v._training import run_epoch
 
     rng = np.random.default_rng(0)
@@ -63,6 +64,8 @@ def main():
     ap.add_argument("--types", type=int, default=20_000)
     ap.add_argument("--dim", type=int, default=100)
     ap.add_argument("--negative", type=int, default=5)
+    ap.add_argument("--shared-negatives", action="store_true",
+                    help="skip-gram: one set of negatives per centre word")
     ap.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.inner:
@@ -85,6 +88,7 @@ def main():
                 if line.startswith("summary:") or line.startswith("totals:"):
                     ir = int(line.split()[1])
         print(f"arch={args.arch} dim={args.dim} negative={args.negative} "
+              f"shared_negatives={args.shared_negatives} "
               f"tokens={tokens} kept_words={words} positives={positives}")
         print(f"instructions: {ir:,}  per corpus token: {ir / tokens:,.0f}  "
               f"per positive pair: {ir / max(positives, 1):,.0f}")

@@ -100,22 +100,16 @@ cdef inline double _update_targets_blas(
     return loss
 
 
-cdef inline double _update_targets(
-    const float* l1,          # IN (dim,) input representation
+cdef inline int _draw_targets(
     int target,               # IN positive output word
-    float* w_out,             # IN/OUT (V, dim) output vectors, rows updated hogwild
-    int dim,
     int sample_size,
     const uint32_t* alias_threshold,
     const int* alias_index,
     uint32_t n_vocab,
-    const float* log_kq,      # IN (V,) NCE correction log(k q(w)), NULL for NS
-    float alpha,
     uint64_t* rng,            # IN/OUT thread RNG state
-    int* targets,             # scratch (sample_size + 1,)
-    float* work,              # OUT (dim,) gradient for l1 (times alpha)
+    int* targets,             # OUT (sample_size + 1,) positive, then the negatives
 ) noexcept nogil:
-    """One positive and sample_size negatives against l1; returns the loss.
+    """Fill targets with the positive and its negatives; return how many.
 
     A negative equal to the positive is skipped (word2vec does the same).
     """
@@ -126,9 +120,17 @@ cdef inline double _update_targets(
         if t != target:
             targets[n] = t
             n += 1
+    return n
+
+
+cdef inline double _update_targets(
+    const float* l1, float* work, float* w_out, int dim, const int* targets,
+    int n_targets, const float* log_kq, float alpha,
+) noexcept nogil:
+    """l1 against targets[:n_targets] (see skw2v_update_targets); returns the loss."""
     if SKW2V_USE_BLAS:
-        return _update_targets_blas(l1, work, w_out, dim, targets, n, log_kq, alpha)
-    return skw2v_update_targets(l1, work, w_out, dim, targets, n, log_kq, alpha)
+        return _update_targets_blas(l1, work, w_out, dim, targets, n_targets, log_kq, alpha)
+    return skw2v_update_targets(l1, work, w_out, dim, targets, n_targets, log_kq, alpha)
 
 
 cdef inline void _add(int dim, const float* x, float* y) noexcept nogil:
@@ -151,7 +153,7 @@ cdef void _train_chunk(
     const float* keep_prob, const uint32_t* alias_threshold, const int* alias_index,
     uint32_t n_vocab, const float* log_kq,
     float* w_in, float* w_out, int dim,
-    int architecture, int window, bint shrink_windows, int sample_size,
+    int architecture, int window, bint shrink_windows, int sample_size, bint shared_negatives,
     double lr_start, double lr_end, int64_t progress_offset, int64_t progress_total,
     uint64_t subsample_key, uint64_t rng,
     int* buf, int64_t* buf_pos, int* back, int* targets, float* work, float* neu1,
@@ -164,7 +166,7 @@ cdef void _train_chunk(
     same sentence), so windows see exactly what a whole-sentence pass sees.
     """
     cdef int64_t pos = start, s = sentence, s_begin, s_end, seg_end, j
-    cdef int n, nb, nf, k, i, c0, c1, b, lo, hi, w, cw
+    cdef int n, nb, nf, k, i, c0, c1, b, lo, hi, w, cw, nt = 0
     cdef double loss = 0.0, positives = 0.0, words = 0.0, lr_delta = lr_start - lr_end
     cdef float alpha
     cdef float* l1
@@ -216,12 +218,19 @@ cdef void _train_chunk(
             words += 1.0
             if architecture == SKIPGRAM:
                 # word2vec's order: the context word's input vector predicts the centre.
+                if shared_negatives:
+                    # One set of negatives for the whole window (Ji et al. 2016): the
+                    # rows stay in cache across the window's contexts.
+                    nt = _draw_targets(w, sample_size, alias_threshold, alias_index,
+                                       n_vocab, &rng, targets)
                 for k in range(lo, hi):
                     if k == i:
                         continue
+                    if not shared_negatives:
+                        nt = _draw_targets(w, sample_size, alias_threshold, alias_index,
+                                           n_vocab, &rng, targets)
                     l1 = w_in + <int64_t> buf[k] * dim
-                    loss += _update_targets(l1, w, w_out, dim, sample_size, alias_threshold,
-                                            alias_index, n_vocab, log_kq, alpha, &rng, targets, work)
+                    loss += _update_targets(l1, work, w_out, dim, targets, nt, log_kq, alpha)
                     _add(dim, work, l1)
                     positives += 1.0
             else:
@@ -233,8 +242,9 @@ cdef void _train_chunk(
                     if k != i:
                         _add(dim, w_in + <int64_t> buf[k] * dim, neu1)
                 skw2v_scale(dim, 1.0 / cw, neu1)
-                loss += _update_targets(neu1, w, w_out, dim, sample_size, alias_threshold,
-                                        alias_index, n_vocab, log_kq, alpha, &rng, targets, work)
+                nt = _draw_targets(w, sample_size, alias_threshold, alias_index, n_vocab,
+                                   &rng, targets)
+                loss += _update_targets(neu1, work, w_out, dim, targets, nt, log_kq, alpha)
                 # word2vec's convention: each context word gets the full error of the mean.
                 for k in range(lo, hi):
                     if k != i:
@@ -271,6 +281,7 @@ def train_epoch(
     double[:, ::1] chunk_stats,             # OUT (C, 3) loss, positives, kept words per chunk
     unsigned char[::1] chunk_done,          # OUT (C,) set to 1 when a chunk finishes
     const int[::1] stop_flag,               # IN (1,) polled between chunks; non-zero stops early
+    bint shared_negatives=False,            # skip-gram: one negative set per centre word
 ):
     """Train one epoch in place. Returns the number of chunks skipped by stop_flag."""
     cdef int64_t n_tokens = tokens.shape[0]
@@ -376,7 +387,7 @@ def train_epoch(
                     continue
                 _train_chunk(tok, offsets, bounds[c], bounds[c + 1], first_sentence[c],
                              keep, thr, alias, n_vocab, log_kq, win, wout, dim,
-                             architecture, window, shrink_windows, sample_size,
+                             architecture, window, shrink_windows, sample_size, shared_negatives,
                              lr_start, lr_end, progress_offset, progress_total,
                              subsample_key, hash64(seed + <uint64_t> c),
                              buf, buf_pos, back, targets, work, neu1, stats + c * N_STAT_COLUMNS)

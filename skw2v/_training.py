@@ -24,7 +24,7 @@ class TrainingPlan:
 
     def __init__(self, corpus, keep_prob, alias_threshold, alias_index, noise_log_kq,
                  architecture, loss, window, shrink_windows, sample_size,
-                 chunk_tokens=CHUNK_TOKENS):
+                 shared_negatives=False, chunk_tokens=CHUNK_TOKENS):
         self.tokens = corpus.tokens
         self.offsets = corpus.offsets
         self.bounds, self.first_sentence = chunk_layout(
@@ -39,6 +39,7 @@ class TrainingPlan:
         self.window = window
         self.shrink_windows = shrink_windows
         self.sample_size = sample_size
+        self.shared_negatives = bool(shared_negatives)
 
     @property
     def n_tokens(self):
@@ -80,7 +81,7 @@ def run_epoch(plan, w_in, w_out, *, lr_start, lr_end, progress_offset, progress_
                     plan.noise_log_kq, w_in, w_out, plan.architecture, plan.loss,
                     plan.window, plan.shrink_windows, plan.sample_size,
                     lr_start, lr_end, progress_offset, progress_total,
-                    seed, n_threads, stats, done, stop,
+                    seed, n_threads, stats, done, stop, plan.shared_negatives,
                 )
         except BaseException as exc:  # re-raised in the calling thread
             failure.append(exc)
