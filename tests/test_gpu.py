@@ -90,7 +90,7 @@ def test_cuda_source_compiles_with_nvcc(path, arch, variant, tmp_path):
     # The same source NVRTC gets, with the options the driver passes.
     cmd = ["nvcc", "--ptx", "-Werror", "all-warnings", *gt.compile_options(variant),
            *([f"-arch={arch}"] if arch else []), "-o", str(tmp_path / "out.ptx"), str(path)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr
     ptx = (tmp_path / "out.ptx").read_text()
     for kernel in ("skw2v_train", "skw2v_keep_flags"):
@@ -217,6 +217,18 @@ def test_probe_without_cupy(fresh_probe):
         _cuda.resolve_device("cuda")
 
 
+@pytest.mark.gpu
+@pytest.mark.skipif("not _gpu_ok()", reason="needs CuPy and a CUDA device")
+def test_probe_sees_the_gpu(fresh_probe):
+    fresh_probe.delenv("SKW2V_DISABLE_GPU", raising=False)
+    assert _cuda.HAS_CUPY and _cuda.HAS_CUDA_DEVICE
+    assert _cuda.gpu_unavailable_reason() is None
+    info = _cuda.gpu_info()
+    assert info["multiprocessors"] > 0 and info["cupy_version"]
+    assert _cuda.resolve_device("cuda") == ("cuda", None)
+    assert _cuda.resolve_device("auto") == ("cuda", None)
+
+
 @pytest.mark.parametrize("bad", ["gpu", "CUDA", None, 0, ("cuda",)])
 def test_resolve_device_rejects_unknown(bad):
     with pytest.raises(ValueError, match=r"device must be one of .* got"):
@@ -231,7 +243,7 @@ def test_unknown_module_attribute():
 def test_importing_the_gpu_driver_does_not_import_cupy():
     code = ("import sys, skw2v, skw2v._cuda, skw2v._cuda._train; "
             "assert 'cupy' not in sys.modules, 'cupy imported eagerly'")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+    proc = subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
 
@@ -596,7 +608,7 @@ def _build_emulator(build_dir, variant):
         cmd = ["g++", "-std=c++17", "-O1", "-fPIC", "-shared", "-fno-strict-aliasing",
                f"-DSKW2V_VEC={vec}", f"-DSKW2V_R={r}", f"-I{CUDA_DIR}", str(cpp), "-o",
                str(lib_path)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, f"emulator build failed:\n{proc.stderr}"
     return ctypes.CDLL(str(lib_path))
 
@@ -954,7 +966,7 @@ def test_gpu_trained_estimator_holds_numpy_arrays():
     # The pickle holds no CuPy object: it loads where CuPy cannot be imported.
     code = ("import pickle, sys; sys.modules['cupy'] = None; "
             "m = pickle.loads(sys.stdin.buffer.read()); print(m.transform([['w1', 'w2']]).shape)")
-    proc = subprocess.run([sys.executable, "-c", code], input=pickle.dumps(model), cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-c", code], check=False, input=pickle.dumps(model), cwd=ROOT,
                           capture_output=True, timeout=120)
     assert proc.returncode == 0, proc.stderr.decode()
     assert proc.stdout.decode().strip() == "(1, 16)"

@@ -16,8 +16,8 @@ import os
 import threading
 
 __all__ = [
-    "HAS_CUPY",
     "HAS_CUDA_DEVICE",
+    "HAS_CUPY",
     "gpu_available",
     "gpu_info",
     "gpu_unavailable_reason",
@@ -42,13 +42,13 @@ def _probe():
         import cupy
     except Exception as exc:  # ImportError, or a broken CUDA install raising anything
         return False, False, f"CuPy is not importable ({type(exc).__name__}: {exc})", {}
-    info = {"cupy": getattr(cupy, "__version__", "unknown")}
+    info = {"cupy_version": getattr(cupy, "__version__", "unknown")}
     try:
         n = cupy.cuda.runtime.getDeviceCount()
     except Exception as exc:  # CUDARuntimeError without a driver or device
-        return True, False, f"CuPy {info['cupy']} found no usable CUDA device ({exc})", info
+        return True, False, f"CuPy {info['cupy_version']} found no usable CUDA device ({exc})", info
     if n < 1:
-        return True, False, f"CuPy {info['cupy']} found no CUDA device", info
+        return True, False, f"CuPy {info['cupy_version']} found no CUDA device", info
     try:
         dev = cupy.cuda.Device()
         props = cupy.cuda.runtime.getDeviceProperties(dev.id)
@@ -61,7 +61,7 @@ def _probe():
             memory_bytes=int(props["totalGlobalMem"]),
         )
     except Exception as exc:
-        return True, False, f"CuPy {info['cupy']} could not query the CUDA device ({exc})", info
+        return True, False, f"CuPy {info['cupy_version']} could not query the CUDA device ({exc})", info
     return True, True, None, info
 
 
@@ -102,7 +102,8 @@ def gpu_unavailable_reason():
 
 
 def gpu_info():
-    """What the probe found: CuPy version, device name, compute capability, ... ."""
+    """What the probe found: CuPy and its version, the device's name, compute
+    capability, multiprocessors and memory, or the reason there is no GPU."""
     has_cupy, has_device, reason, info = _state()
     return {"cupy": has_cupy, "cuda_device": has_device, "reason": reason, **info}
 

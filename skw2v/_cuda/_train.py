@@ -24,12 +24,12 @@ packed against the parameter list parsed from ``sgns.cu``, so a driver/kernel
 mismatch fails loudly on the host instead of corrupting memory.
 """
 
-import math
 import re
 import time
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
+from typing import ClassVar
 
 import numpy as np
 
@@ -76,7 +76,7 @@ def epoch_keys(seed):
 
 
 # ------------------------------------------------------- kernel interface --
-@lru_cache(maxsize=None)
+@cache
 def kernel_source():
     """Text of sgns.cu, read from the installed package."""
     return resources.files(__package__).joinpath(SOURCE_NAME).read_text(encoding="utf-8")
@@ -105,7 +105,7 @@ class KernelParam:
 
 def kernel_signature(source, name):
     """Parameters of ``extern "C" __global__ void name(...)`` in CUDA source."""
-    code = re.sub(r"/\*.*?\*/", " ", source, flags=re.S)
+    code = re.sub(r"/\*.*?\*/", " ", source, flags=re.DOTALL)
     code = re.sub(r"//[^\n]*", " ", code)
     m = re.search(
         r'extern\s+"C"\s+__global__\s+void\s+(?:__launch_bounds__\s*\([^)]*\)\s*)?'
@@ -224,8 +224,8 @@ def launch_geometry(n_centres, max_blocks, threads_per_block=THREADS_PER_BLOCK,
 def device_bytes(n_vocab, dim, n_tokens, n_sentences, subsampling):
     """Device memory one fit needs: weights, tables, corpus and epoch scratch."""
     need = 2 * n_vocab * dim * 4 + n_vocab * 16 + n_tokens * 4 + (n_sentences + 1) * 16
-    if subsampling:
-        need += n_tokens * (1 + 8) + (n_sentences + 1) * 8
+    if subsampling:  # flags, kept positions, the scan inside flatnonzero
+        need += n_tokens * (1 + 8 + 8) + (n_sentences + 1) * 8
     return need
 
 
@@ -233,7 +233,7 @@ def device_bytes(n_vocab, dim, n_tokens, n_sentences, subsampling):
 class CupyBackend:
     """CuPy arrays and NVRTC-compiled kernels on the current device."""
 
-    _modules = {}  # (device id, options) -> RawModule, shared by every fit
+    _modules: ClassVar[dict] = {}  # (device id, options) -> RawModule, shared by every fit
 
     def __init__(self):
         import cupy
@@ -258,8 +258,9 @@ class CupyBackend:
         return int(a.data.ptr)
 
     def free_bytes(self):
+        # Free on the device plus what CuPy's pool holds for reuse.
         free, _total = self._cupy.cuda.Device(self.device_id).mem_info
-        return int(free)
+        return int(free) + int(self._cupy.get_default_memory_pool().free_bytes())
 
     def synchronize(self):
         self._cupy.cuda.get_current_stream().synchronize()
@@ -450,7 +451,7 @@ class GpuTrainer:
     def all_finite(self):
         """True when no vector holds a NaN or an infinity (checked on the device)."""
         xp = self._b.xp
-        return bool(xp.isfinite(self.w_in).all()) and bool(xp.isfinite(self.w_out).all())
+        return bool(xp.isfinite(self.w_in).all().item()) and bool(xp.isfinite(self.w_out).all().item())
 
     def download(self, w_in=None, w_out=None):
         """The trained (w_in, w_out) as NumPy float32 arrays.
