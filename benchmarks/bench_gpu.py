@@ -20,6 +20,11 @@ between devices measured in the same run; machines are shared and noisy.
     python benchmarks/bench_gpu.py                        # everything
     python benchmarks/bench_gpu.py --synthetic-tokens 0   # PTB + Brown only
     python benchmarks/bench_gpu.py --devices cpu --max-tokens 200000   # a smoke run
+    python benchmarks/bench_gpu.py --engine trainer       # kernels only, speed only
+
+``--engine trainer`` drives the epoch loops directly (CPU:
+``skw2v._training.run_epoch``; GPU: ``skw2v._cuda._train.GpuTrainer``) on a
+plan built as ``fit`` builds it, without the estimator: speed only.
 
 Without CuPy or a GPU the CUDA rows are skipped with the reason.
 """
@@ -168,6 +173,55 @@ def fit(docs, device, arch, epochs, seed):
     return model, positions / model.train_seconds_, wall
 
 
+def build_plan(docs, arch):
+    """Vocabulary, tables and corpus as Word2VecNS.fit prepares them."""
+    from skw2v._alias import alias_table, kernel_thresholds
+    from skw2v._corpus import encode_new, make_analyzer, remap
+    from skw2v._training import TrainingPlan
+    from skw2v._vocab import keep_probabilities, noise_distribution, select_vocabulary
+
+    raw = encode_new(docs, make_analyzer())
+    counts = np.bincount(raw.tokens, minlength=len(raw.types)).astype(np.int64)
+    kept = select_vocabulary(raw.types, counts, PARAMS["min_count"], None)
+    lookup = np.full(len(raw.types), -1, dtype=np.int32)
+    lookup[kept] = np.arange(len(kept), dtype=np.int32)
+    corpus = remap(raw, lookup)
+    q = noise_distribution(counts[kept], 0.75)
+    accept, alias = alias_table(q)
+    log_kq = np.log(PARAMS["sample_size"] * q).astype(np.float32)
+    return TrainingPlan(corpus, keep_probabilities(counts[kept], PARAMS["subsample"]),
+                        kernel_thresholds(accept), alias, log_kq, arch, "negative_sampling",
+                        PARAMS["window"], True, PARAMS["sample_size"]), len(kept)
+
+
+def trainer_speed(plan, n_vocab, device, epochs, seed):
+    """Positions per second of the bare epoch loop; (words/s, seconds, mean loss)."""
+    from skw2v._threads import effective_n_threads
+    from skw2v._training import run_epoch
+
+    rs = np.random.default_rng(seed)
+    dim = PARAMS["vector_size"]
+    w_in = ((rs.random((n_vocab, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
+    w_out = np.zeros_like(w_in)
+    total = epochs * plan.n_tokens
+    common = dict(lr_start=PARAMS["learning_rate"], lr_end=PARAMS["min_learning_rate"],
+                  progress_total=total, n_threads=effective_n_threads(None))
+    if device == "cuda":
+        from skw2v._cuda._train import GpuTrainer
+
+        trainer = GpuTrainer(plan, w_in, w_out)
+        step = trainer.run_epoch
+    else:
+        def step(**kw):
+            return run_epoch(plan, w_in, w_out, **kw)
+    seconds, loss = 0.0, float("nan")
+    for epoch in range(epochs):
+        res = step(progress_offset=epoch * plan.n_tokens, seed=int(rs.integers(2**62)), **common)
+        seconds += res.seconds
+        loss = res.mean_loss
+    return total / seconds, seconds, loss
+
+
 def warm_up(device):
     """Compile and load the kernels outside the timed runs."""
     docs = [[f"w{i % 50}" for i in range(j, j + 20)] for j in range(200)]
@@ -190,6 +244,8 @@ def main(argv=None):
                     help="read at most this many tokens of each file corpus (smoke runs)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, default=None, help="write all figures here")
+    ap.add_argument("--engine", choices=["estimator", "trainer"], default="estimator",
+                    help="whole fits with quality, or the bare epoch loops (speed only)")
     args = ap.parse_args(argv)
 
     devices = []
@@ -204,8 +260,9 @@ def main(argv=None):
     info = gpu_info()
     print(f"# {platform.node()} {platform.processor() or platform.machine()}; GPU: "
           f"{info.get('name', 'none')} (CuPy {info.get('cupy_version', 'absent')})")
-    for dev in devices:
-        warm_up(dev)
+    if args.engine == "estimator":
+        for dev in devices:
+            warm_up(dev)
 
     corpora = []
     ptb_brown = [args.data / "ptb.train.txt", args.data / "brown.txt"]
@@ -230,7 +287,25 @@ def main(argv=None):
     rows = []
     header = (f"{'corpus':<16}{'arch':<10}{'device':<7}{'Mwords/s':>9}{'x cpu':>7}{'fit s':>8}"
               f"{'WS353':>7}{'SimLex':>8}{'analogy':>8}{'topic@10':>9}")
-    print(header)
+    if args.engine == "trainer":
+        print(f"{'corpus':<16}{'arch':<10}{'device':<7}{'Mwords/s':>9}{'x cpu':>7}"
+              f"{'train s':>9}{'loss':>8}")
+        for name, docs, _ in corpora:
+            for arch in args.archs:
+                plan, n_vocab = build_plan(docs, arch)
+                base = None
+                for dev in devices:
+                    wps, secs, loss = trainer_speed(plan, n_vocab, dev, args.epochs, args.seed)
+                    base = wps if dev == "cpu" else base
+                    ratio = wps / base if base else float("nan")
+                    rows.append(dict(corpus=name, arch=arch, device=dev, words_per_s=wps,
+                                     train_s=secs, final_loss=loss, speedup_vs_cpu=ratio,
+                                     n_tokens=plan.n_tokens, epochs=args.epochs))
+                    print(f"{name:<16}{arch:<10}{dev:<7}{wps / 1e6:>9.2f}{ratio:>7.1f}"
+                          f"{secs:>9.2f}{loss:>8.4f}", flush=True)
+        corpora = []
+    else:
+        print(header)
     for name, docs, topic_of in corpora:
         for arch in args.archs:
             base = None

@@ -3,8 +3,10 @@
 Three layers, so that most of it runs on a machine without a GPU:
 
 * everywhere: every ``.cu`` file compiles with ``nvcc --ptx`` (when nvcc is on
-  PATH), the probe explains why the GPU is off, the host driver's pure
-  functions (launch geometry, batching, argument packing, hashing);
+  PATH) and with NVRTC itself, as CuPy compiles it (when libnvrtc is found,
+  e.g. from the nvidia-cuda-nvrtc wheel), the probe explains why the GPU is
+  off, the host driver's pure functions (launch geometry, batching, argument
+  packing, hashing);
 * everywhere with a C++ compiler: the real ``sgns.cu`` compiled as C++ with a
   small shim that runs each warp as 32 threads in lock step (shuffles
   exchange through a barrier, a lane that skips a shuffle is reported as
