@@ -1,0 +1,526 @@
+"""Host driver of the GPU kernels in ``sgns.cu``: upload once, train epochs, download.
+
+``GpuTrainer(plan, w_in, w_out)`` has the contract of the CPU epoch loop in
+``skw2v._training``: ``run_epoch(lr_start=, lr_end=, progress_offset=,
+progress_total=, seed=) -> EpochResult``, then ``download()`` gives the
+trained vectors back as NumPy float32 arrays. The corpus ids, sentence
+offsets, subsampling and alias tables are uploaded once per fit.
+
+One epoch on the device:
+
+1. ``skw2v_keep_flags`` flags the positions kept by subsampling, with the CPU
+   kernel's hash, so the GPU keeps exactly the tokens the CPU would for the
+   same epoch seed (skipped when nothing can be dropped);
+2. ``flatnonzero`` / ``searchsorted`` give the kept positions and the
+   sentence offsets in kept coordinates (a window is counted in kept tokens
+   of one sentence, as on the CPU);
+3. ``skw2v_train`` runs over batches of corpus positions, one launch each;
+   the host synchronises after every batch, for progress and so that Ctrl-C
+   stops between batches with the weights in a consistent state.
+
+Everything array-shaped goes through a small backend object (CuPy here; the
+tests plug in a CPU emulation of the kernels), and the kernel arguments are
+packed against the parameter list parsed from ``sgns.cu``, so a driver/kernel
+mismatch fails loudly on the host instead of corrupting memory.
+"""
+
+import re
+import time
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import ClassVar
+
+import numpy as np
+
+from .. import _core
+from .._training import EpochResult
+
+SOURCE_NAME = "sgns.cu"
+THREADS_PER_BLOCK = 256   # 8 warps; the kernel's __launch_bounds__ follows it
+BLOCKS_PER_SM = 8         # grid cap per multiprocessor; warps grid-stride beyond it
+PIECES_PER_WARP = 4       # work items per warp and launch, for load balance
+MAX_PIECE = 64            # centre words per work item
+BATCH_TOKENS = 1 << 21    # corpus positions per launch (~10-50 ms of GPU work)
+WARP = 32
+MAX_VOCAB = 2**31 - 1     # token ids are int32
+
+# Keys of the two per-epoch random streams. SUBSAMPLE_KEY is the CPU kernel's
+# (skw2v/_core.pyx), so both devices subsample identically for one seed.
+SUBSAMPLE_KEY = 0x5851F42D4C957F2D
+CENTRE_KEY = 0xD1B54A32D192ED03
+_MASK64 = (1 << 64) - 1
+
+# Kernel codes (sgns.cu: architecture 0 skip-gram / 1 CBOW; use_nce 0 / 1)
+# from the CPU plan's codes, so a renumbering in _core cannot slip through.
+_KERNEL_ARCHITECTURE = {_core.ARCHITECTURES["skipgram"]: 0, _core.ARCHITECTURES["cbow"]: 1}
+_KERNEL_NCE = {_core.LOSSES["negative_sampling"]: 0, _core.LOSSES["nce"]: 1}
+
+
+# ----------------------------------------------------------------- random --
+def _mix64(z):
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
+def hash64(key):
+    """The kernels' counter-based hash (SplitMix64 finaliser), on Python ints."""
+    return _mix64((int(key) * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) & _MASK64)
+
+
+def epoch_keys(seed):
+    """(subsample_key, centre_key) of an epoch seed, as the kernels use them."""
+    seed = int(seed) & _MASK64
+    return hash64(seed ^ SUBSAMPLE_KEY), hash64(seed ^ CENTRE_KEY)
+
+
+# ------------------------------------------------------- kernel interface --
+@cache
+def kernel_source():
+    """Text of sgns.cu, read from the installed package."""
+    return resources.files(__package__).joinpath(SOURCE_NAME).read_text(encoding="utf-8")
+
+
+# C parameter types of the kernels -> NumPy dtypes.
+_C_TYPES = {
+    "int": np.int32,
+    "float": np.float32,
+    "double": np.float64,
+    "unsigned char": np.uint8,
+    "skw2v_i64": np.int64,
+    "skw2v_u64": np.uint64,
+    "skw2v_u32": np.uint32,
+}
+
+
+@dataclass(frozen=True)
+class KernelParam:
+    name: str
+    dtype: np.dtype
+    pointer: bool
+    const: bool
+    ctype: str  # base C type as written
+
+
+def kernel_signature(source, name):
+    """Parameters of ``extern "C" __global__ void name(...)`` in CUDA source."""
+    code = re.sub(r"/\*.*?\*/", " ", source, flags=re.DOTALL)
+    code = re.sub(r"//[^\n]*", " ", code)
+    m = re.search(
+        r'extern\s+"C"\s+__global__\s+void\s+(?:__launch_bounds__\s*\([^)]*\)\s*)?'
+        + re.escape(name) + r"\s*\(([^)]*)\)",
+        code,
+    )
+    if m is None:
+        raise ValueError(f"kernel {name!r} not found in the CUDA source")
+    params = []
+    for raw in m.group(1).split(","):
+        words = raw.replace("*", " * ").split()
+        if not words:
+            raise ValueError(f"empty parameter in kernel {name!r}")
+        pname = words[-1]
+        rest = [w for w in words[:-1] if w not in ("__restrict__",)]
+        const = "const" in rest
+        pointer = "*" in rest
+        base = " ".join(w for w in rest if w not in ("const", "*"))
+        if base not in _C_TYPES or rest.count("*") > 1:
+            raise ValueError(f"kernel {name!r}: unsupported parameter type in {raw.strip()!r}")
+        params.append(KernelParam(pname, np.dtype(_C_TYPES[base]), pointer, const, base))
+    return tuple(params)
+
+
+def pack_args(kernel, signature, values):
+    """Kernel arguments in signature order, each checked against its C type.
+
+    Arrays must have the parameter's dtype and be C-contiguous; scalars are
+    range-checked and converted to the exact NumPy scalar type, since a
+    Python int passed where the kernel expects a 32-bit int would be read
+    wrongly.
+    """
+    names = [p.name for p in signature]
+    missing = [n for n in names if n not in values]
+    extra = [n for n in values if n not in names]
+    if missing or extra:
+        raise TypeError(f"{kernel}: missing arguments {missing}, unexpected arguments {extra}")
+    out = []
+    for p in signature:
+        v = values[p.name]
+        if p.pointer:
+            if not (hasattr(v, "dtype") and hasattr(v, "flags") and getattr(v, "ndim", 0) >= 1):
+                raise TypeError(f"{kernel}: argument {p.name} must be an array, got {type(v)}")
+            if v.dtype != p.dtype or not v.flags.c_contiguous:
+                raise TypeError(
+                    f"{kernel}: argument {p.name} must be a C-contiguous {p.dtype} array "
+                    f"({p.ctype}*), got {v.dtype} (c_contiguous={v.flags.c_contiguous})"
+                )
+            out.append(v)
+        elif p.dtype.kind in "iu":
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+                raise TypeError(f"{kernel}: argument {p.name} must be an integer, got {v!r}")
+            info = np.iinfo(p.dtype)
+            if not info.min <= int(v) <= info.max:
+                raise ValueError(f"{kernel}: argument {p.name}={v} does not fit {p.ctype}")
+            out.append(p.dtype.type(int(v)))
+        else:
+            if not isinstance(v, (int, float, np.integer, np.floating)):
+                raise TypeError(f"{kernel}: argument {p.name} must be a number, got {v!r}")
+            out.append(p.dtype.type(v))
+    return tuple(out)
+
+
+# ------------------------------------------------------- launch arithmetic --
+def kernel_variant(dim):
+    """(VEC, R): floats per load and loads per lane for vectors of size dim.
+
+    float4 loads need dim % 4 == 0 (rows then start 16-byte aligned); a lane
+    holds R loads, so the warp covers 32 * VEC * R >= dim elements.
+    """
+    if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)) or dim < 1:
+        raise ValueError(f"dim must be a positive integer, got {dim!r}")
+    vec = 4 if dim % 4 == 0 else 1
+    return vec, -(-int(dim) // (WARP * vec))
+
+
+def compile_options(variant, threads_per_block=THREADS_PER_BLOCK):
+    vec, r = variant
+    return (
+        "-std=c++17",
+        f"-DSKW2V_VEC={vec}",
+        f"-DSKW2V_R={r}",
+        f"-DSKW2V_THREADS={threads_per_block}",
+    )
+
+
+def batch_bounds(start, end, batch_tokens):
+    """Corpus positions [start, end) cut into launches of batch_tokens positions."""
+    if batch_tokens < 1:
+        raise ValueError(f"batch_tokens must be >= 1, got {batch_tokens!r}")
+    if not 0 <= start <= end:
+        raise ValueError(f"need 0 <= start <= end, got start={start}, end={end}")
+    bounds = np.arange(start, end, batch_tokens, dtype=np.int64)
+    return np.append(bounds, np.int64(end)) if end > start else np.array([start], np.int64)
+
+
+def launch_geometry(n_centres, max_blocks, threads_per_block=THREADS_PER_BLOCK,
+                    pieces_per_warp=PIECES_PER_WARP, max_piece=MAX_PIECE):
+    """(blocks, piece) for one launch over n_centres centre words.
+
+    Work items of ``piece`` consecutive centres, about ``pieces_per_warp``
+    per warp of the largest grid; the grid shrinks for small launches.
+    """
+    if threads_per_block < WARP or threads_per_block % WARP:
+        raise ValueError(f"threads_per_block must be a multiple of {WARP}, got {threads_per_block}")
+    if max_blocks < 1 or n_centres < 1:
+        raise ValueError(f"need max_blocks >= 1 and n_centres >= 1, got {max_blocks}, {n_centres}")
+    warps_per_block = threads_per_block // WARP
+    max_warps = max_blocks * warps_per_block
+    piece = max(1, min(max_piece, -(-n_centres // (max_warps * pieces_per_warp))))
+    n_pieces = -(-n_centres // piece)
+    blocks = max(1, min(max_blocks, -(-n_pieces // warps_per_block)))
+    return blocks, piece
+
+
+def device_bytes(n_vocab, dim, n_tokens, n_sentences, subsampling):
+    """Device memory one fit needs: weights, tables, corpus and epoch scratch."""
+    need = 2 * n_vocab * dim * 4 + n_vocab * 16 + n_tokens * 4 + (n_sentences + 1) * 16
+    if subsampling:  # flags, kept positions, the scan inside flatnonzero
+        need += n_tokens * (1 + 8 + 8) + (n_sentences + 1) * 8
+    return need
+
+
+# ----------------------------------------------------------------- backend --
+class CupyBackend:
+    """CuPy arrays and NVRTC-compiled kernels on the current device."""
+
+    _modules: ClassVar[dict] = {}  # (device id, options) -> RawModule, shared by every fit
+
+    def __init__(self):
+        import cupy
+
+        self.xp = cupy
+        self._cupy = cupy
+        dev = cupy.cuda.Device()
+        self.device_id = dev.id
+        props = cupy.cuda.runtime.getDeviceProperties(dev.id)
+        self.max_blocks = int(props["multiProcessorCount"]) * BLOCKS_PER_SM
+
+    def is_device_array(self, a):
+        return isinstance(a, self._cupy.ndarray)
+
+    def to_device(self, a, dtype):
+        return self._cupy.array(a, dtype=dtype, order="C", copy=True)
+
+    def to_host(self, a):
+        return self._cupy.asnumpy(a)
+
+    def pointer(self, a):
+        return int(a.data.ptr)
+
+    def free_bytes(self):
+        # Free on the device plus what CuPy's pool holds for reuse.
+        free, _total = self._cupy.cuda.Device(self.device_id).mem_info
+        return int(free) + int(self._cupy.get_default_memory_pool().free_bytes())
+
+    def synchronize(self):
+        self._cupy.cuda.get_current_stream().synchronize()
+
+    def function(self, variant, threads_per_block, name):
+        options = compile_options(variant, threads_per_block)
+        key = (self.device_id, options)
+        module = self._modules.get(key)
+        if module is None:
+            module = self._cupy.RawModule(code=kernel_source(), options=options)
+            self._modules[key] = module
+        kernel = module.get_function(name)
+
+        def launch(grid, block, args):
+            kernel((int(grid),), (int(block),), args)
+
+        return launch
+
+
+# ----------------------------------------------------------------- trainer --
+class GpuTrainer:
+    """Train one model on the GPU, epoch by epoch, with the CPU loop's contract.
+
+    Parameters
+    ----------
+    plan : skw2v._training.TrainingPlan
+        Corpus, tables and hyper-parameters (the CPU chunk layout is unused).
+    w_in, w_out : ndarray of float32, shape (V, dim)
+        Initial vectors, uploaded once. Device (CuPy) arrays that are already
+        float32 and C-contiguous are trained in place.
+    batch_tokens : int
+        Corpus positions per kernel launch.
+    backend : object, optional
+        Array/kernel backend; CuPy on the current device by default.
+    max_blocks, threads_per_block : int, optional
+        Launch-geometry caps (default: 8 blocks per multiprocessor, 256 threads).
+    """
+
+    def __init__(self, plan, w_in, w_out, *, batch_tokens=BATCH_TOKENS, backend=None,
+                 max_blocks=None, threads_per_block=THREADS_PER_BLOCK):
+        b = CupyBackend() if backend is None else backend
+        self._b = b
+        xp = b.xp
+        if not isinstance(batch_tokens, (int, np.integer)) or batch_tokens < 1:
+            raise ValueError(f"batch_tokens must be a positive integer, got {batch_tokens!r}")
+        self.batch_tokens = int(batch_tokens)
+        if threads_per_block < WARP or threads_per_block % WARP or threads_per_block > 1024:
+            raise ValueError(
+                f"threads_per_block must be a multiple of {WARP} in [32, 1024], "
+                f"got {threads_per_block!r}"
+            )
+        self.threads_per_block = int(threads_per_block)
+        self.max_blocks = int(b.max_blocks if max_blocks is None else max_blocks)
+        if self.max_blocks < 1:
+            raise ValueError(f"max_blocks must be >= 1, got {max_blocks!r}")
+
+        shape = _check_weights(w_in, w_out)
+        n_vocab, dim = shape
+        self.n_vocab, self.dim = n_vocab, dim
+        if n_vocab > MAX_VOCAB:
+            raise ValueError(f"at most {MAX_VOCAB} words are supported, got {n_vocab}")
+        tokens = np.asarray(plan.tokens)
+        offsets = np.asarray(plan.offsets)
+        self.n_tokens = len(tokens)
+        self.n_sentences = len(offsets) - 1
+        _check_plan(plan, tokens, offsets, n_vocab)
+        self.architecture = _KERNEL_ARCHITECTURE[plan.architecture]
+        self.use_nce = _KERNEL_NCE[plan.loss]
+        self.window = int(plan.window)
+        self.shrink = int(bool(plan.shrink_windows))
+        self.sample_size = int(plan.sample_size)
+        keep_prob = np.asarray(plan.keep_prob, dtype=np.float32)
+        self.subsampling = bool(np.any(keep_prob < 1.0))
+
+        free = getattr(b, "free_bytes", lambda: None)()
+        need = device_bytes(n_vocab, dim, self.n_tokens, self.n_sentences, self.subsampling)
+        if free is not None and need > free:
+            raise ValueError(
+                f"training on the GPU needs about {need:,} bytes of device memory "
+                f"({n_vocab:,} words x {dim} dims x 2 matrices, {self.n_tokens:,} tokens) "
+                f"but {free:,} are free; lower vector_size, raise min_count, set "
+                "max_vocab_size or use device='cpu'"
+            )
+
+        self.w_in = _device_weights(b, w_in)
+        self.w_out = _device_weights(b, w_out)
+        self.tokens = b.to_device(tokens, np.int32)
+        self.offsets = b.to_device(offsets, np.int64)
+        self.keep_prob = b.to_device(keep_prob, np.float32)
+        self.alias_threshold = b.to_device(plan.alias_threshold, np.uint32)
+        self.alias_index = b.to_device(plan.alias_index, np.int32)
+        self.noise_log_kq = b.to_device(plan.noise_log_kq, np.float32)
+        self._no_kept_pos = xp.zeros(1, dtype=np.int64)  # placeholder when nothing is dropped
+
+        vec, r = kernel_variant(dim)
+        if vec == 4 and (b.pointer(self.w_in) % 16 or b.pointer(self.w_out) % 16):
+            vec, r = 1, -(-dim // WARP)  # float4 loads need 16-byte aligned rows
+        self.variant = (vec, r)
+        self._train = b.function(self.variant, self.threads_per_block, "skw2v_train")
+        self._flags_fn = b.function(self.variant, self.threads_per_block, "skw2v_keep_flags")
+        source = kernel_source()
+        self._train_sig = kernel_signature(source, "skw2v_train")
+        self._flags_sig = kernel_signature(source, "skw2v_keep_flags")
+        warps = self.max_blocks * (self.threads_per_block // WARP)
+        self._stats = xp.zeros((warps, 3), dtype=np.float64)
+        self._flags = xp.zeros(self.n_tokens, dtype=np.uint8) if self.subsampling else None
+
+    # ----------------------------------------------------------------- epoch
+    def run_epoch(self, *, lr_start, lr_end, progress_offset, progress_total, seed,
+                  n_threads=None, progress=None, span=None):
+        """Train one epoch in place on the device; returns an EpochResult.
+
+        Same arguments as ``skw2v._training.run_epoch`` (``n_threads`` is
+        ignored). ``progress(n_positions, mean_loss)`` is called after every
+        launch. ``span=(start, end)`` trains only the centre words at corpus
+        positions [start, end) (windows still reach into the whole sentence),
+        like the CPU kernel's chunk bounds.
+        """
+        t0 = time.perf_counter()
+        b, xp = self._b, self._b.xp
+        start, end = (0, self.n_tokens) if span is None else (int(span[0]), int(span[1]))
+        if not 0 <= start <= end <= self.n_tokens:
+            raise ValueError(f"span must satisfy 0 <= start <= end <= {self.n_tokens}, got {span!r}")
+        if progress_total < 1:
+            raise ValueError(f"progress_total must be >= 1, got {progress_total!r}")
+        if end == start:
+            return EpochResult(0.0, 0.0, 0.0, time.perf_counter() - t0)
+        subsample_key, centre_key = epoch_keys(seed)
+
+        positions = batch_bounds(start, end, self.batch_tokens)
+        if self.subsampling:
+            self._launch_flags(subsample_key)
+            kept_pos = xp.flatnonzero(self._flags).astype(np.int64, copy=False)
+            sent_off = xp.searchsorted(kept_pos, self.offsets).astype(np.int64, copy=False)
+            kept_bounds = b.to_host(xp.searchsorted(kept_pos, b.to_device(positions, np.int64)))
+            kept_bounds = np.asarray(kept_bounds, dtype=np.int64)
+            identity = 0
+            if kept_pos.size == 0:
+                kept_pos = self._no_kept_pos
+        else:
+            kept_pos, sent_off, kept_bounds, identity = self._no_kept_pos, self.offsets, positions, 1
+
+        self._stats.fill(0)
+        common = dict(
+            tokens=self.tokens, kept_pos=kept_pos, identity=identity, sent_off=sent_off,
+            n_sentences=self.n_sentences, alias_thr=self.alias_threshold,
+            alias_idx=self.alias_index, n_vocab=self.n_vocab, log_kq=self.noise_log_kq,
+            use_nce=self.use_nce, w_in=self.w_in, w_out=self.w_out, dim=self.dim,
+            architecture=self.architecture, window=self.window, shrink=self.shrink,
+            sample_size=self.sample_size, lr_start=float(lr_start), lr_end=float(lr_end),
+            progress_offset=int(progress_offset), progress_total=int(progress_total),
+            rng_key=centre_key, stats=self._stats,
+        )
+        try:
+            for i in range(len(positions) - 1):
+                k_begin, k_end = int(kept_bounds[i]), int(kept_bounds[i + 1])
+                if k_end > k_begin:
+                    blocks, piece = launch_geometry(k_end - k_begin, self.max_blocks,
+                                                    self.threads_per_block)
+                    args = pack_args("skw2v_train", self._train_sig,
+                                     dict(common, k_begin=k_begin, k_end=k_end, piece=piece))
+                    self._train(blocks, self.threads_per_block, args)
+                b.synchronize()
+                if progress is not None:
+                    loss, positives, _ = self._totals()
+                    progress(int(positions[i + 1] - positions[i]),
+                             loss / positives if positives else float("nan"))
+        except KeyboardInterrupt:
+            b.synchronize()  # the launch in flight finishes; the weights stay consistent
+            raise
+        loss, positives, words = self._totals()
+        return EpochResult(loss, positives, words, time.perf_counter() - t0)
+
+    def _launch_flags(self, subsample_key):
+        n = self.n_tokens
+        blocks = max(1, min(-(-n // self.threads_per_block), 64 * self.max_blocks))
+        args = pack_args("skw2v_keep_flags", self._flags_sig, dict(
+            tokens=self.tokens, keep_prob=self.keep_prob, n_tokens=n,
+            subsample_key=subsample_key, flags=self._flags,
+        ))
+        self._flags_fn(blocks, self.threads_per_block, args)
+
+    def _totals(self):
+        total = np.asarray(self._b.to_host(self._stats.sum(axis=0)), dtype=np.float64)
+        return float(total[0]), float(total[1]), float(total[2])
+
+    # --------------------------------------------------------------- results
+    def all_finite(self):
+        """True when no vector holds a NaN or an infinity (checked on the device)."""
+        xp = self._b.xp
+        return bool(xp.isfinite(self.w_in).all().item()) and bool(xp.isfinite(self.w_out).all().item())
+
+    def download(self, w_in=None, w_out=None):
+        """The trained (w_in, w_out) as NumPy float32 arrays.
+
+        Given arrays of the right shape are filled in place and returned;
+        otherwise new arrays are returned.
+        """
+        result = []
+        for dev, host, name in ((self.w_in, w_in, "w_in"), (self.w_out, w_out, "w_out")):
+            arr = np.ascontiguousarray(self._b.to_host(dev), dtype=np.float32)
+            if host is None:
+                result.append(arr)
+                continue
+            if not isinstance(host, np.ndarray) or host.shape != arr.shape:
+                raise ValueError(f"{name} must be a NumPy array of shape {arr.shape}")
+            np.copyto(host, arr)
+            result.append(host)
+        return tuple(result)
+
+    def close(self):
+        """Drop the device arrays (the memory returns to CuPy's pool)."""
+        for name in ("w_in", "w_out", "tokens", "offsets", "keep_prob", "alias_threshold",
+                     "alias_index", "noise_log_kq", "_no_kept_pos", "_stats", "_flags"):
+            setattr(self, name, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _check_weights(w_in, w_out):
+    for name, w in (("w_in", w_in), ("w_out", w_out)):
+        if getattr(w, "ndim", None) != 2:
+            raise ValueError(f"{name} must be a 2-D array (V, dim), got {type(w).__name__} "
+                             f"with shape {getattr(w, 'shape', None)}")
+        if w.dtype != np.float32:
+            raise TypeError(f"{name} must be float32, got {w.dtype}")
+    if tuple(w_in.shape) != tuple(w_out.shape):
+        raise ValueError(f"w_in and w_out must have the same shape, got {w_in.shape} and {w_out.shape}")
+    n_vocab, dim = (int(s) for s in w_in.shape)
+    if n_vocab < 1 or dim < 1:
+        raise ValueError(f"the weight matrices are empty: shape {w_in.shape}")
+    return n_vocab, dim
+
+
+def _check_plan(plan, tokens, offsets, n_vocab):
+    if tokens.ndim != 1 or offsets.ndim != 1 or len(offsets) < 1:
+        raise ValueError("plan.tokens and plan.offsets must be 1-D, offsets non-empty")
+    if offsets[0] != 0 or offsets[-1] != len(tokens) or np.any(np.diff(offsets) < 0):
+        raise ValueError("plan.offsets must rise from 0 to the number of tokens")
+    if len(tokens) and (tokens.min() < 0 or tokens.max() >= n_vocab):
+        raise ValueError(f"token ids must lie in [0, {n_vocab})")
+    for name in ("keep_prob", "alias_threshold", "alias_index", "noise_log_kq"):
+        if len(getattr(plan, name)) != n_vocab:
+            raise ValueError(f"plan.{name} must have one entry per word ({n_vocab})")
+    alias = np.asarray(plan.alias_index)
+    if alias.min() < 0 or alias.max() >= n_vocab:
+        raise ValueError(f"plan.alias_index entries must lie in [0, {n_vocab})")
+    if plan.architecture not in _KERNEL_ARCHITECTURE or plan.loss not in _KERNEL_NCE:
+        raise ValueError(f"unknown architecture {plan.architecture!r} or loss {plan.loss!r}")
+    if plan.window < 1 or plan.sample_size < 0:
+        raise ValueError(f"need window >= 1 and sample_size >= 0, got {plan.window}, "
+                         f"{plan.sample_size}")
+
+
+def _device_weights(backend, w):
+    # Device arrays that need no conversion are trained in place.
+    if backend.is_device_array(w) and w.flags.c_contiguous:
+        return w
+    return backend.to_device(w, np.float32)
