@@ -58,6 +58,8 @@ cdef extern from "_sgns.h":
     double skw2v_update_targets(const float* l1, float* work, float* w_out, int dim,
                                 const int* targets, int n_targets, const float* log_kq,
                                 float alpha) noexcept nogil
+    void skw2v_prefetch_targets(const float* w_out, int dim, const int* targets,
+                                int n_targets) noexcept nogil
     void skw2v_axpy(int n, float a, const float* x, float* y) noexcept nogil
     void skw2v_scale(int n, float a, float* y) noexcept nogil
 
@@ -156,8 +158,8 @@ cdef void _train_chunk(
     int architecture, int window, bint shrink_windows, int sample_size, bint shared_negatives,
     double lr_start, double lr_end, int64_t progress_offset, int64_t progress_total,
     uint64_t subsample_key, uint64_t rng,
-    int* buf, int64_t* buf_pos, int* back, int* targets, float* work, float* neu1,
-    double* stats,
+    int* buf, int64_t* buf_pos, int* back, int* targets, int* next_targets,
+    float* work, float* neu1, double* stats,
 ) noexcept nogil:
     """Train the centre positions [start, end) of the corpus.
 
@@ -166,7 +168,9 @@ cdef void _train_chunk(
     same sentence), so windows see exactly what a whole-sentence pass sees.
     """
     cdef int64_t pos = start, s = sentence, s_begin, s_end, seg_end, j
-    cdef int n, nb, nf, k, i, c0, c1, b, lo, hi, w, cw, nt = 0
+    cdef int n, nb, nf, k, k_next, i, c0, c1, b, lo, hi, w, cw, nt = 0, nt_next = 0
+    cdef bint prefetched
+    cdef int* swap
     cdef double loss = 0.0, positives = 0.0, words = 0.0, lr_delta = lr_start - lr_end
     cdef float alpha
     cdef float* l1
@@ -223,16 +227,31 @@ cdef void _train_chunk(
                     # rows stay in cache across the window's contexts.
                     nt = _draw_targets(w, sample_size, alias_threshold, alias_index,
                                        n_vocab, &rng, targets)
-                for k in range(lo, hi):
-                    if k == i:
-                        continue
-                    if not shared_negatives:
-                        nt = _draw_targets(w, sample_size, alias_threshold, alias_index,
-                                           n_vocab, &rng, targets)
+                    skw2v_prefetch_targets(w_out, dim, targets, nt)
+                # Negatives of the next context are drawn (and their rows prefetched)
+                # before the current update: same RNG order, fewer cache stalls.
+                k = lo if lo != i else lo + 1
+                if not shared_negatives and k < hi:
+                    nt = _draw_targets(w, sample_size, alias_threshold, alias_index,
+                                       n_vocab, &rng, targets)
+                    skw2v_prefetch_targets(w_out, dim, targets, nt)
+                while k < hi:
+                    k_next = k + 1 if k + 1 != i else k + 2
+                    prefetched = not shared_negatives and k_next < hi
+                    if prefetched:
+                        nt_next = _draw_targets(w, sample_size, alias_threshold, alias_index,
+                                                n_vocab, &rng, next_targets)
+                        skw2v_prefetch_targets(w_out, dim, next_targets, nt_next)
                     l1 = w_in + <int64_t> buf[k] * dim
                     loss += _update_targets(l1, work, w_out, dim, targets, nt, log_kq, alpha)
                     _add(dim, work, l1)
                     positives += 1.0
+                    if prefetched:
+                        swap = targets
+                        targets = next_targets
+                        next_targets = swap
+                        nt = nt_next
+                    k = k_next
             else:
                 cw = hi - lo - 1
                 if cw <= 0:
@@ -365,6 +384,7 @@ def train_epoch(
     cdef int64_t* buf_pos = NULL
     cdef int* back = NULL
     cdef int* targets = NULL
+    cdef int* next_targets = NULL
     cdef float* work = NULL
     cdef float* neu1 = NULL
 
@@ -374,6 +394,7 @@ def train_epoch(
         buf_pos = <int64_t*> malloc(max_chunk * sizeof(int64_t))
         back = <int*> malloc(window * sizeof(int))
         targets = <int*> malloc((sample_size + 1) * sizeof(int))
+        next_targets = <int*> malloc((sample_size + 1) * sizeof(int))
         work = <float*> malloc(dim * sizeof(float))
         neu1 = <float*> malloc(dim * sizeof(float))
         try:
@@ -382,7 +403,7 @@ def train_epoch(
                     skipped_ptr[0] = 1
                     continue
                 if (buf == NULL or buf_pos == NULL or back == NULL or targets == NULL
-                        or work == NULL or neu1 == NULL):
+                        or next_targets == NULL or work == NULL or neu1 == NULL):
                     failed_ptr[0] = 1
                     continue
                 _train_chunk(tok, offsets, bounds[c], bounds[c + 1], first_sentence[c],
@@ -390,13 +411,15 @@ def train_epoch(
                              architecture, window, shrink_windows, sample_size, shared_negatives,
                              lr_start, lr_end, progress_offset, progress_total,
                              subsample_key, hash64(seed + <uint64_t> c),
-                             buf, buf_pos, back, targets, work, neu1, stats + c * N_STAT_COLUMNS)
+                             buf, buf_pos, back, targets, next_targets, work, neu1,
+                             stats + c * N_STAT_COLUMNS)
                 done[c] = 1
         finally:
             free(buf)
             free(buf_pos)
             free(back)
             free(targets)
+            free(next_targets)
             free(work)
             free(neu1)
     if failed:

@@ -73,6 +73,13 @@ static inline void skw2v_prefetch_row(const float *row, int dim) {
 #endif
 }
 
+/* Ask for the rows of the next update while the current one computes:
+ * negatives are random rows, mostly outside the caches. */
+static inline void skw2v_prefetch_targets(const float *w_out, int dim, const int *targets,
+                                          int n_targets) {
+    for (int j = 0; j < n_targets; j++) skw2v_prefetch_row(w_out + (int64_t)targets[j] * dim, dim);
+}
+
 /* One positive (targets[0]) and n_targets-1 negatives against the input l1.
  *   IN     l1[dim]          input representation (a w_in row, or the CBOW mean)
  *   IN     targets[n]       output rows; targets[0] is the positive (label 1)
@@ -86,7 +93,6 @@ static double skw2v_update_targets(const float *restrict l1, float *restrict wor
                                    float *w_out, int dim, const int *targets, int n_targets,
                                    const float *log_kq, float alpha) {
     double loss = 0.0;
-    for (int j = 1; j < n_targets; j++) skw2v_prefetch_row(w_out + (int64_t)targets[j] * dim, dim);
     for (int j = 0; j < n_targets; j++) {
         float *restrict row = w_out + (int64_t)targets[j] * dim;
         float s = 0.0f;
