@@ -6,6 +6,8 @@ scikit-learn's CountVectorizer does), so a one-shot generator works too.
 The vocabulary is pruned afterwards and the ids remapped with NumPy.
 """
 
+import gzip
+import os
 import re
 from array import array
 from collections import defaultdict
@@ -40,14 +42,47 @@ def make_analyzer(lowercase=True, token_pattern=DEFAULT_TOKEN_PATTERN, tokenizer
     return analyze
 
 
+class LineCorpus:
+    """A text file as a re-iterable corpus: one document per line.
+
+    ``path`` may end in ``.gz``. With ``split=True`` (default) each line is
+    split on whitespace, like word2vec.c and gensim's LineSentence, and used
+    as given; with ``split=False`` lines are yielded as strings and go
+    through the estimator's tokenization. Lines are read one at a time, so a
+    corpus larger than memory can be encoded (4 bytes per token are kept).
+    """
+
+    def __init__(self, path, *, split=True, encoding="utf-8"):
+        self.path = os.fspath(path)
+        self.split = split
+        self.encoding = encoding
+        if not os.path.isfile(self.path):
+            raise ValueError(f"corpus file {self.path!r} does not exist or is not a file")
+
+    def __iter__(self):
+        opener = gzip.open if self.path.endswith(".gz") else open
+        with opener(self.path, "rt", encoding=self.encoding) as f:
+            for line in f:
+                yield line.split() if self.split else line
+
+    def __repr__(self):
+        return f"LineCorpus({self.path!r})"
+
+
 def check_documents(X, name="X"):
-    """Reject inputs that are not an iterable of documents, before reading them."""
+    """Reject inputs that are not an iterable of documents, before reading them.
+
+    A ``pathlib.Path`` (any ``os.PathLike``) is read as a :class:`LineCorpus`.
+    """
+    if isinstance(X, os.PathLike):
+        return LineCorpus(X)
     if X is None:
         raise ValueError(f"{name} must be an iterable of documents, got None")
     if isinstance(X, (str, bytes)):
         raise ValueError(
             f"{name} must be an iterable of documents (strings or token lists), "
-            f"got a single {type(X).__name__}; wrap it in a list: [{name}]"
+            f"got a single {type(X).__name__}; wrap it in a list: [{name}], or pass "
+            "pathlib.Path(...) / skw2v.LineCorpus(...) to read a file"
         )
     if isinstance(X, dict):
         raise TypeError(f"{name} must be an iterable of documents, got a dict")
@@ -111,17 +146,47 @@ def encode_known(X, analyze, vocabulary):
     )
 
 
+BLOCK_TOKENS = 1 << 20  # work in blocks: temporaries stay O(block), not O(corpus)
+
+
+def sentence_blocks(offsets, block_tokens=None):
+    """Yield (first, last) sentence ranges holding about ``block_tokens`` tokens."""
+    block_tokens = block_tokens or BLOCK_TOKENS
+    n_docs = len(offsets) - 1
+    first = 0
+    while first < n_docs:
+        target = offsets[first] + block_tokens
+        last = int(np.searchsorted(offsets, target, side="right")) - 1
+        last = min(max(last, first + 1), n_docs)
+        yield first, last
+        first = last
+
+
 def remap(corpus, lookup):
-    """Apply ``lookup`` (provisional id -> final id, -1 = dropped) to a corpus."""
-    if len(corpus.tokens) == 0:
-        return EncodedCorpus(corpus.tokens, corpus.offsets, None)
-    new = lookup[corpus.tokens]
-    kept = new >= 0
-    cum = np.zeros(len(kept) + 1, dtype=np.int64)
-    np.cumsum(kept, out=cum[1:])
-    return EncodedCorpus(
-        np.ascontiguousarray(new[kept], dtype=np.int32), cum[corpus.offsets], None
-    )
+    """Apply ``lookup`` (provisional id -> final id, -1 = dropped) to a corpus.
+
+    Compacts the token array in place, block by block, so the only extra
+    memory is one block of temporaries.
+    """
+    tokens, offsets = corpus.tokens, corpus.offsets
+    if len(tokens) == 0:
+        return EncodedCorpus(tokens, offsets, None)
+    if not tokens.flags.writeable:
+        tokens = tokens.copy()
+    new_offsets = np.empty_like(offsets)
+    new_offsets[0] = 0
+    write = 0
+    for first, last in sentence_blocks(offsets):
+        a, b = offsets[first], offsets[last]
+        ids = lookup[tokens[a:b]]
+        kept = ids >= 0
+        n_kept = int(kept.sum())
+        # write <= a always holds, so this never overwrites unread input.
+        tokens[write:write + n_kept] = ids[kept]
+        cum = np.concatenate([[0], np.cumsum(kept, dtype=np.int64)])
+        new_offsets[first + 1:last + 1] = write + cum[offsets[first + 1:last + 1] - a]
+        write += n_kept
+    return EncodedCorpus(tokens[:write], new_offsets, None)
 
 
 def chunk_layout(offsets, n_tokens, chunk_tokens):

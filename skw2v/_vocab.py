@@ -41,9 +41,14 @@ def noise_distribution(counts, power):
 
 def document_frequency(tokens, offsets, n_vocab):
     """Number of documents containing each word (for tf-idf pooling)."""
-    n_docs = len(offsets) - 1
-    if len(tokens) == 0:
-        return np.zeros(n_vocab, dtype=np.int64)
-    doc = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(offsets))
-    pairs = np.unique(doc * n_vocab + tokens)
-    return np.bincount(pairs % n_vocab, minlength=n_vocab).astype(np.int64)
+    from ._corpus import sentence_blocks
+
+    df = np.zeros(n_vocab, dtype=np.int64)
+    for first, last in sentence_blocks(offsets):
+        a, b = offsets[first], offsets[last]
+        if a == b:
+            continue
+        doc = np.repeat(np.arange(last - first, dtype=np.int64), np.diff(offsets[first:last + 1]))
+        pairs = np.unique(doc * n_vocab + tokens[a:b])
+        df += np.bincount(pairs % n_vocab, minlength=n_vocab)
+    return df
