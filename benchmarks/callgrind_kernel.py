@@ -17,8 +17,10 @@ import tempfile
 
 import numpy as np
 
-# Measure the checkout this script sits in (built in place), not an installed copy.
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Measure the checkout this script sits in (built in place), or the one given
+# by SKW2V_SRC (used by ablation.py), not an installed copy.
+sys.path.insert(0, os.environ.get("SKW2V_SRC")
+                or os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 KERNEL_SYMBOL = "__pyx_pw_5skw2v_5_core_1train_epoch"
 
@@ -46,7 +48,8 @@ def run_kernel(args):
                      subsample=1e-3, random_state=0, n_jobs=1)
     est.token_counts_ = counts
     plan = est._plan(EncodedCorpus(tokens, offsets, None))
-    plan.shared_negatives = args.shared_negatives
+    if args.shared_negatives:
+        plan.shared_negatives = True
     from skw2v._training import run_epoch
 
     rng = np.random.default_rng(0)

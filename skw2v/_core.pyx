@@ -217,8 +217,9 @@ cdef void _train_chunk(
                 b = 1 + <int> bounded(rng_next(&rng), <uint32_t> window)
             else:
                 b = window
-            lo = i - b if i - b > 0 else 0
-            hi = i + b + 1 if i + b + 1 < n else n
+            # int64: window may be as large as INT_MAX
+            lo = <int> (i - <int64_t> b if i - <int64_t> b > 0 else 0)
+            hi = <int> (i + <int64_t> b + 1 if i + <int64_t> b + 1 < n else n)
             words += 1.0
             if architecture == SKIPGRAM:
                 # word2vec's order: the context word's input vector predicts the centre.
@@ -308,7 +309,7 @@ def train_epoch(
     cdef int64_t n_chunks = chunk_bounds.shape[0] - 1
     cdef uint32_t n_vocab = <uint32_t> w_in.shape[0]
     cdef int dim = <int> w_in.shape[1]
-    cdef int64_t c, i, max_chunk = 0
+    cdef int64_t c, i, max_chunk = 0, max_sentence = 0, margin
     cdef int bad = 0, failed = 0, skipped = 0
     cdef int* failed_ptr = &failed
     cdef int* skipped_ptr = &skipped
@@ -338,6 +339,8 @@ def train_epoch(
         for i in range(n_sentences):
             if sentence_offsets[i + 1] < sentence_offsets[i]:
                 bad = 1
+            if sentence_offsets[i + 1] - sentence_offsets[i] > max_sentence:
+                max_sentence = sentence_offsets[i + 1] - sentence_offsets[i]
         if chunk_bounds[0] < 0 or chunk_bounds[n_chunks] > n_tokens:
             bad = 1
         for c in range(n_chunks):
@@ -365,6 +368,9 @@ def train_epoch(
         return 0
     if n_threads > n_chunks:
         n_threads = <int> n_chunks
+    # A margin never holds more than a sentence, so buffers stay small even
+    # for a huge window.
+    margin = window if window < max_sentence else max_sentence
 
     cdef const int* tok = &tokens[0]
     cdef const int64_t* offsets = &sentence_offsets[0]
@@ -390,9 +396,9 @@ def train_epoch(
 
     with nogil, parallel(num_threads=n_threads):
         # Per-thread scratch: kept tokens of a chunk plus both margins.
-        buf = <int*> malloc((max_chunk + 2 * window) * sizeof(int))
-        buf_pos = <int64_t*> malloc(max_chunk * sizeof(int64_t))
-        back = <int*> malloc(window * sizeof(int))
+        buf = <int*> malloc((max_chunk + 2 * margin) * sizeof(int))
+        buf_pos = <int64_t*> malloc((max_chunk + 1) * sizeof(int64_t))
+        back = <int*> malloc((margin + 1) * sizeof(int))
         targets = <int*> malloc((sample_size + 1) * sizeof(int))
         next_targets = <int*> malloc((sample_size + 1) * sizeof(int))
         work = <float*> malloc(dim * sizeof(float))
