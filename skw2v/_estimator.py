@@ -34,6 +34,7 @@ class InconsistentVersionWarning(UserWarning):
     """An estimator pickled by one version of skw2v is unpickled by another."""
 
     def __init__(self, estimator_name, original_version, current_version):
+        super().__init__(estimator_name, original_version, current_version)
         self.estimator_name = estimator_name
         self.original_version = original_version
         self.current_version = current_version

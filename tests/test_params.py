@@ -150,8 +150,8 @@ def fitted():
         (["", "  ", "!?"], {}, r"no tokens: 3 document\(s\), all empty after tokenization"),
         ([[], []], {}, r"no tokens: 2 document\(s\)"),
         (["a b c", "d e a"], {"min_count": 5},
-         r"vocabulary is empty: X has 5 distinct token\(s\), the most frequent seen "
-         r"2 time\(s\), and min_count=5 removed them all"),
+         (r"vocabulary is empty: X has 5 distinct token\(s\), the most frequent seen "
+          r"2 time\(s\), and min_count=5 removed them all")),
     ],
 )
 def test_empty_corpus_or_vocabulary(X, kwargs, match):

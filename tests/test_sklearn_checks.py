@@ -57,7 +57,8 @@ DOCS = [
     "quick thinking saves the day",
     "the sun rises over the hills",
 ] * 6
-SMALL = dict(vector_size=6, window=2, min_count=1, epochs=2, n_jobs=1, random_state=0)
+SMALL = {"vector_size": 6, "window": 2, "min_count": 1, "epochs": 2, "n_jobs": 1,
+         "random_state": 0}
 
 
 def _text_estimators():
