@@ -149,7 +149,7 @@ def main(argv=None):
 
     table = render(rows, times, hyper, args, len(texts), n_tokens)
     if args.grid:
-        table += grid_example(texts, labels, args)
+        table += "\n" + grid_example(texts, labels, args)
     print(table)
     Path(args.out).write_text(table)
     print(f"written to {args.out}")

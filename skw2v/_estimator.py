@@ -553,8 +553,9 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         Why it is comparable across ``sample_size``, ``power`` and
         ``subsample``: at the optimum of negative sampling
         ``u_c . v_w = log p(c | w) + log keep(c) - log q(c) - log k``
-        (Levy & Goldberg 2014), so s(w, c) equals ``log p(c | w)`` up to a
-        term that depends only on w, which cancels in the softmax; in
+        (Levy & Goldberg 2014; the keep(c) term is approximate, since
+        subsampling also widens windows), so s(w, c) equals ``log p(c | w)``
+        up to a term that depends only on w, which cancels in the softmax; in
         particular ``log k = log(sample_size)`` is such a constant shift. So
         every fitted model is scored on the same event, predicting raw-text
         context words, by a proper probability distribution: a higher score
