@@ -1,34 +1,51 @@
 """Word2VecNS: word2vec with negative sampling as a scikit-learn transformer.
 
-Orchestration only: validation, vocabulary, the epoch loop and pooling live
-in small helper modules; the numerics live in the compiled ``_core``.
+Orchestration only: input checks (_documents), vocabulary (_vocab), the
+epoch loop (_training), pooling (_pooling) and scoring (_scoring) live in
+small helper modules; the training numerics live in the compiled ``_core``.
 """
 
 import os
+import re
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._alias import alias_table, kernel_thresholds
-from ._corpus import (
-    DEFAULT_TOKEN_PATTERN,
-    check_documents,
-    encode_known,
-    encode_new,
-    make_analyzer,
-    remap,
-)
+from ._corpus import DEFAULT_TOKEN_PATTERN, encode_known, encode_new, make_analyzer, remap
+from ._documents import check_X, checked_tokenizer, iter_documents
+from ._pooling import pool, word_weights
+from ._scoring import context_prior, mean_log_likelihood, pair_counts
 from ._threads import effective_n_threads
 from ._training import TrainingPlan, run_epoch
+from ._version import __version__
 from ._vocab import document_frequency, keep_probabilities, noise_distribution, select_vocabulary
 from ._warm_start import apply_init_vectors
 
-SIF_A = 1e-3  # the "a" of smooth inverse frequency weights a / (a + p(w)) (Arora et al. 2017)
+_INT_PARAMS = ("vector_size", "window", "sample_size", "min_count", "max_vocab_size",
+               "epochs", "n_jobs")
+
+
+class InconsistentVersionWarning(UserWarning):
+    """An estimator pickled by one version of skw2v is unpickled by another."""
+
+    def __init__(self, estimator_name, original_version, current_version):
+        super().__init__(estimator_name, original_version, current_version)
+        self.estimator_name = estimator_name
+        self.original_version = original_version
+        self.current_version = current_version
+
+    def __str__(self):
+        return (
+            f"Trying to unpickle {self.estimator_name} from skw2v version "
+            f"{self.original_version} when using version {self.current_version}. "
+            "This might lead to breaking code or invalid results. Use at your own risk."
+        )
 
 
 class Word2VecNS(TransformerMixin, BaseEstimator):
@@ -59,7 +76,8 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         Passes over the corpus.
     learning_rate : float, default=0.025
         Initial learning rate; it decays linearly to ``min_learning_rate``
-        over all epochs, as a function of the position in the corpus.
+        over all epochs of a ``fit`` (as a function of the position in the
+        corpus), and again over the epochs of each ``partial_fit`` call.
     min_learning_rate : float, default=1e-4
         Final learning rate.
     architecture : {"skipgram", "cbow"}, default="skipgram"
@@ -83,7 +101,9 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         Overrides ``token_pattern``: ``tokenizer(doc) -> list of str``.
     pooling : {"mean", "tfidf", "sif"}, default="mean"
         How ``transform`` combines word vectors: plain mean, idf-weighted mean
-        (idf learned in ``fit``), or mean with weights ``a / (a + p(w))``.
+        (idf learned in ``fit``), or mean with weights ``a / (a + p(w))``,
+        ``a = 1e-3`` and p(w) the word's training frequency (smooth inverse
+        frequency, Arora et al. 2017, without the principal-component removal).
     n_jobs : int or None, default=None
         OpenMP threads for training. None uses every available core (lowered
         by ``OMP_NUM_THREADS`` or threadpoolctl limits); -1 all cores, -2 all
@@ -128,8 +148,9 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         Input (word) vectors: the embeddings.
     output_vectors_ : ndarray of float32, shape (V, vector_size)
         Output (context) vectors.
-    loss_history_ : ndarray of float64, shape (epochs,)
-        Mean loss per positive example in each epoch.
+    loss_history_ : ndarray of float64, shape (n_epochs_trained,)
+        Mean loss per positive example in each epoch of ``fit`` and of the
+        ``partial_fit`` calls since.
     idf_ : ndarray of float64, shape (V,)
         Smoothed inverse document frequency, used by ``pooling="tfidf"``.
     n_threads_ : int
@@ -137,7 +158,31 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
     device_ : str
         Device training ran on.
     train_seconds_ : float
-        Seconds spent in the training epochs (vocabulary building excluded).
+        Seconds spent in the training epochs since ``fit`` (vocabulary
+        building excluded).
+
+    Notes
+    -----
+    Input is accepted as ``CountVectorizer`` accepts it; a single string is
+    rejected (wrap it in a list). ``score`` is a held-out log-likelihood of
+    context words, so ``GridSearchCV`` can tune a bare ``Word2VecNS``; inside
+    a ``Pipeline`` the final estimator's score is used instead.
+
+    A pickle holds NumPy arrays and plain Python objects only (no training
+    corpus) plus the skw2v version; unpickling under another version warns
+    with ``InconsistentVersionWarning``. An unpickled model transforms
+    identically, in any process.
+
+    Examples
+    --------
+    >>> from skw2v import Word2VecNS
+    >>> docs = ["the cat sat on the mat", "the dog sat on the log"] * 50
+    >>> model = Word2VecNS(vector_size=8, min_count=1, epochs=2, n_jobs=1,
+    ...                    random_state=0).fit(docs)
+    >>> model.transform(["the cat sat", "an unknown word"]).shape
+    (2, 8)
+    >>> model.score(docs[:10]) < 0
+    True
     """
 
     _parameter_constraints: dict = {
@@ -220,8 +265,16 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         self.callbacks = callbacks
         self.init_vectors = init_vectors
 
-    # ------------------------------------------------------------------ fit
+    # ----------------------------------------------------------- validation
     def _more_validate_params(self):
+        for name in _INT_PARAMS:
+            value = getattr(self, name)
+            if isinstance(value, bool):
+                # bool is an Integral to Python and to sklearn's validator; never meant here.
+                raise InvalidParameterError(
+                    f"The {name!r} parameter of Word2VecNS must be an int, not a bool. "
+                    f"Got {value!r} instead."
+                )
         if self.min_learning_rate > self.learning_rate:
             raise ValueError(
                 f"min_learning_rate={self.min_learning_rate!r} must not exceed "
@@ -231,6 +284,25 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
             raise ValueError("n_jobs=0 is not valid: use None, a positive or a negative int")
         if not np.isfinite(self.power):
             raise ValueError(f"power must be finite, got {self.power!r}")
+        if self.tokenizer is None:
+            try:
+                pattern = re.compile(self.token_pattern)
+            except re.error as exc:
+                raise ValueError(
+                    f"token_pattern={self.token_pattern!r} is not a valid regular "
+                    f"expression: {exc}"
+                ) from None
+            if pattern.groups > 1:
+                raise ValueError(
+                    f"token_pattern={self.token_pattern!r} has {pattern.groups} capturing "
+                    "groups; use at most one (its match is the token) or non-capturing "
+                    "groups (?:...)"
+                )
+        elif self.token_pattern != DEFAULT_TOKEN_PATTERN:
+            warnings.warn(
+                "token_pattern is not used because tokenizer is not None", UserWarning,
+                stacklevel=3,
+            )
         if self.device == "cuda":
             raise ValueError(
                 "device='cuda' is not available: this build of skw2v has no GPU "
@@ -238,21 +310,54 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
             )
 
     def _analyzer(self):
-        return make_analyzer(self.lowercase, self.token_pattern, self.tokenizer)
+        return make_analyzer(self.lowercase, self.token_pattern,
+                             checked_tokenizer(self.tokenizer))
 
+    def _encode_known(self, X):
+        """Encode X with the fitted vocabulary (OOV tokens dropped)."""
+        return encode_known(iter_documents(check_X(X)), self._analyzer(), self.vocabulary_)
+
+    # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn the vocabulary and the word vectors from documents X.
 
-        X is an iterable of documents, each a string or a list of string
-        tokens. It is read once, so a generator works. ``y`` is ignored.
+        Parameters
+        ----------
+        X : iterable of str or of lists of str
+            Documents: a list, tuple, 1-D array, pandas Series or generator of
+            raw strings (tokenized with ``tokenizer`` or ``token_pattern``) or
+            of token lists (used as given). X is read once.
+        y : ignored
+
+        Returns
+        -------
+        self : Word2VecNS
         """
+        self._fit(X)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None):
+        """Fit, then pool the vectors of X; same result as ``fit(X).transform(X)``.
+
+        X is read only once (the encoded training corpus is pooled), so a
+        generator works here too.
+        """
+        corpus = self._fit(X)
+        return self._pool(corpus)
+
+    def _fit(self, X):
+        """Fit from scratch; returns the encoded corpus (in-vocabulary ids)."""
         self._more_validate_params()
-        X = check_documents(X)
-        raw = encode_new(X, self._analyzer())
+        raw = encode_new(iter_documents(check_X(X)), self._analyzer())
+        if raw.n_documents == 0:
+            raise ValueError("X is empty: it has no documents; fit needs at least one "
+                             "document with tokens")
         if len(raw.tokens) == 0:
             raise ValueError(
-                f"X has no tokens: {raw.n_documents} document(s), all empty after tokenization"
+                f"X has no tokens: {raw.n_documents} document(s), all empty after "
+                "tokenization (check token_pattern / tokenizer)"
             )
         counts = np.bincount(raw.tokens, minlength=len(raw.types)).astype(np.int64)
         kept = select_vocabulary(raw.types, counts, self.min_count, self.max_vocab_size)
@@ -265,7 +370,9 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         lookup = np.full(len(raw.types), -1, dtype=np.int32)
         lookup[kept] = np.arange(len(kept), dtype=np.int32)
         corpus = remap(raw, lookup)
-        types = raw.types
+        # str() turns NumPy string scalars from array inputs into plain str.
+        index_to_token = np.array([str(raw.types[i]) for i in kept], dtype=object)
+        token_counts = counts[kept]
         del raw
 
         n_vocab, dim = len(kept), self.vector_size
@@ -274,40 +381,107 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         init = np.random.default_rng(rs.randint(np.iinfo(np.int32).max))
         w_in = (init.random((n_vocab, dim), dtype=np.float32) - 0.5) / dim
         w_out = np.zeros((n_vocab, dim), dtype=np.float32)
-        self._warm_start([types[i] for i in kept], w_in, w_out)
+        self._warm_start(index_to_token.tolist(), w_in, w_out)
+        seeds = rs.randint(0, np.iinfo(np.int64).max, size=self.epochs, dtype=np.int64)
+        n_threads = effective_n_threads(self.n_jobs)
+        history, seconds = self._train(corpus, token_counts, w_in, w_out, seeds, n_threads)
 
-        self.index_to_token_ = np.array([types[i] for i in kept], dtype=object)
-        self.vocabulary_ = {t: r for r, t in enumerate(self.index_to_token_.tolist())}
-        self.token_counts_ = counts[kept]
-        n_docs = corpus.n_documents
+        # Assigned only once training succeeded, so a failed fit leaves no half-fitted model.
         df = document_frequency(corpus.tokens, corpus.offsets, n_vocab)
-        self.idf_ = np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
-        self.n_threads_ = effective_n_threads(self.n_jobs)
-        self.device_ = "cpu"
-
-        history, seconds = self._train(corpus, w_in, w_out, rs)
+        self.index_to_token_ = index_to_token
+        self.vocabulary_ = {t: r for r, t in enumerate(index_to_token.tolist())}
+        self.token_counts_ = token_counts
+        self.idf_ = np.log((1.0 + corpus.n_documents) / (1.0 + df)) + 1.0
         self.vectors_ = w_in
         self.output_vectors_ = w_out
         self.loss_history_ = np.asarray(history, dtype=np.float64)
+        self.n_threads_ = n_threads
+        self.device_ = "cpu"
         self.train_seconds_ = seconds
+        return corpus
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Continue training on new documents X with the vocabulary fixed.
+
+        On an unfitted estimator this is ``fit(X)``. Afterwards each call
+        runs ``epochs`` passes over X, the learning rate decaying linearly
+        from ``learning_rate`` to ``min_learning_rate`` over the passes of
+        this call (as gensim's ``train`` does on new sentences), starting
+        from the current vectors. Tokens not in ``vocabulary_`` are skipped;
+        the vocabulary, ``token_counts_``, ``idf_``, the noise distribution
+        and the subsampling probabilities stay those learned by ``fit``.
+        ``loss_history_`` gains one entry per epoch and ``train_seconds_``
+        accumulates. Parameters are read at each call (``vector_size`` must
+        not change). With an int ``random_state`` the sequence of calls is
+        reproducible (``n_jobs=1``); each call draws fresh seeds.
+
+        A batch with no in-vocabulary token leaves the model unchanged and
+        warns.
+        """
+        if not hasattr(self, "vectors_"):
+            self._fit(X)
+            return self
+        # _fit_context validates partial_fit only before the first fit.
+        self._validate_params()
+        self._more_validate_params()
+        if self.vector_size != self.vectors_.shape[1]:
+            raise ValueError(
+                f"vector_size={self.vector_size!r} differs from the fitted vectors "
+                f"({self.vectors_.shape[1]} dimensions); partial_fit cannot change it, "
+                "call fit to start over"
+            )
+        corpus = self._encode_known(X)
+        if corpus.n_documents == 0:
+            raise ValueError("X is empty: it has no documents")
+        if len(corpus.tokens) == 0:
+            warnings.warn(
+                f"partial_fit: none of the {corpus.n_documents} document(s) has a token of "
+                "the fitted vocabulary; the model is unchanged",
+                UserWarning,
+                stacklevel=2,
+            )
+            return self
+        n_threads = effective_n_threads(self.n_jobs)
+        seeds = self._continuation_rng().randint(
+            0, np.iinfo(np.int64).max, size=self.epochs, dtype=np.int64
+        )
+        # Train copies: a diverged or interrupted call leaves the fitted vectors intact,
+        # and read-only (e.g. memory-mapped) fitted arrays are fine.
+        w_in, w_out = self.vectors_.copy(), self.output_vectors_.copy()
+        history, seconds = self._train(corpus, self.token_counts_, w_in, w_out, seeds,
+                                       n_threads)
+        self.vectors_ = w_in
+        self.output_vectors_ = w_out
+        self.loss_history_ = np.concatenate([self.loss_history_, history])
+        self.n_threads_ = n_threads
+        self.train_seconds_ = self.train_seconds_ + seconds
         return self
 
-    def _noise(self):
-        """Noise probabilities q (float64, sum 1) over the fitted vocabulary."""
+    def _continuation_rng(self):
+        """Random state of a partial_fit call: distinct for each call, reproducible."""
+        if isinstance(self.random_state, np.random.RandomState):
+            return self.random_state
+        if self.random_state is None:
+            return np.random.RandomState()
+        return np.random.RandomState([int(self.random_state), len(self.loss_history_)])
+
+    def _noise(self, token_counts):
+        """Noise probabilities q (float64, sum 1) over the vocabulary."""
         if self.noise == "unigram":
-            return noise_distribution(self.token_counts_, self.power)
-        ranks = np.arange(len(self.token_counts_), dtype=np.float64)
+            return noise_distribution(token_counts, self.power)
+        ranks = np.arange(len(token_counts), dtype=np.float64)
         q = np.log1p(1.0 / (ranks + 1.0)) / np.log(len(ranks) + 1.0)
         return q / q.sum()
 
-    def _plan(self, corpus):
-        q = self._noise()
+    def _plan(self, corpus, token_counts):
+        q = self._noise(token_counts)
         accept, alias = alias_table(q)
         with np.errstate(divide="ignore"):
             log_kq = np.log(self.sample_size * q).astype(np.float32)
         return TrainingPlan(
             corpus,
-            keep_probabilities(self.token_counts_, self.subsample),
+            keep_probabilities(token_counts, self.subsample),
             kernel_thresholds(accept),
             alias,
             log_kq,
@@ -318,19 +492,24 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
             self.sample_size,
         )
 
-    def _train(self, corpus, w_in, w_out, rs):
-        plan = self._plan(corpus)
-        seeds = rs.randint(0, np.iinfo(np.int64).max, size=self.epochs, dtype=np.int64)
-        total = self.epochs * plan.n_tokens
+    def _train(self, corpus, token_counts, w_in, w_out, seeds, n_threads):
+        """The training path shared by fit and partial_fit: one epoch per seed.
+
+        Updates w_in and w_out in place; the learning rate decays linearly
+        from learning_rate to min_learning_rate over these epochs.
+        """
+        plan = self._plan(corpus, token_counts)
+        epochs = len(seeds)
+        total = epochs * plan.n_tokens
         history, seconds = [], 0.0
         bar = _progress_bar(self.verbose, total)
         try:
-            for epoch in range(self.epochs):
+            for epoch in range(epochs):
                 result = run_epoch(
                     plan, w_in, w_out,
                     lr_start=self.learning_rate, lr_end=self.min_learning_rate,
                     progress_offset=epoch * plan.n_tokens, progress_total=max(total, 1),
-                    seed=int(seeds[epoch]), n_threads=self.n_threads_,
+                    seed=int(seeds[epoch]), n_threads=n_threads,
                     progress=None if bar is None else bar.update_with_loss,
                 )
                 seconds += result.seconds
@@ -352,35 +531,114 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
     def transform(self, X):
         """Pool the vectors of each document's words into one row.
 
-        Returns a float32 array of shape (n_documents, vector_size).
-        Out-of-vocabulary tokens are skipped; a document with no known token
-        gets a row of zeros.
+        Parameters
+        ----------
+        X : iterable of str or of lists of str
+            Documents, as for ``fit``.
+
+        Returns
+        -------
+        ndarray of float32, shape (n_documents, vector_size)
+            ``pooling="mean"``: the mean of the word vectors; ``"tfidf"``: the
+            idf-weighted mean; ``"sif"``: ``sum a / (a + p(w)) v_w / n_tokens``.
+            Out-of-vocabulary tokens are skipped; a document with no known
+            token (or no token at all) gets a row of zeros. No length cap.
         """
         check_is_fitted(self)
-        X = check_documents(X)
-        enc = encode_known(X, self._analyzer(), self.vocabulary_)
-        n_docs, n_vocab = enc.n_documents, len(self.index_to_token_)
-        if self.pooling == "mean":
-            weights = np.ones(len(enc.tokens), dtype=np.float32)
-        elif self.pooling == "tfidf":
-            weights = self.idf_[enc.tokens].astype(np.float32)
-        else:
-            p = self.token_counts_ / self.token_counts_.sum()
-            weights = (SIF_A / (SIF_A + p[enc.tokens])).astype(np.float32)
-        pool = sp.csr_matrix((weights, enc.tokens, enc.offsets), shape=(n_docs, n_vocab))
-        out = np.asarray(pool @ self.vectors_, dtype=np.float32)
-        if self.pooling == "tfidf":
-            norm = np.asarray(pool.sum(axis=1)).ravel()
-        else:
-            norm = np.diff(enc.offsets).astype(np.float64)
-        nonzero = norm > 0
-        out[nonzero] /= norm[nonzero, None].astype(np.float32)
-        return out
+        return self._pool(self._encode_known(X))
+
+    def _pool(self, corpus):
+        weights = word_weights(self.pooling, self.token_counts_, self.idf_)
+        return pool(corpus.tokens, corpus.offsets, self.vectors_, weights,
+                    normalise_by_weight=self.pooling == "tfidf")
 
     def get_feature_names_out(self, input_features=None):
-        """Output column names: ``word2vecns0 ... word2vecns{vector_size-1}``."""
+        """Output column names: ``word2vecns0 ... word2vecns{vector_size-1}``.
+
+        ``input_features`` is ignored: the input is text, not named columns.
+        """
         check_is_fitted(self)
         return np.asarray([f"word2vecns{i}" for i in range(self.vectors_.shape[1])], dtype=object)
+
+    # ---------------------------------------------------------------- score
+    def score(self, X, y=None):
+        """Mean held-out log-likelihood of context words in X (higher is better).
+
+        For every ordered pair (w, c) of in-vocabulary tokens at most
+        ``window`` positions apart in one document of X (out-of-vocabulary
+        tokens are removed first, as in training; no subsampling, no window
+        shrinking), the fitted vectors give a full softmax over the vocabulary
+
+            log p(c | w) = s(w, c) - log sum_c' exp s(w, c'),
+            s(w, c) = u_c . v_w + log q(c) - log keep(c),
+
+        with ``v = vectors_``, ``u = output_vectors_``, q the noise
+        distribution (``count ** power``; the ``log q`` term is omitted for
+        ``loss="nce"``, whose logits already include it) and keep(c) the
+        subsampling keep probability. The mean of log p(c | w) over the pairs
+        is returned; ``y`` is ignored.
+
+        Why it is comparable across ``sample_size``, ``power`` and
+        ``subsample``: at the optimum of negative sampling
+        ``u_c . v_w = log p(c | w) + log keep(c) - log q(c) - log k``
+        (Levy & Goldberg 2014; the keep(c) term is approximate, since
+        subsampling also widens windows), so s(w, c) equals ``log p(c | w)``
+        up to a term that depends only on w, which cancels in the softmax; in
+        particular ``log k = log(sample_size)`` is such a constant shift. So
+        every fitted model is scored on the same event, predicting raw-text
+        context words, by a proper probability distribution: a higher score
+        means better held-out predictions, whichever ``sample_size`` or
+        ``power`` produced the vectors. It is not the training loss, whose
+        value depends on k and q. Scores compare models with the same
+        vocabulary (same tokenization, ``min_count``, ``max_vocab_size``) and
+        ``window``. For CBOW the single context word stands in for the
+        context mean the model was trained on. ``subsample``, ``power``,
+        ``noise``, ``loss`` and ``window`` are read from the current
+        parameters.
+
+        Cost: pairs are counted into a sparse (V, V) matrix; the normaliser
+        takes one row of V logits per distinct centre word, in blocks of
+        matrix products: O(n_distinct_words_in_X * V * vector_size) time.
+        Score a sample of documents when V is in the hundreds of thousands.
+
+        Raises ValueError when X has no pair of in-vocabulary tokens.
+        """
+        check_is_fitted(self)
+        corpus = self._encode_known(X)
+        n_vocab = len(self.index_to_token_)
+        counts = pair_counts(corpus.tokens, corpus.offsets, n_vocab, self.window)
+        prior = context_prior(
+            self._noise(self.token_counts_),
+            keep_probabilities(self.token_counts_, self.subsample),
+            self.loss,
+        )
+        mean, n_pairs = mean_log_likelihood(counts, self.vectors_, self.output_vectors_, prior)
+        if n_pairs == 0:
+            raise ValueError(
+                f"cannot score X: its {corpus.n_documents} document(s) have no two "
+                f"in-vocabulary tokens within window={self.window} of each other"
+            )
+        return mean
+
+    # ------------------------------------------------------------- pickling
+    def __getstate__(self):
+        # A copy: for classes outside sklearn, BaseEstimator returns __dict__ itself.
+        state = dict(super().__getstate__())
+        # vocabulary_ is rebuilt from index_to_token_ on load: half the pickle size.
+        state.pop("vocabulary_", None)
+        state["_skw2v_version"] = __version__
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        pickled_version = state.pop("_skw2v_version", "pre-0.1")
+        if pickled_version != __version__:
+            warnings.warn(
+                InconsistentVersionWarning(type(self).__name__, pickled_version, __version__)
+            )
+        super().__setstate__(state)
+        if "index_to_token_" in state:
+            self.vocabulary_ = {t: r for r, t in enumerate(self.index_to_token_.tolist())}
 
     # ---------------------------------------------------------- word lookups
     def _row(self, token):
@@ -392,10 +650,12 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
 
     def get_vector(self, token):
         """The vector of ``token`` (a copy, float32); KeyError if unknown."""
+        check_is_fitted(self)
         return self.vectors_[self._row(token)].copy()
 
     def similarity(self, a, b):
         """Cosine similarity of two vocabulary words."""
+        check_is_fitted(self)
         u, v = self.vectors_[self._row(a)], self.vectors_[self._row(b)]
         return float(np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v) + 1e-30))
 
@@ -481,7 +741,10 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
-        tags.non_deterministic = self.n_jobs is None or self.n_jobs != 1
+        # Hogwild updates from several threads make the result vary run to run.
+        tags.non_deterministic = self.n_jobs != 1
+        # Text in, float32 out: no input dtype to preserve.
+        tags.transformer_tags.preserves_dtype = []
         return tags
 
 
