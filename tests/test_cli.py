@@ -146,7 +146,7 @@ def test_train_errors(capsys, corpus, tmp_path):
     assert_one_line_error(code, err, "is a folder")
     (tmp_path / "empty.txt").write_text("\n\n")
     code, _, err = run(capsys, "train", tmp_path / "empty.txt", "-o", out, "--quiet")
-    assert_one_line_error(code, err, "no tokens")
+    assert_one_line_error(code, err, "X is empty")
     (tmp_path / "latin1.txt").write_bytes("caf\xe9 au lait\n".encode("latin-1"))
     code, _, err = run(capsys, "train", tmp_path / "latin1.txt", "-o", out, "--quiet")
     assert_one_line_error(code, err, "not UTF-8")
