@@ -39,7 +39,7 @@ from .samplers import check_random_state
 __all__ = ["NegativeSampling", "NCELoss", "negative_sampling", "nce_loss"]
 
 _REDUCE = ("sum", "mean", "no")
-_PARALLEL_WORK = 1 << 17  # n * (sample_size + 1) * d above which rows go to threads
+_PARALLEL_WORK = 1 << 21  # n * (sample_size + 1) * d above which rows go to threads
 
 
 def _module_of(a):

@@ -36,7 +36,7 @@ from ._threads import effective_n_threads
 __all__ = ["AliasSampler", "UnigramSampler", "LogUniformSampler"]
 
 _SEED_BOUND = 2**63  # seeds are drawn in [0, 2**63)
-_PARALLEL_DRAWS = 1 << 16  # rows are drawn by several threads above this many classes
+_PARALLEL_DRAWS = 1 << 17  # rows are drawn by several threads above this many classes
 _FALLBACK_KEYS = 1 << 22  # keys per block of the exact fallback
 
 
