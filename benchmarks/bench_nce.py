@@ -29,6 +29,7 @@ DATA = ROOT / ".." / "shared" / "data"
 BASE = dict(vector_size=100, window=5, sample_size=5, epochs=5, n_jobs=2)
 VARIANTS = {
     "ns": dict(),
+    "ns_lr0.05": dict(learning_rate=0.05),
     "nce": dict(loss="nce"),
     "nce_lr0.05": dict(loss="nce", learning_rate=0.05),
     "nce_lr0.0125": dict(loss="nce", learning_rate=0.0125),

@@ -223,9 +223,7 @@ class _SampledLogistic:
         n = x.shape[0]
         if self.reduce == "no":
             g = xp.asarray(gloss, dtype=x.dtype)
-            if g.ndim == 0:
-                g = xp.full(n, g, dtype=x.dtype)
-            if g.shape != (n,):
+            if g.ndim != 0 and g.shape != (n,):
                 raise ValueError(f"with reduce='no', gloss must have shape ({n},), got {g.shape}")
         else:
             g = xp.asarray(gloss, dtype=np.float64)
@@ -235,8 +233,7 @@ class _SampledLogistic:
                 )
             if self.reduce == "mean":
                 g = g / max(n_active, 1)
-            g = xp.full(n, g, dtype=x.dtype)
-        g = xp.ascontiguousarray(g)
+        g = xp.ascontiguousarray(xp.broadcast_to(g.astype(x.dtype), (n,)))
         if xp is np:
             gx = np.empty_like(x)
             gW = np.zeros_like(W)
@@ -323,6 +320,12 @@ class NCELoss(_SampledLogistic):
         option; the ``Word2VecNS`` kernel always does this).
     reduce, ignore_label, random_state, n_jobs
         As for :class:`NegativeSampling`.
+
+    Notes
+    -----
+    The correction ``log(sample_size * q)`` is exact for i.i.d. draws: use a
+    sampler with ``exclude_target=False`` and ``replace=True`` (the defaults),
+    and ``remove_accidental_hits`` to keep a label out of its own negatives.
     """
 
     def __init__(self, sampler, sample_size, *, subtract_log_q=True,

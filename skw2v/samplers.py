@@ -160,6 +160,9 @@ class _Sampler:
         -------
         ndarray of shape (n, sample_size)
         """
+        for name, value in (("exclude_target", exclude_target), ("replace", replace)):
+            if not isinstance(value, (bool, np.bool_)):
+                raise TypeError(f"{name} must be a bool, got {value!r}")
         t = _check_classes(targets, self.n_classes, "targets", allow_negative=True)
         if t.ndim != 1:
             raise ValueError(f"targets must be 1-D, got shape {t.shape}")

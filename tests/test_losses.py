@@ -12,6 +12,7 @@ from threadpoolctl import threadpool_limits
 
 from skw2v import Word2VecNS, _core, _cuda_losses, _losses
 from skw2v._alias import alias_table, kernel_thresholds
+from skw2v import losses
 from skw2v.losses import NCELoss, NegativeSampling, nce_loss, negative_sampling
 from skw2v.samplers import AliasSampler, LogUniformSampler, UnigramSampler
 
@@ -285,7 +286,8 @@ def test_array_path_matches_compiled_kernel(dtype, with_extras):
 
 
 def test_threads_do_not_change_results():
-    x, t, W, b, _ = make_problem(n=3000, d=32, V=500, k=5, dtype=np.float32, seed=11)
+    x, t, W, b, _ = make_problem(n=3000, d=128, V=500, k=5, dtype=np.float32, seed=11)
+    assert 3000 * 6 * 128 >= losses._PARALLEL_WORK  # large enough for threads
     f = NCELoss(UnigramSampler(np.arange(1, 501)), 5, random_state=0, n_jobs=-1)
     loss = f.forward(x, t, W, b)
     grads = f.backward()
