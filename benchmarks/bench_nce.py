@@ -30,9 +30,11 @@ BASE = dict(vector_size=100, window=5, sample_size=5, epochs=5, n_jobs=2)
 VARIANTS = {
     "ns": dict(),
     "ns_lr0.05": dict(learning_rate=0.05),
+    "ns_lr0.1": dict(learning_rate=0.1),
     "nce": dict(loss="nce"),
     "nce_lr0.05": dict(loss="nce", learning_rate=0.05),
     "nce_lr0.0125": dict(loss="nce", learning_rate=0.0125),
+    "nce_lr0.1": dict(loss="nce", learning_rate=0.1),
     "nce_loguniform": dict(loss="nce", noise="log_uniform"),
 }
 
@@ -139,6 +141,13 @@ def main():
         args.out.write_text(table)
 
 
+def _mean_std(values, fmt):
+    vals = np.asarray(values, dtype=np.float64)
+    if len(vals) == 1:
+        return fmt.format(vals[0])
+    return f"{fmt.format(vals.mean())} ± {fmt.format(vals.std(ddof=1))}"
+
+
 def _markdown(rows, args):
     first = rows[0]
     lines = [
@@ -147,15 +156,10 @@ def _markdown(rows, args):
     ]
     for variant in dict.fromkeys(r["variant"] for r in rows):
         rs = [r for r in rows if r["variant"] == variant]
-
-        def cell(key, fmt="{:.3f}"):
-            vals = np.array([r[key] for r in rs])
-            if len(vals) == 1:
-                return fmt.format(vals[0])
-            return f"{fmt.format(vals.mean())} ± {fmt.format(vals.std(ddof=1))}"
-
-        lines.append(f"| {variant} | {cell('ws353')} | {cell('simlex')} | {cell('analogy')} | "
-                     f"{cell('loss')} | {cell('train_s', '{:.1f}')} |")
+        cells = [_mean_std([r[key] for r in rs], fmt) for key, fmt in (
+            ("ws353", "{:.3f}"), ("simlex", "{:.3f}"), ("analogy", "{:.3f}"),
+            ("loss", "{:.3f}"), ("train_s", "{:.1f}"))]
+        lines.append(f"| {variant} | " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("Per seed:")
     lines.append("")

@@ -36,7 +36,7 @@ from ._losses import sampled_logistic_backward, sampled_logistic_forward
 from ._threads import effective_n_threads
 from .samplers import check_random_state
 
-__all__ = ["NegativeSampling", "NCELoss", "negative_sampling", "nce_loss"]
+__all__ = ["NCELoss", "NegativeSampling", "nce_loss", "negative_sampling"]
 
 _REDUCE = ("sum", "mean", "no")
 _PARALLEL_WORK = 1 << 21  # n * (sample_size + 1) * d above which rows go to threads
@@ -164,7 +164,9 @@ class _SampledLogistic:
             raise TypeError(f"t must be an integer array, got dtype {t_host.dtype}")
         t_host = t_host.astype(np.int64)
         if t_host.shape != (n,):
-            raise ValueError(f"t must have shape ({n},) (one label per row of x), got {t_host.shape}")
+            raise ValueError(
+                f"t must have shape ({n},) (one label per row of x), got {t_host.shape}"
+            )
         active = t_host != self.ignore_label
         bad = active & ((t_host < 0) | (t_host >= V))
         if bad.any():

@@ -33,7 +33,7 @@ from ._core import sample_alias
 from ._losses import DISTRIBUTIONS, draw_rows
 from ._threads import effective_n_threads
 
-__all__ = ["AliasSampler", "UnigramSampler", "LogUniformSampler"]
+__all__ = ["AliasSampler", "LogUniformSampler", "UnigramSampler"]
 
 _SEED_BOUND = 2**63  # seeds are drawn in [0, 2**63)
 _PARALLEL_DRAWS = 1 << 17  # rows are drawn by several threads above this many classes

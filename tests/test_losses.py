@@ -10,9 +10,8 @@ import pytest
 from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
-from skw2v import Word2VecNS, _core, _cuda_losses, _losses
+from skw2v import Word2VecNS, _core, _cuda_losses, _losses, losses
 from skw2v._alias import alias_table, kernel_thresholds
-from skw2v import losses
 from skw2v.losses import NCELoss, NegativeSampling, nce_loss, negative_sampling
 from skw2v.samplers import AliasSampler, LogUniformSampler, UnigramSampler
 
@@ -176,7 +175,7 @@ def test_nce_with_shared_candidates_uses_the_expected_counts():
 
 
 def test_stable_at_extreme_logits():
-    x, t, W, b, samples = make_problem(n=6, d=3, V=9, seed=6, scale=300.0)
+    x, t, W, _, samples = make_problem(n=6, d=3, V=9, seed=6, scale=300.0)
     for f in (NegativeSampling(fixed_sampler(9), 4, reduce="no"),
               NCELoss(LogUniformSampler(9), 4, reduce="no")):
         with np.errstate(all="raise"):
@@ -471,7 +470,7 @@ def test_estimator_nce_and_log_uniform_noise_train(params):
 def test_building_blocks_doc_examples_run():
     if not DOCS.exists():
         pytest.skip("docs/building_blocks.md is not in this checkout")
-    blocks = re.findall(r"```python\n(.*?)```", DOCS.read_text(), flags=re.S)
+    blocks = re.findall(r"```python\n(.*?)```", DOCS.read_text(), flags=re.DOTALL)
     assert len(blocks) >= 2
     namespace = {"__name__": "doc_example"}
     for code in blocks:
