@@ -1,0 +1,182 @@
+"""NCE vs negative sampling in Word2VecNS on PTB + Brown: similarity and analogies.
+
+    python benchmarks/bench_nce.py --seeds 0 1 2 --out benchmarks/results_nce.md
+
+Trains skip-gram with d=100, window 5, 5 noise words, 5 epochs, n_jobs=2 for
+each variant and seed, then scores WordSim-353 and SimLex-999 (Spearman) and
+the Google analogies (3CosAdd over the 30,000 most frequent words, question
+words excluded), following ../shared/data/README.md: pairs and questions are
+lowercased and those with an out-of-vocabulary word are skipped (the covered
+fraction is reported). The evaluation is local to this script so it runs on
+its own.
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import spearmanr
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the in-place build of this checkout
+
+from skw2v import Word2VecNS  # noqa: E402
+
+DATA = ROOT / ".." / "shared" / "data"
+
+BASE = dict(vector_size=100, window=5, sample_size=5, epochs=5, n_jobs=2)
+VARIANTS = {
+    "ns": dict(),
+    "ns_lr0.05": dict(learning_rate=0.05),
+    "ns_lr0.1": dict(learning_rate=0.1),
+    "nce": dict(loss="nce"),
+    "nce_lr0.05": dict(loss="nce", learning_rate=0.05),
+    "nce_lr0.0125": dict(loss="nce", learning_rate=0.0125),
+    "nce_lr0.1": dict(loss="nce", learning_rate=0.1),
+    "nce_loguniform": dict(loss="nce", noise="log_uniform"),
+}
+
+
+def read_corpus(data):
+    docs = []
+    for name in ("ptb.train.txt", "brown.txt"):
+        with open(data / name, encoding="utf-8") as fh:
+            docs.extend(line.split() for line in fh if line.strip())
+    return docs
+
+
+def read_pairs(path):
+    pairs = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("#") or not line.strip():
+                continue
+            a, b, score = line.rstrip("\n").split("\t")[:3]
+            pairs.append((a.lower(), b.lower(), float(score)))
+    return pairs
+
+
+def read_analogies(path):
+    questions = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith(":") or not line.strip():
+                continue
+            questions.append(tuple(w.lower() for w in line.split()))
+    return questions
+
+
+def similarity_score(model, pairs):
+    vocab = model.vocabulary_
+    unit = _unit(model.vectors_)
+    got, want = [], []
+    for a, b, score in pairs:
+        if a in vocab and b in vocab:
+            got.append(float(unit[vocab[a]] @ unit[vocab[b]]))
+            want.append(score)
+    return spearmanr(got, want).statistic, len(got) / len(pairs)
+
+
+def analogy_accuracy(model, questions, top=30_000, batch=2048):
+    """3CosAdd: argmax over the top words of cos(d, b - a + c), a, b, c excluded."""
+    n = min(top, len(model.index_to_token_))  # rows are in frequency order
+    index = {w: i for i, w in enumerate(model.index_to_token_[:n])}
+    unit = _unit(model.vectors_[:n])
+    ids = np.array([[index[w] for w in q] for q in questions if all(w in index for w in q)],
+                   dtype=np.int64).reshape(-1, 4)
+    correct = 0
+    for s in range(0, len(ids), batch):
+        a, b, c, d = ids[s:s + batch].T
+        scores = (unit[b] - unit[a] + unit[c]) @ unit.T
+        rows = np.arange(len(a))
+        scores[rows, a] = scores[rows, b] = scores[rows, c] = -np.inf
+        correct += int(np.sum(np.argmax(scores, axis=1) == d))
+    return correct / max(len(ids), 1), len(ids) / len(questions)
+
+
+def _unit(v):
+    v = np.asarray(v, dtype=np.float32)
+    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--epochs", type=int, default=BASE["epochs"])
+    parser.add_argument("--out", type=Path, default=None, help="write a markdown table here")
+    args = parser.parse_args()
+
+    docs = read_corpus(args.data)
+    ws = read_pairs(args.data / "wordsim353.tsv")
+    simlex = read_pairs(args.data / "simlex999.txt")
+    questions = read_analogies(args.data / "questions-words.txt")
+    print(f"corpus: {len(docs):,} sentences, {sum(map(len, docs)):,} tokens")
+
+    rows = []
+    for variant in args.variants:
+        for seed in args.seeds:
+            params = {**BASE, "epochs": args.epochs, **VARIANTS[variant], "random_state": seed}
+            start = time.perf_counter()
+            model = Word2VecNS(**params).fit(docs)
+            wall = time.perf_counter() - start
+            ws_rho, ws_cov = similarity_score(model, ws)
+            sl_rho, sl_cov = similarity_score(model, simlex)
+            acc, an_cov = analogy_accuracy(model, questions)
+            row = dict(variant=variant, seed=seed, ws353=ws_rho, simlex=sl_rho, analogy=acc,
+                       loss=model.loss_history_[-1], train_s=model.train_seconds_, wall_s=wall,
+                       vocab=len(model.index_to_token_), ws_cov=ws_cov, sl_cov=sl_cov,
+                       an_cov=an_cov)
+            rows.append(row)
+            print(f"{variant:>15} seed {seed}: WS353 {ws_rho:.3f}  SimLex {sl_rho:.3f}  "
+                  f"analogy {acc:.3f}  final loss {row['loss']:.3f}  "
+                  f"train {row['train_s']:.1f}s", flush=True)
+
+    table = _markdown(rows, args)
+    print(table)
+    if args.out is not None:
+        args.out.write_text(table)
+
+
+def _mean_std(values, fmt):
+    vals = np.asarray(values, dtype=np.float64)
+    if len(vals) == 1:
+        return fmt.format(vals[0])
+    return f"{fmt.format(vals.mean())} ± {fmt.format(vals.std(ddof=1))}"
+
+
+def _markdown(rows, args):
+    first = rows[0]
+    lines = [
+        "| variant | WS353 rho | SimLex rho | analogy acc | final loss | train s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for variant in dict.fromkeys(r["variant"] for r in rows):
+        rs = [r for r in rows if r["variant"] == variant]
+        cells = [_mean_std([r[key] for r in rs], fmt) for key, fmt in (
+            ("ws353", "{:.3f}"), ("simlex", "{:.3f}"), ("analogy", "{:.3f}"),
+            ("loss", "{:.3f}"), ("train_s", "{:.1f}"))]
+        lines.append(f"| {variant} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append("Per seed:")
+    lines.append("")
+    lines.append("| variant | seed | WS353 | SimLex | analogy | final loss |")
+    lines.append("|---|---|---|---|---|---|")
+    for r in rows:
+        lines.append(f"| {r['variant']} | {r['seed']} | {r['ws353']:.3f} | {r['simlex']:.3f} | "
+                     f"{r['analogy']:.3f} | {r['loss']:.3f} |")
+    lines.append("")
+    lines.append(
+        f"Settings: {BASE | {'epochs': args.epochs}}, seeds {args.seeds}; vocabulary "
+        f"{first['vocab']:,} words (min_count=5). Coverage: WS353 {first['ws_cov']:.0%}, "
+        f"SimLex {first['sl_cov']:.0%}, analogies {first['an_cov']:.0%} of questions "
+        "(3CosAdd over the 30,000 most frequent words). Mean ± sample std over seeds."
+    )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
