@@ -4,6 +4,7 @@ Orchestration only: validation, vocabulary, the epoch loop and pooling live
 in small helper modules; the numerics live in the compiled ``_core``.
 """
 
+import functools
 import os
 from numbers import Integral, Real
 
@@ -28,6 +29,22 @@ from ._training import TrainingPlan, run_epoch
 from ._vocab import document_frequency, keep_probabilities, noise_distribution, select_vocabulary
 
 SIF_A = 1e-3  # the "a" of smooth inverse frequency weights a / (a + p(w)) (Arora et al. 2017)
+
+
+def _unfitted_on_failure(fit):
+    """A fit that raises (bad input, divergence, Ctrl-C) leaves the estimator
+    unfitted rather than mixing attributes of the old and the new fit."""
+
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return fit(self, *args, **kwargs)
+        except BaseException:
+            for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
+                delattr(self, name)
+            raise
+
+    return wrapper
 
 
 class Word2VecNS(TransformerMixin, BaseEstimator):
@@ -215,11 +232,16 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         return make_analyzer(self.lowercase, self.token_pattern, self.tokenizer)
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @_unfitted_on_failure
     def fit(self, X, y=None):
         """Learn the vocabulary and the word vectors from documents X.
 
         X is an iterable of documents, each a string or a list of string
         tokens. It is read once, so a generator works. ``y`` is ignored.
+
+        Ctrl-C (KeyboardInterrupt) stops training within about one chunk of
+        work and is re-raised; a fit that raises or is interrupted leaves the
+        estimator unfitted (attributes of an earlier fit are removed too).
         """
         self._more_validate_params()
         X = check_documents(X)
@@ -409,16 +431,44 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         return tags
 
 
-def _check_model_fits(n_vocab, dim):
-    need = 2 * n_vocab * dim * 4
+def _available_memory():
+    """Bytes that can still be allocated, or None if unknown.
+
+    MemAvailable plus free swap (Linux), capped by a cgroup v2/v1 limit
+    (containers); elsewhere the physical memory.
+    """
     try:
-        avail = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):  # pragma: no cover
-        return
-    if need > avail:
+        with open("/proc/meminfo") as f:
+            info = dict(line.split(":", 1) for line in f)
+        avail = (int(info["MemAvailable"].split()[0]) + int(info["SwapFree"].split()[0])) * 1024
+    except (OSError, KeyError, ValueError):
+        try:
+            return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):  # pragma: no cover
+            return None
+    for limit_file, usage_file in (("memory.max", "memory.current"),
+                                   ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes")):
+        try:
+            with open(f"/sys/fs/cgroup/{limit_file}") as f:
+                limit = f.read().strip()
+            with open(f"/sys/fs/cgroup/{usage_file}") as f:
+                usage = int(f.read())
+        except (OSError, ValueError):
+            continue
+        if limit.isdigit():
+            avail = min(avail, max(int(limit) - usage, 0))
+        break
+    return avail
+
+
+def _check_model_fits(n_vocab, dim):
+    # Peak of fit's weight allocation: two (V, d) float32 arrays at once.
+    need = 2 * n_vocab * dim * 4
+    avail = _available_memory()
+    if avail is not None and need > avail:
         raise ValueError(
             f"the model needs {need:,} bytes (2 x {n_vocab:,} words x {dim} dims x 4 bytes) "
-            f"but this machine has {avail:,} bytes of memory; lower vector_size, "
+            f"but only {avail:,} bytes of memory are available; lower vector_size, "
             "raise min_count or set max_vocab_size"
         )
 
