@@ -69,6 +69,7 @@ def run_epoch(plan, w_in, w_out, *, lr_start, lr_end, progress_offset, progress_
     done = np.zeros(n_chunks, dtype=np.uint8)
     stop = np.zeros(1, dtype=np.int32)
     failure = []
+    finished = threading.Event()
 
     def work():
         try:
@@ -84,19 +85,26 @@ def run_epoch(plan, w_in, w_out, *, lr_start, lr_end, progress_offset, progress_
                 )
         except BaseException as exc:  # re-raised in the calling thread
             failure.append(exc)
+        finally:
+            finished.set()
 
     start = time.perf_counter()
     worker = threading.Thread(target=work, name="skw2v-epoch", daemon=True)
-    worker.start()
     seen = 0
+    # Wait on an Event, not on Thread.join(timeout): in CPython 3.11 a
+    # KeyboardInterrupt inside join() marks the thread stopped while it still
+    # runs (the bpo-45274 handler in Thread._wait_for_tstate_lock), so a later
+    # join() returned at once and fit raised with the kernel still training.
     try:
-        while worker.is_alive():
-            worker.join(_POLL_SECONDS)
+        worker.start()
+        while not finished.wait(_POLL_SECONDS):
             if progress is not None:
                 seen = _report(progress, plan, stats, done, seen)
+        worker.join()
     except KeyboardInterrupt:
         stop[0] = 1
-        worker.join()
+        if worker.ident is not None:
+            _wait_for_stop(worker, finished)
         raise
     if failure:
         raise failure[0]
@@ -105,6 +113,18 @@ def run_epoch(plan, w_in, w_out, *, lr_start, lr_end, progress_offset, progress_
     total = stats.sum(axis=0)
     return EpochResult(float(total[0]), float(total[1]), float(total[2]),
                        time.perf_counter() - start)
+
+
+def _wait_for_stop(worker, finished):
+    """Wait until the kernel has seen the stop flag (at most one chunk per
+    thread); further Ctrl-C are ignored so no thread keeps writing the weights."""
+    while True:
+        try:
+            finished.wait()
+            worker.join()
+            return
+        except KeyboardInterrupt:
+            continue
 
 
 def _report(progress, plan, stats, done, seen):
