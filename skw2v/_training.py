@@ -102,9 +102,18 @@ def run_epoch(plan, w_in, w_out, *, lr_start, lr_end, progress_offset, progress_
                 seen = _report(progress, plan, stats, done, seen)
         worker.join()
     except KeyboardInterrupt:
-        stop[0] = 1
-        if worker.ident is not None:
-            _wait_for_stop(worker, finished)
+        stop[0] = 1  # polled by the kernel between chunks
+        # Wait until it stops (one chunk per thread at most). Inline, with no
+        # call before the try: a second Ctrl-C must not make fit return while
+        # a thread is still writing the weights.
+        while True:
+            try:
+                if worker.ident is not None:
+                    finished.wait()
+                    worker.join()
+                break
+            except KeyboardInterrupt:
+                continue
         raise
     if failure:
         raise failure[0]
@@ -113,18 +122,6 @@ def run_epoch(plan, w_in, w_out, *, lr_start, lr_end, progress_offset, progress_
     total = stats.sum(axis=0)
     return EpochResult(float(total[0]), float(total[1]), float(total[2]),
                        time.perf_counter() - start)
-
-
-def _wait_for_stop(worker, finished):
-    """Wait until the kernel has seen the stop flag (at most one chunk per
-    thread); further Ctrl-C are ignored so no thread keeps writing the weights."""
-    while True:
-        try:
-            finished.wait()
-            worker.join()
-            return
-        except KeyboardInterrupt:
-            continue
 
 
 def _report(progress, plan, stats, done, seen):
