@@ -118,3 +118,82 @@ def test_single_thread_fit_is_reproducible(docs, p):
     b = Word2VecNS(**p).fit(docs)
     np.testing.assert_array_equal(a.vectors_, b.vectors_)
     np.testing.assert_array_equal(a.loss_history_, b.loss_history_)
+
+
+# ------------------------------------------------------------- the kernel
+def _kernel_inputs_valid(tokens, offsets, bounds, first, alias, n_vocab):
+    """The consistency the kernel needs to stay in bounds (its documented contract)."""
+    n, n_sent, n_chunks = len(tokens), len(offsets) - 1, len(bounds) - 1
+    if n_sent < 1 or n_chunks < 1 or len(first) != n_chunks:
+        return False
+    if offsets[0] != 0 or offsets[-1] != n or np.any(np.diff(offsets) < 0):
+        return False
+    if bounds[0] < 0 or bounds[-1] > n or np.any(np.diff(bounds) < 0):
+        return False
+    for c in range(n_chunks):
+        if bounds[c + 1] > bounds[c] and not (
+                0 <= first[c] < n_sent and offsets[first[c]] <= bounds[c]):
+            return False
+    return bool(np.all((tokens >= 0) & (tokens < n_vocab))
+                and np.all((alias >= 0) & (alias < n_vocab)))
+
+
+@st.composite
+def kernel_case(draw):
+    n_vocab = draw(st.integers(1, 6))
+    n = draw(st.integers(0, 80))
+    tokens = np.array(draw(st.lists(st.integers(0, n_vocab - 1), min_size=n, max_size=n)),
+                      dtype=np.int32)
+    cuts = sorted(draw(st.lists(st.integers(0, n), max_size=6)))
+    offsets = np.array([0] + cuts + [n], dtype=np.int64)
+    chunk = draw(st.integers(1, 30))
+    bounds = np.arange(0, n + chunk, chunk, dtype=np.int64)
+    bounds[-1] = n
+    if len(bounds) < 2:
+        bounds = np.array([0, n], dtype=np.int64)
+    first = np.clip(np.searchsorted(offsets, bounds[:-1], side="right") - 1, 0,
+                    len(offsets) - 2).astype(np.int64)
+    alias = np.arange(n_vocab, dtype=np.int32)[::-1].copy()
+    # Corrupt one array in one place, or nothing.
+    target = draw(st.sampled_from(["none", "tokens", "offsets", "bounds", "first", "alias"]))
+    arrays = dict(tokens=tokens, offsets=offsets, bounds=bounds, first=first, alias=alias)
+    arr = arrays[target] if target != "none" else None
+    if arr is not None and len(arr):
+        i = draw(st.integers(0, len(arr) - 1))
+        arr[i] = draw(st.integers(-3, max(n, n_vocab, len(offsets)) + 3))
+    return n_vocab, arrays, draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(
+        st.sampled_from([0, 1])), draw(st.integers(0, 3))
+
+
+@settings(max_examples=150, deadline=None)
+@given(case=kernel_case())
+def test_kernel_trains_or_rejects_any_arrays(case):
+    """train_epoch validates its arrays before the parallel region: random,
+    possibly inconsistent inputs either train (finite weights) or raise
+    ValueError. Under tools/sanitize.sh this also proves no out-of-bounds access."""
+    n_vocab, a, window, n_threads, architecture, sample_size = case
+    from skw2v import _core
+
+    dim = 3
+    rng = np.random.default_rng(0)
+    w_in = rng.random((n_vocab, dim), dtype=np.float32) - 0.5
+    w_out = np.zeros((n_vocab, dim), dtype=np.float32)
+    n_chunks = len(a["bounds"]) - 1
+    stats = np.zeros((n_chunks, _core.N_STATS))
+    done = np.zeros(n_chunks, dtype=np.uint8)
+    thr = np.full(n_vocab, 2**31, dtype=np.uint32)
+    valid = _kernel_inputs_valid(a["tokens"], a["offsets"], a["bounds"], a["first"],
+                                 a["alias"], n_vocab)
+    args = (a["tokens"], a["offsets"], a["bounds"], a["first"],
+            np.full(n_vocab, 0.9, np.float32), thr, a["alias"], np.zeros(n_vocab, np.float32),
+            w_in, w_out, architecture, 1, window, True, sample_size, 0.05, 1e-4, 0,
+            max(len(a["tokens"]), 1), 3, n_threads, stats, done, np.zeros(1, np.int32))
+    if not valid:
+        with pytest.raises(ValueError):
+            _core.train_epoch(*args)
+        return
+    skipped = _core.train_epoch(*args)
+    assert skipped == 0
+    assert np.isfinite(w_in).all() and np.isfinite(w_out).all() and np.isfinite(stats).all()
+    if len(a["tokens"]):
+        assert done.all()
