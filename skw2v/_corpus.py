@@ -6,6 +6,7 @@ scikit-learn's CountVectorizer does), so a one-shot generator works too.
 The vocabulary is pruned afterwards and the ids remapped with NumPy.
 """
 
+import math
 import re
 from array import array
 from collections import defaultdict
@@ -32,7 +33,7 @@ def make_analyzer(lowercase=True, token_pattern=DEFAULT_TOKEN_PATTERN, tokenizer
             return doc
         if doc is None:
             raise ValueError("X contains None where a document was expected")
-        if isinstance(doc, float) and doc != doc:
+        if isinstance(doc, float) and math.isnan(doc):
             raise ValueError(
                 "X contains NaN (a missing value) where a document was expected; "
                 "drop or fill missing documents first"

@@ -7,8 +7,8 @@ import time
 
 import numpy as np
 import pytest
-
 import skw2v._core as core
+
 from skw2v import Word2VecNS
 
 N_THREADS = 8

@@ -156,7 +156,7 @@ def kernel_case(draw):
     alias = np.arange(n_vocab, dtype=np.int32)[::-1].copy()
     # Corrupt one array in one place, or nothing.
     target = draw(st.sampled_from(["none", "tokens", "offsets", "bounds", "first", "alias"]))
-    arrays = dict(tokens=tokens, offsets=offsets, bounds=bounds, first=first, alias=alias)
+    arrays = {"tokens": tokens, "offsets": offsets, "bounds": bounds, "first": first, "alias": alias}
     arr = arrays[target] if target != "none" else None
     if arr is not None and len(arr):
         i = draw(st.integers(0, len(arr) - 1))

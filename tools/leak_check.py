@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from skw2v import Word2VecNS  # noqa: E402
+from skw2v import Word2VecNS
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -41,10 +41,10 @@ def corpus(seed, n_docs=400, n_words=2000, length=25):
 
 
 CONFIGS = [
-    dict(architecture="skipgram", loss="negative_sampling", n_jobs=1),
-    dict(architecture="cbow", loss="nce", n_jobs=2),
-    dict(architecture="skipgram", loss="nce", n_jobs=2, pooling="tfidf"),
-    dict(architecture="cbow", loss="negative_sampling", n_jobs=1, pooling="sif"),
+    {"architecture": "skipgram", "loss": "negative_sampling", "n_jobs": 1},
+    {"architecture": "cbow", "loss": "nce", "n_jobs": 2},
+    {"architecture": "skipgram", "loss": "nce", "n_jobs": 2, "pooling": "tfidf"},
+    {"architecture": "cbow", "loss": "negative_sampling", "n_jobs": 1, "pooling": "sif"},
 ]
 
 

@@ -20,9 +20,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's skw2v
 
-from skw2v import Word2VecNS, _core  # noqa: E402
-from skw2v._alias import alias_table, kernel_thresholds  # noqa: E402
-from skw2v._corpus import chunk_layout  # noqa: E402
+from skw2v import Word2VecNS, _core
+from skw2v._alias import alias_table, kernel_thresholds
+from skw2v._corpus import chunk_layout
 
 
 def corpus(n_docs, length, n_words, seed):
@@ -80,15 +80,15 @@ def kernel_arrays(n_tokens=200, n_vocab=10, dim=4, n_sentences=5, chunk=37):
     bounds, first = chunk_layout(offsets, n_tokens, chunk)
     accept, alias = alias_table(np.ones(n_vocab))
     n_chunks = len(bounds) - 1
-    return dict(
-        tokens=tokens, offsets=offsets, bounds=bounds, first=first,
-        keep=np.ones(n_vocab, np.float32), thr=kernel_thresholds(accept), alias=alias,
-        log_kq=np.zeros(n_vocab, np.float32),
-        w_in=rng.random((n_vocab, dim), dtype=np.float32) - 0.5,
-        w_out=np.zeros((n_vocab, dim), np.float32),
-        stats=np.zeros((n_chunks, _core.N_STATS)), done=np.zeros(n_chunks, np.uint8),
-        stop=np.zeros(1, np.int32),
-    )
+    return {
+        "tokens": tokens, "offsets": offsets, "bounds": bounds, "first": first,
+        "keep": np.ones(n_vocab, np.float32), "thr": kernel_thresholds(accept), "alias": alias,
+        "log_kq": np.zeros(n_vocab, np.float32),
+        "w_in": rng.random((n_vocab, dim), dtype=np.float32) - 0.5,
+        "w_out": np.zeros((n_vocab, dim), np.float32),
+        "stats": np.zeros((n_chunks, _core.N_STATS)), "done": np.zeros(n_chunks, np.uint8),
+        "stop": np.zeros(1, np.int32),
+    }
 
 
 def call_kernel(a, n_threads=2, window=3):
