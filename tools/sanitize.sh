@@ -39,11 +39,13 @@ if ! CC="$CC" SKW2V_SANITIZE=address,undefined "$PYTHON" setup.py build_ext --in
 fi
 # The build must really be instrumented, else the run below proves nothing.
 for so in skw2v/_core*.so skw2v/_openmp_helpers*.so; do
-    ldd "$so" | grep -q libasan || { echo "sanitize.sh: $so is not linked to libasan" >&2; exit 1; }
-    ldd "$so" | grep -q libubsan || { echo "sanitize.sh: $so is not linked to libubsan" >&2; exit 1; }
+    deps=$(ldd "$so")  # not piped into grep -q: with pipefail, SIGPIPE would fail the check
+    for lib in libasan libubsan; do
+        [[ "$deps" == *"$lib"* ]] || { echo "sanitize.sh: $so is not linked to $lib" >&2; exit 1; }
+    done
 done
-echo "   $(ls skw2v/_core*.so) -> $(ldd skw2v/_core*.so | grep -o 'libasan[^ ]*' | head -1)," \
-     "$(ldd skw2v/_core*.so | grep -o 'libubsan[^ ]*' | head -1)"
+deps=$(ldd skw2v/_core*.so)
+echo "   $(ls skw2v/_core*.so) -> $(grep -o 'libasan[^ ]*' <<<"$deps"), $(grep -o 'libubsan[^ ]*' <<<"$deps")"
 
 export LD_PRELOAD="$LIBASAN"
 export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=0:exitcode=86:detect_stack_use_after_return=1:check_initialization_order=1:strict_string_checks=1"
