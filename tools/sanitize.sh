@@ -45,7 +45,9 @@ for so in skw2v/_core*.so skw2v/_openmp_helpers*.so; do
     done
 done
 deps=$(ldd skw2v/_core*.so)
-echo "   $(ls skw2v/_core*.so) -> $(grep -o 'libasan[^ ]*' <<<"$deps"), $(grep -o 'libubsan[^ ]*' <<<"$deps")"
+[[ $deps =~ (libasan[^ ]*) ]] && asan=${BASH_REMATCH[1]}
+[[ $deps =~ (libubsan[^ ]*) ]] && ubsan=${BASH_REMATCH[1]}
+echo "   $(ls skw2v/_core*.so) linked to $asan, $ubsan"
 
 export LD_PRELOAD="$LIBASAN"
 export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=0:exitcode=86:detect_stack_use_after_return=1:check_initialization_order=1:strict_string_checks=1"
