@@ -7,6 +7,7 @@ The vocabulary is pruned afterwards and the ids remapped with NumPy.
 """
 
 import gzip
+import math
 import os
 import re
 from array import array
@@ -34,6 +35,11 @@ def make_analyzer(lowercase=True, token_pattern=DEFAULT_TOKEN_PATTERN, tokenizer
             return doc
         if doc is None:
             raise ValueError("X contains None where a document was expected")
+        if isinstance(doc, float) and math.isnan(doc):
+            raise ValueError(
+                "X contains NaN (a missing value) where a document was expected; "
+                "drop or fill missing documents first"
+            )
         raise TypeError(
             "each document must be a string or a list of string tokens, "
             f"got {type(doc).__name__}"
@@ -86,8 +92,14 @@ def check_documents(X, name="X"):
         )
     if isinstance(X, dict):
         raise TypeError(f"{name} must be an iterable of documents, got a dict")
-    if isinstance(X, np.ndarray) and X.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got an array of shape {X.shape}")
+    # Any array-like with ndim: a DataFrame or a 2-D array would otherwise be
+    # iterated by column label or row, silently training on the wrong text.
+    ndim = getattr(X, "ndim", 1)
+    if ndim != 1:
+        raise ValueError(
+            f"{name} must be one-dimensional (one document per entry), got "
+            f"{type(X).__name__} with ndim={ndim} and shape {getattr(X, 'shape', None)}"
+        )
     if not hasattr(X, "__iter__"):
         raise TypeError(f"{name} must be an iterable of documents, got {type(X).__name__}")
     return X
@@ -114,7 +126,11 @@ def encode_new(X, analyze):
     offsets = array("q", [0])
     for doc in X:
         toks = analyze(doc)
-        ids.extend([index[t] for t in toks])
+        try:
+            ids.extend([index[t] for t in toks])
+        except TypeError:  # an unhashable token, e.g. a nested list
+            _check_tokens(toks)
+            raise
         offsets.append(len(ids))
     types = list(index)
     bad = [t for t in types if not isinstance(t, str)]
@@ -137,7 +153,18 @@ def encode_known(X, analyze, vocabulary):
     offsets = array("q", [0])
     for doc in X:
         toks = analyze(doc)
-        ids.extend([i for i in map(get, toks) if i is not None])
+        if not hasattr(toks, "__len__"):  # a custom tokenizer may return an iterator
+            toks = list(toks)
+        try:
+            found = [i for i in map(get, toks) if i is not None]
+        except TypeError:  # an unhashable token, e.g. a nested list
+            _check_tokens(toks)
+            raise
+        if len(found) < len(toks):
+            # Only documents with unknown tokens pay for this check: a non-string
+            # token must be an error, as in fit, not silently skipped as unknown.
+            _check_tokens(toks)
+        ids.extend(found)
         offsets.append(len(ids))
     return EncodedCorpus(
         np.frombuffer(ids, dtype=np.int32) if len(ids) else np.zeros(0, np.int32),
@@ -160,6 +187,15 @@ def sentence_blocks(offsets, block_tokens=None):
         last = min(max(last, first + 1), n_docs)
         yield first, last
         first = last
+
+
+def _check_tokens(toks):
+    for t in toks:
+        if not isinstance(t, str):
+            raise TypeError(
+                f"tokens must be strings; found {t!r} of type {type(t).__name__} "
+                "(a document is a string or a flat list of string tokens)"
+            )
 
 
 def remap(corpus, lookup):

@@ -5,6 +5,7 @@ epoch loop (_training), pooling (_pooling) and scoring (_scoring) live in
 small helper modules; the training numerics live in the compiled ``_core``.
 """
 
+import functools
 import os
 import re
 import warnings
@@ -25,7 +26,7 @@ from ._threads import effective_n_threads
 from ._training import TrainingPlan, run_epoch
 from ._version import __version__
 from ._vocab import document_frequency, keep_probabilities, noise_distribution, select_vocabulary
-from ._warm_start import apply_init_vectors
+from ._warm_start import apply_init_vectors, check_init_vectors
 
 _INT_PARAMS = ("vector_size", "window", "sample_size", "min_count", "max_vocab_size",
                "epochs", "n_jobs")
@@ -46,6 +47,22 @@ class InconsistentVersionWarning(UserWarning):
             f"{self.original_version} when using version {self.current_version}. "
             "This might lead to breaking code or invalid results. Use at your own risk."
         )
+
+
+def _unfitted_on_failure(fit):
+    """A fit that raises (bad input, divergence, Ctrl-C) leaves the estimator
+    unfitted rather than mixing attributes of the old and the new fit."""
+
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return fit(self, *args, **kwargs)
+        except BaseException:
+            for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
+                delattr(self, name)
+            raise
+
+    return wrapper
 
 
 class Word2VecNS(TransformerMixin, BaseEstimator):
@@ -267,6 +284,13 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
 
     # ----------------------------------------------------------- validation
     def _more_validate_params(self):
+        for callback in self.callbacks or ():
+            if not callable(callback):
+                raise TypeError(
+                    f"callbacks must be a list of callables, got {self.callbacks!r}: "
+                    f"{callback!r} of type {type(callback).__name__} is not callable"
+                )
+        check_init_vectors(self.init_vectors)
         for name in _INT_PARAMS:
             value = getattr(self, name)
             if isinstance(value, bool):
@@ -319,15 +343,22 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
+    @_unfitted_on_failure
     def fit(self, X, y=None):
         """Learn the vocabulary and the word vectors from documents X.
 
+        Ctrl-C (KeyboardInterrupt) stops training within about one chunk of
+        work and is re-raised; a fit that raises or is interrupted leaves the
+        estimator unfitted (attributes of an earlier fit are removed too).
+
         Parameters
         ----------
-        X : iterable of str or of lists of str
+        X : iterable of str or of lists of str, or a path
             Documents: a list, tuple, 1-D array, pandas Series or generator of
             raw strings (tokenized with ``tokenizer`` or ``token_pattern``) or
-            of token lists (used as given). X is read once.
+            of token lists (used as given), or a ``pathlib.Path`` /
+            :class:`skw2v.LineCorpus` (one document per line, ``.gz`` ok,
+            streamed). X is read once.
         y : ignored
 
         Returns
@@ -338,6 +369,7 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @_unfitted_on_failure
     def fit_transform(self, X, y=None):
         """Fit, then pool the vectors of X; same result as ``fit(X).transform(X)``.
 
@@ -384,20 +416,20 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         self._warm_start(index_to_token.tolist(), w_in, w_out)
         seeds = rs.randint(0, np.iinfo(np.int64).max, size=self.epochs, dtype=np.int64)
         n_threads = effective_n_threads(self.n_jobs)
-        history, seconds = self._train(corpus, token_counts, w_in, w_out, seeds, n_threads)
-
-        # Assigned only once training succeeded, so a failed fit leaves no half-fitted model.
         df = document_frequency(corpus.tokens, corpus.offsets, n_vocab)
-        self.index_to_token_ = index_to_token
-        self.vocabulary_ = {t: r for r, t in enumerate(index_to_token.tolist())}
-        self.token_counts_ = token_counts
-        self.idf_ = np.log((1.0 + corpus.n_documents) / (1.0 + df)) + 1.0
-        self.vectors_ = w_in
-        self.output_vectors_ = w_out
-        self.loss_history_ = np.asarray(history, dtype=np.float64)
-        self.n_threads_ = n_threads
-        self.device_ = "cpu"
-        self.train_seconds_ = seconds
+        state = {
+            "index_to_token_": index_to_token,
+            "vocabulary_": {t: r for r, t in enumerate(index_to_token.tolist())},
+            "token_counts_": token_counts,
+            "idf_": np.log((1.0 + corpus.n_documents) / (1.0 + df)) + 1.0,
+            "n_threads_": n_threads,
+            "device_": "cpu",
+        }
+        history, seconds = self._train(corpus, token_counts, w_in, w_out, seeds, n_threads,
+                                       state=state)
+        # Assigned only once training succeeded (callbacks aside), so a failed fit
+        # leaves no half-fitted model.
+        self._publish(state, w_in, w_out, history, seconds)
         return corpus
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -449,13 +481,15 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         # Train copies: a diverged or interrupted call leaves the fitted vectors intact,
         # and read-only (e.g. memory-mapped) fitted arrays are fine.
         w_in, w_out = self.vectors_.copy(), self.output_vectors_.copy()
+        # (callbacks may publish the epochs of this call in between)
+        old_history, old_seconds = self.loss_history_, self.train_seconds_
         history, seconds = self._train(corpus, self.token_counts_, w_in, w_out, seeds,
                                        n_threads)
         self.vectors_ = w_in
         self.output_vectors_ = w_out
-        self.loss_history_ = np.concatenate([self.loss_history_, history])
+        self.loss_history_ = np.concatenate([old_history, history])
         self.n_threads_ = n_threads
-        self.train_seconds_ = self.train_seconds_ + seconds
+        self.train_seconds_ = old_seconds + seconds
         return self
 
     def _continuation_rng(self):
@@ -492,7 +526,7 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
             self.sample_size,
         )
 
-    def _train(self, corpus, token_counts, w_in, w_out, seeds, n_threads):
+    def _train(self, corpus, token_counts, w_in, w_out, seeds, n_threads, state=None):
         """The training path shared by fit and partial_fit: one epoch per seed.
 
         Updates w_in and w_out in place; the learning rate decays linearly
@@ -521,7 +555,7 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
                         "lower learning_rate"
                     )
                 history.append(result.mean_loss)
-                self._end_of_epoch(epoch, result, history, w_in, w_out)
+                self._end_of_epoch(epoch, result, history, w_in, w_out, state, seconds)
         finally:
             if bar is not None:
                 bar.close()
@@ -691,22 +725,25 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
 
     # ------------------------------------- warm start, callbacks, saving
     def _warm_start(self, tokens, w_in, w_out):
-        """Check ``callbacks`` and copy ``init_vectors`` rows into the fresh weights."""
-        for callback in self.callbacks or ():
-            if not callable(callback):
-                raise TypeError(
-                    f"callbacks must hold callables, got {callback!r} "
-                    f"of type {type(callback).__name__}"
-                )
+        """Copy ``init_vectors`` rows into the fresh weights."""
         apply_init_vectors(self.init_vectors, tokens, w_in, w_out)
 
-    def _end_of_epoch(self, epoch, result, history, w_in, w_out):
+    def _publish(self, state, w_in, w_out, history, seconds):
+        """Set the fitted attributes (``state`` holds the vocabulary-side ones)."""
+        for name, value in (state or {}).items():
+            setattr(self, name, value)
+        self.vectors_ = w_in
+        self.output_vectors_ = w_out
+        self.loss_history_ = np.asarray(history, dtype=np.float64)
+        self.train_seconds_ = seconds
+
+    def _end_of_epoch(self, epoch, result, history, w_in, w_out, state=None, seconds=0.0):
         """Call the user's callbacks with the state after ``epoch`` (0-based)."""
         if not self.callbacks:
             return
-        # The arrays train in place: expose them so a callback can save a checkpoint.
-        self.vectors_, self.output_vectors_ = w_in, w_out
-        self.loss_history_ = np.asarray(history, dtype=np.float64)
+        # A complete model of the epochs so far, so a callback can save a checkpoint.
+        # (A fit that then fails still ends unfitted: see _unfitted_on_failure.)
+        self._publish(state, w_in, w_out, history, seconds)
         done = (epoch + 1) / self.epochs
         info = {
             "epoch": epoch + 1,
@@ -748,16 +785,44 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         return tags
 
 
-def _check_model_fits(n_vocab, dim):
-    need = 2 * n_vocab * dim * 4
+def _available_memory():
+    """Bytes that can still be allocated, or None if unknown.
+
+    MemAvailable plus free swap (Linux), capped by a cgroup v2/v1 limit
+    (containers); elsewhere the physical memory.
+    """
     try:
-        avail = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):  # pragma: no cover
-        return
-    if need > avail:
+        with open("/proc/meminfo") as f:
+            info = dict(line.split(":", 1) for line in f)
+        avail = (int(info["MemAvailable"].split()[0]) + int(info["SwapFree"].split()[0])) * 1024
+    except (OSError, KeyError, ValueError):
+        try:
+            return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):  # pragma: no cover
+            return None
+    for limit_file, usage_file in (("memory.max", "memory.current"),
+                                   ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes")):
+        try:
+            with open(f"/sys/fs/cgroup/{limit_file}") as f:
+                limit = f.read().strip()
+            with open(f"/sys/fs/cgroup/{usage_file}") as f:
+                usage = int(f.read())
+        except (OSError, ValueError):
+            continue
+        if limit.isdigit():
+            avail = min(avail, max(int(limit) - usage, 0))
+        break
+    return avail
+
+
+def _check_model_fits(n_vocab, dim):
+    # Peak of fit's weight allocation: two (V, d) float32 arrays at once.
+    need = 2 * n_vocab * dim * 4
+    avail = _available_memory()
+    if avail is not None and need > avail:
         raise ValueError(
             f"the model needs {need:,} bytes (2 x {n_vocab:,} words x {dim} dims x 4 bytes) "
-            f"but this machine has {avail:,} bytes of memory; lower vector_size, "
+            f"but only {avail:,} bytes of memory are available; lower vector_size, "
             "raise min_count or set max_vocab_size"
         )
 

@@ -25,8 +25,13 @@ def effective_n_threads(n_jobs):
     """
     if not openmp_enabled():
         return 1
+    # omp_get_max_threads() already reflects OMP_NUM_THREADS and threadpoolctl
+    # limits (joblib's workers set them), so negative values count down from it.
+    available = omp_max_threads()
+    if "OMP_NUM_THREADS" not in os.environ:
+        available = min(available, _cpu_count())
     if n_jobs is None:
-        return max(1, min(omp_max_threads(), _cpu_count()))
+        return max(1, available)
     if n_jobs < 0:
-        return max(1, _cpu_count() + 1 + n_jobs)
+        return max(1, available + 1 + n_jobs)
     return int(n_jobs)

@@ -10,13 +10,24 @@ import threading
 import time
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from . import _core
 from ._corpus import chunk_layout
 
 CHUNK_TOKENS = 10_000  # positions per prange work item (~ms of work each)
 _POLL_SECONDS = 0.1
+
+
+_CONTROLLER = []
+
+
+def _blas_controller():
+    # Inspecting the loaded libraries costs ~20 ms: do it once per process
+    # (SciPy's BLAS is loaded by the time _core is imported).
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0]
 
 
 class TrainingPlan:
@@ -70,11 +81,12 @@ def run_epoch(plan, w_in, w_out, *, lr_start, lr_end, progress_offset, progress_
     done = np.zeros(n_chunks, dtype=np.uint8)
     stop = np.zeros(1, dtype=np.int32)
     failure = []
+    finished = threading.Event()
 
     def work():
         try:
             # BLAS level-1 calls inside the OpenMP region must not spawn threads.
-            with threadpool_limits(limits=1, user_api="blas"):
+            with _blas_controller().limit(limits=1, user_api="blas"):
                 _core.train_epoch(
                     plan.tokens, plan.offsets, plan.bounds, plan.first_sentence,
                     plan.keep_prob, plan.alias_threshold, plan.alias_index,
@@ -85,19 +97,35 @@ def run_epoch(plan, w_in, w_out, *, lr_start, lr_end, progress_offset, progress_
                 )
         except BaseException as exc:  # re-raised in the calling thread
             failure.append(exc)
+        finally:
+            finished.set()
 
     start = time.perf_counter()
     worker = threading.Thread(target=work, name="skw2v-epoch", daemon=True)
-    worker.start()
     seen = 0
+    # Wait on an Event, not on Thread.join(timeout): in CPython 3.11 a
+    # KeyboardInterrupt inside join() marks the thread stopped while it still
+    # runs (the bpo-45274 handler in Thread._wait_for_tstate_lock), so a later
+    # join() returned at once and fit raised with the kernel still training.
     try:
-        while worker.is_alive():
-            worker.join(_POLL_SECONDS)
+        worker.start()
+        while not finished.wait(_POLL_SECONDS):
             if progress is not None:
                 seen = _report(progress, plan, stats, done, seen)
-    except KeyboardInterrupt:
-        stop[0] = 1
         worker.join()
+    except KeyboardInterrupt:
+        stop[0] = 1  # polled by the kernel between chunks
+        # Wait until it stops (one chunk per thread at most). Inline, with no
+        # call before the try: a second Ctrl-C must not make fit return while
+        # a thread is still writing the weights.
+        while True:
+            try:
+                if worker.ident is not None:
+                    finished.wait()
+                    worker.join()
+                break
+            except KeyboardInterrupt:
+                continue
         raise
     if failure:
         raise failure[0]

@@ -7,6 +7,21 @@ from collections.abc import Mapping
 import numpy as np
 
 
+def check_init_vectors(init):
+    """Reject an ``init_vectors`` of a kind that can never work, without reading it."""
+    from ._estimator import Word2VecNS
+
+    ok = (init is None or isinstance(init, (str, os.PathLike, Mapping, Word2VecNS))
+          or hasattr(init, "index_to_token_")
+          or (hasattr(init, "index_to_key") and hasattr(init, "vectors")))
+    if not ok:
+        raise TypeError(
+            "init_vectors must be a fitted Word2VecNS, a KeyedVectors-like object (with "
+            "index_to_key and vectors), a {word: vector} mapping, a model or word2vec file "
+            f"path, or None; got {init!r} of type {type(init).__name__}"
+        )
+
+
 def _source(init):
     """``(words, input vectors, output vectors or None)`` from any accepted source."""
     if isinstance(init, (str, os.PathLike)):

@@ -291,9 +291,6 @@ def test_n_jobs_resolution():
         assert Word2VecNS(**{**SMALL, "n_jobs": None}).fit(DOCS).n_threads_ == 1
 
 
-@pytest.mark.xfail(strict=True, reason="skw2v._threads resolves negative n_jobs from the "
-                   "CPU count, ignoring OMP_NUM_THREADS/threadpoolctl limits (sklearn's "
-                   "_openmp_effective_n_threads subtracts from the limited maximum)")
 def test_negative_n_jobs_respects_threadpool_limits():
     with threadpool_limits(limits=1, user_api="openmp"):
         assert effective_n_threads(-1) == 1

@@ -46,6 +46,8 @@ BAD_PARAMS = [
     ("random_state", -1), ("random_state", "seed"), ("random_state", 1.5),
     ("device", "gpu"), ("device", "cuda"), ("device", None),
     ("verbose", -1), ("verbose", "loud"),
+    ("callbacks", "log"), ("callbacks", [1]), ("callbacks", print),
+    ("init_vectors", 5), ("init_vectors", [0.5, 1.0]),
 ]
 
 
