@@ -58,19 +58,19 @@ BAD_X = [
     pytest.param(42, TypeError, r"iterable of documents, got int", id="int"),
     pytest.param(3.5, TypeError, r"iterable of documents, got float", id="float"),
     pytest.param(float("nan"), TypeError, r"iterable of documents, got float", id="nan-as-X"),
-    pytest.param(np.array("a b c"), ValueError, r"one-dimensional .* ndim=0", id="0d-array"),
-    pytest.param(np.array([["a", "b"], ["c", "d"]]), ValueError, r"one-dimensional .* ndim=2",
+    pytest.param(np.array("a b c"), ValueError, r"1-D iterable of documents, got an array of shape \(\)", id="0d-array"),
+    pytest.param(np.array([["a", "b"], ["c", "d"]]), ValueError, r"1-D iterable.*shape \(2, 2\)",
                  id="2d-array"),
-    pytest.param(sp.csr_matrix(np.eye(3)), ValueError, r"one-dimensional .* ndim=2",
+    pytest.param(sp.csr_matrix(np.eye(3)), TypeError, r"got a sparse matrix",
                  id="sparse-matrix"),
-    pytest.param(["a b", None], ValueError, r"X contains None where a document", id="None-doc"),
-    pytest.param(["a b", float("nan")], ValueError, r"X contains NaN \(a missing value\)",
+    pytest.param(["a b", None], ValueError, r"X\[1\] is None", id="None-doc"),
+    pytest.param(["a b", float("nan")], ValueError, r"X\[1\] is a missing value \(nan\)",
                  id="nan-doc"),
-    pytest.param(["a b", np.float64("nan")], ValueError, r"NaN \(a missing value\)",
+    pytest.param(["a b", np.float64("nan")], ValueError, r"X\[1\] is a missing value",
                  id="np-nan-doc"),
-    pytest.param(["a b", 7], TypeError, r"string or a list of string tokens, got int",
+    pytest.param(["a b", 7], TypeError, r"X\[1\] is a number \(7\)",
                  id="int-doc"),
-    pytest.param(["a b", b"c d"], TypeError, r"string or a list of string tokens, got bytes",
+    pytest.param(["a b", b"c d"], TypeError, r"X\[1\] is bytes; decode",
                  id="bytes-doc"),
     pytest.param([["a", 1]], TypeError, r"tokens must be strings.* 1 of type int",
                  id="int-token"),
@@ -103,7 +103,7 @@ def test_transform_rejects_bad_X(fitted, X, exc, match):
 def test_dataframe_is_rejected_not_iterated_by_column_name():
     pd = pytest.importorskip("pandas")
     df = pd.DataFrame({"text": ["a b c", "b c d"]})
-    with pytest.raises(ValueError, match=r"one-dimensional .*DataFrame with ndim=2"):
+    with pytest.raises(ValueError, match=r"one column of documents, got a DataFrame"):
         small_model().fit(df)
     # The column itself (a Series) is the intended input and works.
     model = small_model().fit(df["text"])
@@ -119,7 +119,7 @@ def test_dataframe_is_rejected_not_iterated_by_column_name():
     ],
 )
 def test_empty_corpus(X):
-    with pytest.raises(ValueError, match=r"X has no tokens: 0 document\(s\)"):
+    with pytest.raises(ValueError, match=r"X is empty: it has no documents"):
         small_model().fit(X)
 
 
@@ -369,13 +369,6 @@ def test_failed_refit_leaves_estimator_unfitted(fitted):
     np.testing.assert_array_equal(model.vectors_, fitted.vectors_)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kernel bug: train_epoch sizes its per-thread buffer as "
-           "(max_chunk + 2 * window) with 2 * window in C int, which wraps for "
-           "window >= 2**30; heap-buffer-overflow (ASan) / abort 'free(): invalid "
-           "next size' natively. Fix in _core.pyx: 2 * <int64_t> window.",
-)
 def test_window_near_int32_limit_does_not_corrupt_memory():
     """A window wider than every sentence is valid (it saturates); even near
     2**31 it must train or raise, never write past the kernel's buffers.
