@@ -18,6 +18,7 @@ from sklearn.utils._param_validation import Interval, InvalidParameterError, Str
 from sklearn.utils.validation import check_is_fitted
 
 from ._alias import alias_table, kernel_thresholds
+from ._cuda import resolve_device
 from ._corpus import DEFAULT_TOKEN_PATTERN, encode_known, encode_new, make_analyzer, remap
 from ._documents import check_X, checked_tokenizer, iter_documents
 from ._pooling import pool, word_weights
@@ -152,6 +153,13 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         ``vector_size``. ``clone`` (and so ``GridSearchCV``) replaces a
         ``Word2VecNS`` given here by an unfitted copy: pass a path instead
         inside model selection. Not stored by ``save``.
+    shared_negatives : bool, default=False
+        Skip-gram only, CPU only: draw one set of ``sample_size`` negatives per
+        centre word and use it for every context word of its window (Ji et al.,
+        "Parallelizing Word2Vec in Shared and Distributed Memory", 2016),
+        instead of fresh negatives for every (centre, context) pair. Fewer
+        random draws and rows that stay in cache; see benchmarks/RESULTS.md
+        for its speed and quality.
 
     Attributes
     ----------
@@ -227,6 +235,7 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         "verbose": ["verbose"],
         "callbacks": [list, tuple, None],
         "init_vectors": "no_validation",  # checked when fit reads it
+        "shared_negatives": ["boolean"],
     }
 
     def __init__(
@@ -256,6 +265,7 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         verbose=0,
         callbacks=None,
         init_vectors=None,
+        shared_negatives=False,
     ):
         self.vector_size = vector_size
         self.window = window
@@ -281,6 +291,7 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         self.verbose = verbose
         self.callbacks = callbacks
         self.init_vectors = init_vectors
+        self.shared_negatives = shared_negatives
 
     # ----------------------------------------------------------- validation
     def _more_validate_params(self):
@@ -327,11 +338,12 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
                 "token_pattern is not used because tokenizer is not None", UserWarning,
                 stacklevel=3,
             )
-        if self.device == "cuda":
-            raise ValueError(
-                "device='cuda' is not available: this build of skw2v has no GPU "
-                "training path yet; use device='cpu'"
-            )
+        # Resolved here, before X is read: device="cuda" without a GPU says why.
+        device, _ = resolve_device(self.device)
+        if device == "cuda" and self.shared_negatives:
+            raise ValueError("shared_negatives=True is implemented by the CPU kernel only; "
+                             "use device='cpu' or shared_negatives=False")
+        return device
 
     def _analyzer(self):
         return make_analyzer(self.lowercase, self.token_pattern,
@@ -381,7 +393,7 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
 
     def _fit(self, X):
         """Fit from scratch; returns the encoded corpus (in-vocabulary ids)."""
-        self._more_validate_params()
+        device = self._more_validate_params()
         raw = encode_new(iter_documents(check_X(X)), self._analyzer())
         if raw.n_documents == 0:
             raise ValueError("X is empty: it has no documents; fit needs at least one "
@@ -423,10 +435,10 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
             "token_counts_": token_counts,
             "idf_": np.log((1.0 + corpus.n_documents) / (1.0 + df)) + 1.0,
             "n_threads_": n_threads,
-            "device_": "cpu",
+            "device_": device,
         }
         history, seconds = self._train(corpus, token_counts, w_in, w_out, seeds, n_threads,
-                                       state=state)
+                                       device, state=state)
         # Assigned only once training succeeded (callbacks aside), so a failed fit
         # leaves no half-fitted model.
         self._publish(state, w_in, w_out, history, seconds)
@@ -456,7 +468,7 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
             return self
         # _fit_context validates partial_fit only before the first fit.
         self._validate_params()
-        self._more_validate_params()
+        device = self._more_validate_params()
         if self.vector_size != self.vectors_.shape[1]:
             raise ValueError(
                 f"vector_size={self.vector_size!r} differs from the fitted vectors "
@@ -484,11 +496,12 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         # (callbacks may publish the epochs of this call in between)
         old_history, old_seconds = self.loss_history_, self.train_seconds_
         history, seconds = self._train(corpus, self.token_counts_, w_in, w_out, seeds,
-                                       n_threads)
+                                       n_threads, device)
         self.vectors_ = w_in
         self.output_vectors_ = w_out
         self.loss_history_ = np.concatenate([old_history, history])
         self.n_threads_ = n_threads
+        self.device_ = device
         self.train_seconds_ = old_seconds + seconds
         return self
 
@@ -524,9 +537,11 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
             self.window,
             bool(self.shrink_windows),
             self.sample_size,
+            shared_negatives=bool(self.shared_negatives),
         )
 
-    def _train(self, corpus, token_counts, w_in, w_out, seeds, n_threads, state=None):
+    def _train(self, corpus, token_counts, w_in, w_out, seeds, n_threads, device,
+               state=None):
         """The training path shared by fit and partial_fit: one epoch per seed.
 
         Updates w_in and w_out in place; the learning rate decays linearly
@@ -537,18 +552,27 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         total = epochs * plan.n_tokens
         history, seconds = [], 0.0
         bar = _progress_bar(self.verbose, total)
+        gpu = None
+        if device == "cuda":
+            from ._cuda._train import GpuTrainer
+
+            gpu = GpuTrainer(plan, w_in, w_out)  # uploads corpus, tables and weights once
+        epoch_runner = (gpu.run_epoch if gpu is not None
+                        else functools.partial(run_epoch, plan, w_in, w_out))
         try:
             for epoch in range(epochs):
-                result = run_epoch(
-                    plan, w_in, w_out,
+                result = epoch_runner(
                     lr_start=self.learning_rate, lr_end=self.min_learning_rate,
                     progress_offset=epoch * plan.n_tokens, progress_total=max(total, 1),
                     seed=int(seeds[epoch]), n_threads=n_threads,
                     progress=None if bar is None else bar.update_with_loss,
                 )
                 seconds += result.seconds
-                if not (np.isfinite(result.loss) and np.isfinite(w_in).all()
-                        and np.isfinite(w_out).all()):
+                finite = (gpu.all_finite() if gpu is not None
+                          else np.isfinite(w_in).all() and np.isfinite(w_out).all())
+                if gpu is not None and (self.callbacks or epoch == epochs - 1):
+                    gpu.download(w_in, w_out)  # fitted attributes are NumPy arrays
+                if not (np.isfinite(result.loss) and finite):
                     raise ValueError(
                         f"training diverged in epoch {epoch + 1} (non-finite loss or "
                         f"vectors) with learning_rate={self.learning_rate!r}; "
@@ -559,6 +583,8 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         finally:
             if bar is not None:
                 bar.close()
+            if gpu is not None:
+                gpu.close()
         return history, seconds
 
     # ------------------------------------------------------------ transform

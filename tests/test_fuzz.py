@@ -103,7 +103,7 @@ def test_fit_transform_strings(docs, p):
     try:
         model.fit(docs)
     except ValueError as exc:
-        assert "no tokens" in str(exc) or "vocabulary is empty" in str(exc)
+        assert any(m in str(exc) for m in ("no tokens", "vocabulary is empty", "X is empty"))
         return
     _check_fitted(model, docs, p)
 

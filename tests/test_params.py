@@ -48,6 +48,7 @@ BAD_PARAMS = [
     ("verbose", -1), ("verbose", "loud"),
     ("callbacks", "log"), ("callbacks", [1]), ("callbacks", print),
     ("init_vectors", 5), ("init_vectors", [0.5, 1.0]),
+    ("shared_negatives", "yes"), ("shared_negatives", None),
 ]
 
 
