@@ -112,3 +112,25 @@ def test_words_sharing_contexts_are_neighbours(topic_score, architecture, n_jobs
     # Ranked among the synonyms of all groups: own-group synonyms come first.
     precision, nearest = topic_score(vectors, words, group_of)
     assert precision >= 0.9 and nearest >= 0.95, (precision, nearest)
+
+
+@pytest.mark.parametrize("n_jobs", N_JOBS)
+def test_shared_negatives_learn_topics_too(fitted, topic_corpus, topic_score, n_jobs):
+    est = fitted(architecture="skipgram", n_jobs=n_jobs, shared_negatives=True)
+    precision, nearest = topic_score(est.vectors_, est.index_to_token_, topic_corpus[1])
+    assert precision >= 0.9 and nearest >= 0.95, (precision, nearest)
+    # It is a different sampling scheme, not a no-op: the vectors differ.
+    plain = fitted(architecture="skipgram", n_jobs=n_jobs)
+    assert not np.allclose(est.vectors_, plain.vectors_)
+
+
+def test_device_auto_falls_back_to_cpu_without_gpu(topic_corpus):
+    from skw2v._cuda import gpu_available
+
+    if gpu_available():
+        pytest.skip("a GPU is present")
+    est = Word2VecNS(**PARAMS, n_jobs=1, device="auto").fit(topic_corpus[0][:200])
+    assert est.device_ == "cpu"
+    assert isinstance(est.vectors_, np.ndarray)
+    with pytest.raises(ValueError, match="device='cuda' was requested"):
+        Word2VecNS(**PARAMS, device="cuda").fit(topic_corpus[0][:200])
