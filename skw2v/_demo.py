@@ -81,8 +81,8 @@ def run_demo(out=print, epochs=10, random_state=0, n_jobs=None, out_dir=".", plo
         out(f"nearest to {word!r}: {near}")
     a, b, c = DEMO_ANALOGY
     query = model.get_vector(b) - model.get_vector(a) + model.get_vector(c)
-    answer = next(w for w, _ in model.most_similar(query, topn=10) if w not in (a, b, c))
-    out(f"analogy: {a} : {b} :: {c} : {answer}")
+    answers = [w for w, _ in model.most_similar(query, topn=10) if w not in (a, b, c)][:3]
+    out(f"analogy: {a} : {b} :: {c} : {answers[0]}  (then {', '.join(answers[1:])})")
     if plots:
         if _have_matplotlib():
             for path in write_pictures(model, out_dir):
