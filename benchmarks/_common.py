@@ -95,10 +95,14 @@ def train_skw2v(sentences, sg, threads, seed, epochs=SETTINGS["epochs"]):
     return Run("skw2v", model.train_seconds_, fit, model.vectors_, model.index_to_token_)
 
 
-def train_gensim(sentences, sg, threads, seed, epochs=SETTINGS["epochs"], corpus_file=None):
+def train_gensim(sentences, sg, threads, seed, epochs=SETTINGS["epochs"], corpus_file=None,
+                 w2v_init=False):
     """gensim Word2Vec: in memory (``sentences``) or from ``corpus_file``.
 
     Training seconds are those of ``train()``; the fit adds ``build_vocab()``.
+    ``w2v_init`` replaces gensim's initial vectors, uniform(-1, 1) / d, by
+    word2vec.c's (and skw2v's) uniform(-0.5, 0.5) / d, to test whether the
+    initial scale explains a quality difference.
     """
     from gensim.models import Word2Vec
 
@@ -110,6 +114,10 @@ def train_gensim(sentences, sg, threads, seed, epochs=SETTINGS["epochs"], corpus
     start = time.perf_counter()
     if corpus_file is None:
         model.build_vocab(sentences)
+        if w2v_init:
+            rng = np.random.default_rng(seed)
+            model.wv.vectors[:] = (rng.random(model.wv.vectors.shape, dtype=np.float32)
+                                   - 0.5) / s["dim"]
         mid = time.perf_counter()
         model.train(sentences, total_examples=model.corpus_count, epochs=epochs)
     else:
@@ -119,6 +127,7 @@ def train_gensim(sentences, sg, threads, seed, epochs=SETTINGS["epochs"], corpus
                     total_examples=model.corpus_count, epochs=epochs)
     end = time.perf_counter()
     impl = "gensim" if corpus_file is None else "gensim-file"
+    impl += "-w2vinit" if w2v_init else ""
     return Run(impl, end - mid, end - start, model.wv.vectors, model.wv.index_to_key)
 
 
@@ -225,6 +234,8 @@ def train_impl(impl, sentences, files, sg, threads, seed, epochs):
         return train_skw2v(sentences, sg, threads, seed, epochs)
     if impl == "gensim":
         return train_gensim(sentences, sg, threads, seed, epochs)
+    if impl == "gensim-w2vinit":
+        return train_gensim(sentences, sg, threads, seed, epochs, w2v_init=True)
     if impl == "gensim-file":
         return train_gensim(None, sg, threads, seed, epochs, corpus_file=files["corpus"])
     if impl == "word2vec.c":

@@ -14,6 +14,7 @@ mean ± sd, plus the speeds of those runs.
 """
 
 import argparse
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -71,12 +72,12 @@ def speed_table(records):
     return C.markdown_table(header, rows), summary
 
 
-def quality(sentences, archs, threads, seeds, epochs):
+def quality(sentences, archs, threads, seeds, epochs, impls=("skw2v", "gensim")):
     words = C.n_tokens(sentences) * epochs
     records = []
     for arch in archs:
-        for seed in range(seeds):
-            for impl in ("skw2v", "gensim"):
+        for seed in seeds:
+            for impl in impls:
                 run = C.train_impl(impl, sentences, {}, ARCHS[arch], threads, seed, epochs)
                 start = time.perf_counter()
                 scores = C.evaluate(run)
@@ -87,33 +88,35 @@ def quality(sentences, archs, threads, seeds, epochs):
                        "fit_words_per_sec": words / run.fit_seconds,
                        "vocab_size": len(run.tokens), "eval_seconds": eval_seconds, **scores}
                 records.append(rec)
-                print(f"  {arch:4s} seed {seed} {impl:7s}: WS353 {scores['ws353']:.3f}  "
+                print(f"  {arch:4s} seed {seed} {impl:14s}: WS353 {scores['ws353']:.3f}  "
                       f"SimLex {scores['simlex']:.3f}  analogy {scores['analogy']:.3f}  "
                       f"({rec['words_per_sec']:,.0f} words/s, eval {eval_seconds:.1f} s)",
                       flush=True)
     return records
 
 
-def quality_table(records):
+def quality_table(records, ours="skw2v", ref="gensim"):
+    """Mean ± sd of ``ours`` and ``ref`` and whether ours >= ref - 1 sd."""
     rows, verdicts = [], []
     for arch in dict.fromkeys(r["arch"] for r in records):
         by = {impl: [r for r in records if r["arch"] == arch and r["impl"] == impl]
-              for impl in ("skw2v", "gensim")}
+              for impl in (ours, ref)}
         for metric in ("ws353", "simlex", "analogy"):
-            ours = [r[metric] for r in by["skw2v"]]
-            ref = [r[metric] for r in by["gensim"]]
-            m_ours, _ = C.mean_sd(ours)
-            m_ref, sd_ref = C.mean_sd(ref)
+            x = [r[metric] for r in by[ours]]
+            y = [r[metric] for r in by[ref]]
+            m_ours, _ = C.mean_sd(x)
+            m_ref, sd_ref = C.mean_sd(y)
             ok = m_ours >= m_ref - sd_ref
             verdicts.append({"arch": arch, "metric": metric, "skw2v_mean": m_ours,
                              "gensim_mean": m_ref, "gensim_sd": sd_ref, "within_1sd_or_better": ok})
-            rows.append([arch, metric, C.fmt_mean_sd(ours), C.fmt_mean_sd(ref),
+            rows.append([arch, metric, C.fmt_mean_sd(x), C.fmt_mean_sd(y),
                          f"{m_ours - m_ref:+.3f}", "yes" if ok else "**no**"])
         speeds = {impl: C.median([r["words_per_sec"] for r in by[impl]]) for impl in by}
-        rows.append([arch, "words/s (median)", f"{speeds['skw2v']:,.0f}",
-                     f"{speeds['gensim']:,.0f}", f"x{speeds['skw2v'] / speeds['gensim']:.2f}", ""])
-    header = ["arch", "metric", "skw2v mean ± sd", "gensim mean ± sd", "difference",
-              "skw2v ≥ gensim − 1 sd"]
+        rows.append([arch, "words/s (median)", f"{speeds[ours]:,.0f}",
+                     f"{speeds[ref]:,.0f}", f"x{speeds[ours] / speeds[ref]:.2f}", ""])
+        rows.append([arch, "runs", len(by[ours]), len(by[ref]), "", ""])
+    header = ["arch", "metric", f"{ours} mean ± sd", f"{ref} mean ± sd", "difference",
+              f"{ours} ≥ {ref} − 1 sd"]
     return C.markdown_table(header, rows), verdicts
 
 
@@ -130,6 +133,12 @@ def main(argv=None):
     p.add_argument("--quality", action="store_true", help="also run the quality comparison")
     p.add_argument("--no-speed", action="store_true", help="skip the speed comparison")
     p.add_argument("--seeds", type=int, default=3, help="seeds per implementation (quality)")
+    p.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed, first-seed+1, ...")
+    p.add_argument("--quality-impls", nargs="+", default=["skw2v", "gensim"],
+                   choices=["skw2v", "gensim", "gensim-w2vinit"],
+                   help="gensim-w2vinit: gensim started from word2vec.c's initial scale")
+    p.add_argument("--merge", nargs="*", default=[], metavar="JSON",
+                   help="quality JSON files under benchmarks/results/ whose runs join this table")
     p.add_argument("--quality-threads", type=int, default=2)
     p.add_argument("--json", default="bench_vs_gensim.json",
                    help="file name under benchmarks/results/")
@@ -158,10 +167,18 @@ def main(argv=None):
         print("\n## Speed\n\n" + table + "\n")
         out.update(speed_records=records, speed_summary=summary, speed_table=table)
     if args.quality:
-        records = quality(sentences, args.archs, args.quality_threads, args.seeds, args.epochs)
+        seeds = range(args.first_seed, args.first_seed + args.seeds)
+        records = quality(sentences, args.archs, args.quality_threads, seeds, args.epochs,
+                          args.quality_impls)
+        out["quality_records"] = records
+        for name in args.merge:
+            with open(C.RESULTS / name) as f:
+                records = records + json.load(f)["quality_records"]
         table, verdicts = quality_table(records)
         print("\n## Quality\n\n" + table + "\n")
-        out.update(quality_records=records, quality_verdicts=verdicts, quality_table=table)
+        if "gensim-w2vinit" in args.quality_impls:
+            print(quality_table(records, ours="gensim-w2vinit")[0] + "\n")
+        out.update(quality_verdicts=verdicts, quality_table=table, merged=args.merge)
     C.save_json(out, args.json)
 
 
