@@ -135,8 +135,9 @@ def main(argv=None):
     p.add_argument("--seeds", type=int, default=3, help="seeds per implementation (quality)")
     p.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed, first-seed+1, ...")
     p.add_argument("--quality-impls", nargs="+", default=["skw2v", "gensim"],
-                   choices=["skw2v", "gensim", "gensim-w2vinit"],
-                   help="gensim-w2vinit: gensim started from word2vec.c's initial scale")
+                   choices=["skw2v", "gensim", "gensim-w2vinit", "skw2v-gensiminit"],
+                   help="experiments: gensim-w2vinit starts gensim from word2vec.c's initial "
+                        "scale, skw2v-gensiminit starts skw2v from gensim's")
     p.add_argument("--merge", nargs="*", default=[], metavar="JSON",
                    help="quality JSON files under benchmarks/results/ whose runs join this table")
     p.add_argument("--quality-threads", type=int, default=2)
@@ -176,8 +177,9 @@ def main(argv=None):
                 records = records + json.load(f)["quality_records"]
         table, verdicts = quality_table(records)
         print("\n## Quality\n\n" + table + "\n")
-        if "gensim-w2vinit" in args.quality_impls:
-            print(quality_table(records, ours="gensim-w2vinit")[0] + "\n")
+        for variant in ("gensim-w2vinit", "skw2v-gensiminit"):
+            if variant in args.quality_impls:
+                print(quality_table(records, ours=variant)[0] + "\n")
         out.update(quality_verdicts=verdicts, quality_table=table, merged=args.merge)
     C.save_json(out, args.json)
 
