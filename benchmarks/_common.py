@@ -26,8 +26,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 sys.path.insert(0, str(ROOT))  # the worktree's skw2v, built in place
 
 # The settings of issue 2's comparison (gensim's defaults besides workers/sg).
-SETTINGS = dict(dim=100, window=5, negative=5, min_count=5, sample=1e-3, epochs=5,
-                alpha=0.025, min_alpha=1e-4)
+SETTINGS = {"dim": 100, "window": 5, "negative": 5, "min_count": 5, "sample": 1e-3,
+            "epochs": 5, "alpha": 0.025, "min_alpha": 1e-4}
 
 
 # ----------------------------------------------------------------- corpora

@@ -56,10 +56,10 @@ def speed_table(records):
                for impl in med}
         gensim_modes = [i for i in med if i.startswith("gensim")]
         best = max(gensim_modes, key=med.get) if gensim_modes else None
-        for impl in med:
-            ratio = med["skw2v"] / med[impl] if "skw2v" in med else float("nan")
+        for impl, value in med.items():
+            ratio = med["skw2v"] / value if "skw2v" in med else float("nan")
             fit_ratio = fit["skw2v"] / fit[impl] if "skw2v" in fit else float("nan")
-            rows.append([arch, threads, impl, f"{med[impl]:,.0f}", f"{fit[impl]:,.0f}",
+            rows.append([arch, threads, impl, f"{value:,.0f}", f"{fit[impl]:,.0f}",
                          "" if impl == "skw2v" else f"{ratio:.2f}",
                          "" if impl == "skw2v" else f"{fit_ratio:.2f}",
                          sum(1 for r in sel if r["impl"] == impl)])

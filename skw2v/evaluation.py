@@ -22,7 +22,7 @@ import numpy as np
 from scipy import stats
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["evaluate_word_pairs", "evaluate_analogies"]
+__all__ = ["evaluate_analogies", "evaluate_word_pairs"]
 
 _BATCH = 512  # analogy questions scored per matrix product (~60 MB of scores at 30k words)
 _TOPN = 5  # candidates gensim examines per question
