@@ -49,6 +49,9 @@ def document_frequency(tokens, offsets, n_vocab):
         if a == b:
             continue
         doc = np.repeat(np.arange(last - first, dtype=np.int64), np.diff(offsets[first:last + 1]))
-        pairs = np.unique(doc * n_vocab + tokens[a:b])
-        df += np.bincount(pairs % n_vocab, minlength=n_vocab)
+        # Distinct (document, word) pairs by sorting: np.unique's hash path is
+        # far slower on int64 keys here.
+        keys = np.sort(doc * n_vocab + tokens[a:b])
+        distinct = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+        df += np.bincount(distinct % n_vocab, minlength=n_vocab)
     return df
