@@ -7,6 +7,7 @@ def config():
     """Return a dict: version, OpenMP, threads, BLAS libraries (threadpoolctl)."""
     from threadpoolctl import threadpool_info
 
+    from ._cuda import gpu_info
     from ._openmp_helpers import omp_max_threads, openmp_enabled
     from ._threads import effective_n_threads
     from ._version import __version__
@@ -25,6 +26,7 @@ def config():
         "omp_max_threads": omp_max_threads(),
         "default_n_threads": effective_n_threads(None),
         "blas": blas,
+        "gpu": gpu_info(),
     }
 
 
@@ -39,3 +41,9 @@ def show_config(file=None):
         print("BLAS: not detected by threadpoolctl", file=out)
     for b in c["blas"]:
         print(f"BLAS: {b['internal_api']} {b['version']} ({b['filepath']})", file=out)
+    gpu = c["gpu"]
+    if gpu.get("reason"):
+        print(f"GPU: off ({gpu['reason']})", file=out)
+    else:
+        print(f"GPU: on ({gpu.get('name', 'CUDA device')}, CuPy {gpu.get('cupy_version', '?')})",
+              file=out)

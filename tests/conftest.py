@@ -8,26 +8,13 @@ import pytest
 DATA_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 
 
-def _gpu_unavailable_reason():
-    """Why GPU tests cannot run here, or None when CuPy sees a CUDA device."""
-    try:
-        import cupy
-    except Exception as exc:  # noqa: BLE001  (ImportError, or a broken CUDA install)
-        return f"CuPy is not importable ({type(exc).__name__}: {exc})"
-    try:
-        n = cupy.cuda.runtime.getDeviceCount()
-    except Exception as exc:  # noqa: BLE001  (CUDARuntimeError and kin)
-        return f"no usable CUDA device ({type(exc).__name__}: {exc})"
-    if n < 1:
-        return "no CUDA device"
-    return None
-
-
 def pytest_collection_modifyitems(config, items):
     gpu_items = [item for item in items if "gpu" in item.keywords]
     if not gpu_items:
         return
-    reason = _gpu_unavailable_reason()  # probed once, and only when needed
+    from skw2v._cuda import gpu_unavailable_reason
+
+    reason = gpu_unavailable_reason()  # the package's own probe, run once
     if reason is None:
         return
     skip = pytest.mark.skip(reason=f"gpu test skipped: {reason}")
