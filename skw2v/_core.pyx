@@ -12,6 +12,10 @@ may start or end inside a sentence, so no sentence length is capped).
 or on scheduling. Rows of the two weight matrices are updated hogwild.
 Loss and counts are written per chunk (float64) and summed by the caller:
 a reduction whose result does not depend on which thread ran which chunk.
+
+Arithmetic: the per-pair update is the fused loop of _sgns.h (multiversioned
+for AVX2+FMA); builds with SKW2V_USE_BLAS=1 call sdot/saxpy from
+scipy.linalg.cython_blas instead (benchmarks/RESULTS.md, section 5).
 """
 
 from cython.parallel cimport parallel, prange
