@@ -41,8 +41,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from skw2v import Word2VecNS  # noqa: E402
-from skw2v._cuda import gpu_info, gpu_unavailable_reason, resolve_device  # noqa: E402
+from skw2v import Word2VecNS
+from skw2v._cuda import gpu_info, gpu_unavailable_reason, resolve_device
 
 DATA = ROOT / ".." / "shared" / "data"
 PARAMS = dict(vector_size=100, window=5, sample_size=5, min_count=5, subsample=1e-3,

@@ -22,7 +22,7 @@ from scipy.stats import spearmanr
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the in-place build of this checkout
 
-from skw2v import Word2VecNS  # noqa: E402
+from skw2v import Word2VecNS
 
 DATA = ROOT / ".." / "shared" / "data"
 

@@ -40,8 +40,8 @@ def synthetic_corpus(n_tokens, n_types, seed=0):
 
 
 def run_kernel(args):
-    from skw2v._estimator import Word2VecNS
     from skw2v._corpus import EncodedCorpus
+    from skw2v._estimator import Word2VecNS
 
     tokens, offsets, counts = synthetic_corpus(args.tokens, args.types)
     est = Word2VecNS(architecture=args.arch, vector_size=args.dim, sample_size=args.negative,

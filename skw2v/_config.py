@@ -5,14 +5,13 @@ import sys
 
 def config():
     """Return a dict: version, OpenMP, threads, BLAS libraries (threadpoolctl)."""
+    import scipy.linalg  # noqa: F401  (loads SciPy's BLAS so threadpoolctl sees it)
     from threadpoolctl import threadpool_info
 
     from ._cuda import gpu_info
     from ._openmp_helpers import omp_max_threads, openmp_enabled
     from ._threads import effective_n_threads
     from ._version import __version__
-
-    import scipy.linalg  # noqa: F401  (loads SciPy's BLAS so threadpoolctl sees it)
 
     blas = [
         {k: info.get(k) for k in ("internal_api", "version", "num_threads", "filepath")}

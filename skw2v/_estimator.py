@@ -18,8 +18,8 @@ from sklearn.utils._param_validation import Interval, InvalidParameterError, Str
 from sklearn.utils.validation import check_is_fitted
 
 from ._alias import alias_table, kernel_thresholds
-from ._cuda import resolve_device
 from ._corpus import DEFAULT_TOKEN_PATTERN, encode_known, encode_new, make_analyzer, remap
+from ._cuda import resolve_device
 from ._documents import check_X, checked_tokenizer, iter_documents
 from ._pooling import pool, word_weights
 from ._scoring import context_prior, mean_log_likelihood, pair_counts

@@ -4,10 +4,10 @@ kernel, TensorFlow's expected counts, reproducibility, bad input."""
 import numpy as np
 import pytest
 from scipy import stats
+from skw2v._core import sample_alias
 from threadpoolctl import threadpool_limits
 
 from skw2v._alias import alias_table, kernel_thresholds
-from skw2v._core import sample_alias
 from skw2v.samplers import (
     AliasSampler,
     LogUniformSampler,
