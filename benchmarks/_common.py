@@ -219,27 +219,27 @@ def read_word2vec_binary(path):
 FASTTEXT_FAILURES = []  # (arch, threads) of attempts lost to fastText's "Encountered NaN"
 
 
-def train_fasttext(corpus_file, sg, threads, epochs=SETTINGS["epochs"], attempts=6):
+def train_fasttext(corpus_file, sg, threads, epochs=SETTINGS["epochs"], attempts=3):
     """fastText without subwords (minn=maxn=0); the call includes its vocabulary pass.
 
     fastText 0.9.3 from PyPI aborts some runs in their first seconds with
     "Encountered NaN" on this machine, whatever the learning rate or corpus
     (fastText issues 1278 and 638 describe the same): such attempts are
-    retried with another seed (with one thread a failure repeats for the same
-    seed), counted in FASTTEXT_FAILURES, and only a completed run is timed;
-    None if every attempt failed.
+    retried (with one thread the failure repeats: the Python binding takes
+    no seed), counted in FASTTEXT_FAILURES, and only a completed run is
+    timed; None if every attempt failed.
     """
     import fasttext
 
     s = SETTINGS
-    for attempt in range(attempts):
+    for _ in range(attempts):
         start = time.perf_counter()
         try:
             model = fasttext.train_unsupervised(
                 str(corpus_file), model="skipgram" if sg else "cbow", dim=s["dim"],
                 ws=s["window"], epoch=epochs, minCount=s["min_count"], neg=s["negative"],
                 loss="ns", minn=0, maxn=0, wordNgrams=1, bucket=0, t=s["sample"],
-                lr=s["alpha"], thread=threads, seed=attempt, verbose=0)
+                lr=s["alpha"], thread=threads, verbose=0)
         except RuntimeError as exc:
             if "NaN" not in str(exc):
                 raise
