@@ -33,6 +33,9 @@ def speed(sentences, files, archs, threads_list, impls, repeats, epochs):
             for rep in range(repeats):
                 for impl in impls:
                     run = C.train_impl(impl, sentences, files, ARCHS[arch], threads, rep, epochs)
+                    if run is None:  # fastText's "Encountered NaN" on every attempt
+                        print(f"  {arch:4s} threads={threads} {impl:12s} rep {rep}: failed")
+                        continue
                     rec = {"arch": arch, "threads": threads, "impl": impl, "repeat": rep,
                            "train_seconds": run.train_seconds, "fit_seconds": run.fit_seconds,
                            "words_per_sec": words / run.train_seconds,

@@ -74,6 +74,8 @@ def run_speed(args):
                 for impl in impls:
                     run = C.train_impl(impl, sentences, files, ARCHS[arch], args.threads[-1],
                                        0, args.epochs)
+                    if run is None:
+                        continue
                     scores = C.evaluate(run)
                     evaluations.append({"arch": arch, "impl": impl, **scores})
                     print(f"  {arch:4s} {impl:12s}: WS353 {scores['ws353']:.3f} SimLex "

@@ -12,7 +12,8 @@ The conventions are gensim's (``KeyedVectors.evaluate_word_pairs`` and
   maximises ``cos(x, b) + cos(x, c) - cos(x, a)``, excluding a, b and c.
 
 Differences: malformed lines raise ``ValueError`` (gensim logs and skips them),
-and the OOV ratio is a fraction in [0, 1] (gensim reports a percentage).
+the OOV ratio is a fraction in [0, 1] (gensim reports a percentage), and a
+score with nothing to score is NaN (gensim reports 0.0 for analogies).
 """
 
 from numbers import Integral
