@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _corpora import tiny_docs
 from sklearn.exceptions import NotFittedError
 
 import skw2v
@@ -21,11 +22,6 @@ from skw2v import ModelFileError, Word2VecNS, _persist
 
 ROOT = Path(__file__).resolve().parents[1]
 TAIL = len(_persist.DIGEST_PREFIX) + 64
-
-
-def tiny_docs(n_docs=200, vocab=40, length=12, seed=0):
-    rng = np.random.default_rng(seed)
-    return [[f"w{i}" for i in rng.integers(vocab, size=length)] for _ in range(n_docs)]
 
 
 @pytest.fixture(scope="module")

@@ -4,14 +4,14 @@ import re
 
 import numpy as np
 import pytest
+from _corpora import tiny_docs as _tiny_docs
 
 import skw2v
 from skw2v import Word2VecNS
 
 
 def tiny_docs(n_docs=300, vocab=50, length=15, seed=0):
-    rng = np.random.default_rng(seed)
-    return [[f"w{i}" for i in rng.integers(vocab, size=length)] for _ in range(n_docs)]
+    return _tiny_docs(n_docs, vocab, length, seed)
 
 
 PARAMS = {"vector_size": 8, "epochs": 3, "min_count": 1, "n_jobs": 1, "random_state": 0}

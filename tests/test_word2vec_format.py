@@ -5,6 +5,7 @@ import struct
 
 import numpy as np
 import pytest
+from _corpora import tiny_docs
 from sklearn.base import clone
 
 import skw2v
@@ -15,11 +16,6 @@ from skw2v.word2vec_format import (
     model_from_vectors,
     read_word2vec,
 )
-
-
-def tiny_docs(n_docs=200, vocab=40, length=12, seed=0):
-    rng = np.random.default_rng(seed)
-    return [[f"w{i}" for i in rng.integers(vocab, size=length)] for _ in range(n_docs)]
 
 
 @pytest.fixture(scope="module")
