@@ -80,25 +80,8 @@ class Run:
         self.tokens = list(tokens)
 
 
-_DEFAULT_RNG = np.random.default_rng
-
-
-class _WideInit:
-    """Stands in for the Generator skw2v draws its initial vectors from, so that
-    ``(random() - 0.5) / d`` becomes gensim's uniform(-1, 1) / d (experiment only)."""
-
-    def __init__(self, seed):
-        self._rng = _DEFAULT_RNG(seed)
-
-    def random(self, shape, dtype=np.float64):
-        return (2 * self._rng.random(shape, dtype=dtype) - 0.5).astype(dtype)
-
-
-def train_skw2v(sentences, sg, threads, seed, epochs=SETTINGS["epochs"], gensim_init=False):
-    """skw2v's Word2VecNS; ``gensim_init`` starts from gensim's initial scale
-    (uniform(-1, 1) / d instead of word2vec.c's uniform(-0.5, 0.5) / d)."""
-    from unittest import mock
-
+def train_skw2v(sentences, sg, threads, seed, epochs=SETTINGS["epochs"]):
+    """skw2v's Word2VecNS with SETTINGS."""
     from skw2v import Word2VecNS
 
     s = SETTINGS
@@ -108,13 +91,9 @@ def train_skw2v(sentences, sg, threads, seed, epochs=SETTINGS["epochs"], gensim_
                        architecture="skipgram" if sg else "cbow", n_jobs=threads,
                        random_state=seed)
     start = time.perf_counter()
-    if gensim_init:
-        with mock.patch("skw2v._estimator.np.random.default_rng", _WideInit):
-            model.fit(sentences)
-    else:
-        model.fit(sentences)
+    model.fit(sentences)
     fit = time.perf_counter() - start
-    return Run("skw2v-gensiminit" if gensim_init else "skw2v", model.train_seconds_, fit,
+    return Run("skw2v", model.train_seconds_, fit,
                model.vectors_, model.index_to_token_)
 
 
@@ -259,8 +238,6 @@ def train_impl(impl, sentences, files, sg, threads, seed, epochs):
         return train_skw2v(sentences, sg, threads, seed, epochs)
     if impl == "gensim":
         return train_gensim(sentences, sg, threads, seed, epochs)
-    if impl == "skw2v-gensiminit":
-        return train_skw2v(sentences, sg, threads, seed, epochs, gensim_init=True)
     if impl == "gensim-w2vinit":
         return train_gensim(sentences, sg, threads, seed, epochs, w2v_init=True)
     if impl == "gensim-file":
