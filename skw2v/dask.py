@@ -36,7 +36,7 @@ from sklearn.utils import check_random_state
 try:
     import dask
     import dask.bag as db
-    from distributed import as_completed, get_client, get_worker
+    from distributed import as_completed, get_client
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError(
         "skw2v.dask needs dask and distributed; install them with "
@@ -171,11 +171,14 @@ def _fit(estimator, documents, client, merge):
     del types, counts, df
     stats["vocabulary_seconds"] = time.perf_counter() - start
 
-    # 3. Global ids; each shard stays on its worker, the raw partitions are dropped.
+    # 3. Global ids; each shard stays on the worker that balances the tokens best
+    #    (a raw partition moves at most once, here), the raw partitions are dropped.
+    raw_sizes = client.gather(client.map(_shard_size, raw, pure=False))
+    assigned = _balance(raw_sizes, addresses)
     [vocab] = client.scatter([{t: r for r, t in enumerate(index_to_token.tolist())}],
                              broadcast=True, hash=False)
     shards = [client.submit(_remap_partition, part, vocab, pure=False,
-                            workers=[addresses[i % len(addresses)]], allow_other_workers=True)
+                            workers=[assigned[i]], allow_other_workers=True)
               for i, part in enumerate(raw)]
     sizes = np.asarray(client.gather(client.map(_shard_size, shards, pure=False)),
                        dtype=np.int64)
@@ -186,15 +189,15 @@ def _fit(estimator, documents, client, merge):
     groups = {}
     for i, shard in enumerate(shards):
         if sizes[i] > 0:
-            addr = (list(holders.get(shard.key, ())) or [addresses[i % len(addresses)]])[0]
+            held = list(holders.get(shard.key, ()))
+            addr = assigned[i] if assigned[i] in held or not held else held[0]
             groups.setdefault(addr, []).append(i)
     stats["setup_seconds"] = time.perf_counter() - start
 
     # 4. Model, seeds and kernel tables exactly as Word2VecNS.fit draws them.
     rs = check_random_state(estimator.random_state)
     w_in, w_out = estimator._initial_weights(index_to_token, rs)
-    seeds = rs.randint(0, np.iinfo(np.int64).max, size=(estimator.epochs, len(shards)),
-                       dtype=np.int64)
+    seeds = rs.randint(0, np.iinfo(np.int64).max, size=estimator.epochs, dtype=np.int64)
     template = estimator._plan(EncodedCorpus(np.zeros(0, np.int32), np.zeros(1, np.int64),
                                              None), token_counts)
     [template_future] = client.scatter([template], broadcast=True, hash=False)
@@ -230,8 +233,8 @@ def _train(estimator, client, w_in, w_out, template, shards, groups, starts, see
                 client.submit(
                     _train_shards, model, template, estimator.learning_rate,
                     estimator.min_learning_rate, epoch * n_tokens, max(total, 1),
-                    [(int(starts[i]), int(seeds[epoch, i])) for i in group], workers,
-                    *[shards[i] for i in group],
+                    [(int(starts[i]), _shard_seed(seeds[epoch], i)) for i in group],
+                    workers.get(addr, 1), *[shards[i] for i in group],
                     workers=[addr], allow_other_workers=True, pure=False,
                 )
                 for addr, group in groups.items()
@@ -310,6 +313,17 @@ class _Merger:
                 w += self.num[k]
 
 
+def _balance(sizes, addresses):
+    """Partition -> worker: largest partition first to the least loaded worker."""
+    load = {a: 0 for a in addresses}
+    assigned = [None] * len(sizes)
+    for i in sorted(range(len(sizes)), key=lambda i: (-sizes[i], i)):
+        addr = min(addresses, key=lambda a: (load[a], a))
+        assigned[i] = addr
+        load[addr] += sizes[i]
+    return assigned
+
+
 def _vocabulary(estimator, types, counts, df, n_documents, n_raw_tokens):
     """The estimator's vocabulary rules on the merged counts (same errors as fit)."""
     if n_documents == 0:
@@ -386,9 +400,10 @@ def _read_text(paths, n_workers):
     local = all("://" not in p and not p.endswith((".gz", ".bz2", ".xz")) for p in paths)
     blocksize = None
     if local:
-        # about two blocks per worker (at most 64 MiB each) so no worker idles
+        # about four blocks per worker (at most 64 MiB each): the blocks are then
+        # spread over the workers with little imbalance
         total = sum(os.path.getsize(p) for p in paths)
-        target = max(2 * n_workers, len(paths))
+        target = max(4 * n_workers, len(paths))
         blocksize = min(_MAX_BLOCK, max(1, math.ceil(total / target)))
     return db.read_text(paths, blocksize=blocksize, encoding="utf-8").map(str.split)
 
@@ -459,12 +474,16 @@ class _Update:
         return sum(a.nbytes for part in self.parts for a in part)
 
 
+def _shard_seed(epoch_seed, shard):
+    """Kernel seed of one partition in one epoch (shard 0 gets the epoch's seed)."""
+    return (int(epoch_seed) ^ (shard * 0x9E3779B97F4A7C15)) & 0xFFFFFFFFFFFFFFFF
+
+
 def _train_shards(model, template, lr_start, lr_end, epoch_offset, progress_total,
-                  shard_specs, threads, *shards):
+                  shard_specs, n_threads, *shards):
     """One epoch over this worker's shards, from the broadcast model."""
     w0_in, w0_out = model
     w_in, w_out = w0_in.copy(), w0_out.copy()  # the broadcast copy is shared by tasks
-    n_threads = threads.get(get_worker().address, 1)
     loss = positives = words = seconds = 0.0
     counts = np.zeros(len(w_in), dtype=np.int64)
     n_tokens = 0
