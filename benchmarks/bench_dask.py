@@ -1,6 +1,7 @@
 """skw2v.dask.fit vs Word2VecNS.fit on PTB + Brown: quality, throughput, communication.
 
     python benchmarks/bench_dask.py [--epochs 5] [--merges weighted mean sum] [--seed 0]
+        [--workers 1 2] [--syncs 1 4] [--no-single] [--out dask_ptb_brown.json]
 
 Skip-gram, d=100, window 5, 5 negatives, min_count 5, subsample 1e-3, the
 same epochs everywhere. Runs, in one process, alternating nothing (each fit
@@ -42,7 +43,7 @@ def single_fit(sentences, epochs, seed, cores):
     return model, wall, None
 
 
-def dask_fit(paths, epochs, seed, n_workers, merge):
+def dask_fit(paths, epochs, seed, n_workers, merge, syncs=1):
     from distributed import Client, LocalCluster
 
     import skw2v.dask
@@ -54,7 +55,7 @@ def dask_fit(paths, epochs, seed, n_workers, merge):
         model = Word2VecNS(epochs=epochs, random_state=seed, **SETTINGS)
         start = time.perf_counter()
         model, stats = skw2v.dask.fit(model, [str(p) for p in paths], client, merge=merge,
-                                      return_stats=True)
+                                      syncs_per_epoch=syncs, return_stats=True)
         wall = time.perf_counter() - start
     return model, wall, stats
 
@@ -69,7 +70,7 @@ def summarise(name, model, wall, stats, raw_tokens, epochs):
            "vocab": len(model.index_to_token_)}
     if stats is not None:
         ep = stats["epochs"]
-        compute = [max(e["worker_compute_seconds"]) for e in ep]
+        compute = [e["kernel_seconds"] for e in ep]
         other = [e["wall_seconds"] - c for e, c in zip(ep, compute)]
         row.update(
             scatter_mb=statistics.fmean(e["scatter_bytes"] for e in ep) / 1e6,
@@ -95,6 +96,10 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--merges", nargs="+", default=["weighted", "mean", "sum"])
     parser.add_argument("--workers", nargs="+", type=int, default=[1, 2])
+    parser.add_argument("--syncs", nargs="+", type=int, default=[1],
+                        help="syncs_per_epoch values tried with several workers")
+    parser.add_argument("--no-single", action="store_true")
+    parser.add_argument("--out", default="dask_ptb_brown.json")
     args = parser.parse_args()
 
     info = machine()
@@ -106,14 +111,20 @@ def main():
     print(f"PTB + Brown: {len(sentences):,} sentences, {raw:,} tokens; {args.epochs} epochs; "
           f"{cores} usable cores", flush=True)
 
-    rows = [summarise(f"single machine ({cores} threads)",
-                      *single_fit(sentences, args.epochs, args.seed, cores), raw, args.epochs)]
+    rows = []
+    if not args.no_single:
+        rows.append(summarise(f"single machine ({cores} threads)",
+                              *single_fit(sentences, args.epochs, args.seed, cores), raw,
+                              args.epochs))
     for n_workers in args.workers:
-        # One worker has nothing to merge: the rule does not matter there.
-        for merge in (args.merges[:1] if n_workers == 1 else args.merges):
-            name = f"dask {n_workers} worker{'s' * (n_workers > 1)}, merge={merge}"
+        # One worker has nothing to merge: the rule and the syncs do not matter there.
+        configs = ([(args.merges[0], 1)] if n_workers == 1 else
+                   [(m, k) for k in args.syncs for m in args.merges])
+        for merge, syncs in configs:
+            name = (f"dask {n_workers} worker{'s' * (n_workers > 1)}, merge={merge}"
+                    + (f", syncs={syncs}" if syncs > 1 else ""))
             rows.append(summarise(name, *dask_fit(paths, args.epochs, args.seed, n_workers,
-                                                  merge), raw, args.epochs))
+                                                  merge, syncs), raw, args.epochs))
 
     print()
     print(markdown_table(
@@ -128,7 +139,7 @@ def main():
           f"{r['compute_s']:.2f}", f"{r['other_s']:.2f}", f"{r['merge_s']:.3f}",
           f"{r['comm_ratio']:.3f}"] for r in rows if "comm_ratio" in r]))
     save_json({"machine": info, "epochs": args.epochs, "seed": args.seed, "raw_tokens": raw,
-               "rows": rows}, "dask_ptb_brown.json")
+               "rows": rows}, args.out)
 
 
 if __name__ == "__main__":

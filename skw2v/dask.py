@@ -57,7 +57,8 @@ _SPLIT_EVERY = 8  # fan-in of the vocabulary-count reduction tree
 _MAX_BLOCK = 64 * 2**20  # bytes per partition when text files are split
 
 
-def fit(estimator, documents, client=None, *, merge="weighted", return_stats=False):
+def fit(estimator, documents, client=None, *, merge="weighted", syncs_per_epoch=1,
+        return_stats=False):
     """Fit ``estimator`` (a ``Word2VecNS``) on a Dask cluster and return it fitted.
 
     Parameters
@@ -83,6 +84,9 @@ def fit(estimator, documents, client=None, *, merge="weighted", return_stats=Fal
         output rows); ``"mean"`` divides the sum of the deltas by the number
         of workers (plain model averaging); ``"sum"`` adds them.
         benchmarks/RESULTS.md ("Dask") compares the three.
+    syncs_per_epoch : int, default=1
+        Merges per epoch: each worker trains 1/syncs_per_epoch of its
+        partitions between two merges (communication grows in proportion).
     return_stats : bool, default=False
         Also return a dict of timings and communication volumes per epoch.
 
@@ -116,10 +120,13 @@ def fit(estimator, documents, client=None, *, merge="weighted", return_stats=Fal
         )
     if merge not in MERGES:
         raise ValueError(f"merge must be one of {MERGES}, got {merge!r}")
+    if (not isinstance(syncs_per_epoch, Integral) or isinstance(syncs_per_epoch, bool)
+            or syncs_per_epoch < 1):
+        raise ValueError(f"syncs_per_epoch must be a positive integer, got {syncs_per_epoch!r}")
     if not isinstance(return_stats, bool):
         raise TypeError(f"return_stats must be a bool, got {return_stats!r}")
     client = _get_client(client)
-    stats = _unfitted_on_failure(_fit)(estimator, documents, client, merge)
+    stats = _unfitted_on_failure(_fit)(estimator, documents, client, merge, int(syncs_per_epoch))
     return (estimator, stats) if return_stats else estimator
 
 
@@ -139,13 +146,13 @@ def _get_client(client):
     return client
 
 
-def _fit(estimator, documents, client, merge):
+def _fit(estimator, documents, client, merge, syncs_per_epoch):
     estimator._validate_params()
-    estimator._more_validate_params()
     if estimator.device == "cuda":
         raise ValueError("skw2v.dask.fit trains on the workers' CPUs; device='cuda' is not "
                          "supported here: use device='cpu' (or 'auto')")
-    stats = {"merge": merge}
+    estimator._more_validate_params()
+    stats = {"merge": merge, "syncs_per_epoch": syncs_per_epoch}
     start = time.perf_counter()
     workers = _worker_threads(client, estimator.n_jobs)
     addresses = sorted(workers)
@@ -209,14 +216,15 @@ def _fit(estimator, documents, client, merge):
                  tokens_per_worker={a: int(sizes[g].sum()) for a, g in groups.items()},
                  threads_per_worker={a: workers.get(a, 1) for a in groups}, epochs=[])
     history, seconds = _train(estimator, client, w_in, w_out, template_future, shards,
-                              groups, starts, seeds, workers, merge, state, stats)
+                              groups, starts, seeds, workers, merge, syncs_per_epoch, state,
+                              stats)
     estimator._publish(state, w_in, w_out, history, seconds)
     stats["total_seconds"] = time.perf_counter() - start
     return stats
 
 
 def _train(estimator, client, w_in, w_out, template, shards, groups, starts, seeds,
-           workers, merge, state, stats):
+           workers, merge, syncs, state, stats):
     epochs = estimator.epochs
     n_tokens = stats["n_tokens"]
     total = epochs * n_tokens
@@ -227,38 +235,48 @@ def _train(estimator, client, w_in, w_out, template, shards, groups, starts, see
     try:
         for epoch in range(epochs):
             t0 = time.perf_counter()
-            [model] = client.scatter([(w_in, w_out)], broadcast=True, hash=False)
-            t_scatter = time.perf_counter() - t0
-            pending = [
-                client.submit(
-                    _train_shards, model, template, estimator.learning_rate,
-                    estimator.min_learning_rate, epoch * n_tokens, max(total, 1),
-                    [(int(starts[i]), _shard_seed(seeds[epoch], i)) for i in group],
-                    workers.get(addr, 1), *[shards[i] for i in group],
-                    workers=[addr], allow_other_workers=True, pure=False,
-                )
-                for addr, group in groups.items()
-            ]
-            merger = _Merger(w_in.shape, merge, len(pending))
             loss = positives = words = 0.0
-            gathered, compute = 0, []
-            t_merge = 0.0
-            for _, update in as_completed(pending, with_results=True):
+            epoch_stats = {"scatter_seconds": 0.0, "merge_seconds": 0.0, "kernel_seconds": 0.0,
+                           "worker_compute_seconds": [], "scatter_bytes": 0,
+                           "gather_bytes": 0}
+            for sync in range(syncs):
                 t1 = time.perf_counter()
-                merger.add(update)
-                t_merge += time.perf_counter() - t1
-                gathered += update.nbytes
-                compute.append(update.seconds)
-                loss, positives, words = (loss + update.loss, positives + update.positives,
-                                          words + update.words)
-                if bar is not None:
-                    bar.update_with_loss(update.n_tokens,
-                                         update.loss / max(update.positives, 1.0))
-            pending = []
-            del model
-            t1 = time.perf_counter()
-            merger.apply(w_in, w_out)
-            t_merge += time.perf_counter() - t1
+                [model] = client.scatter([(w_in, w_out)], broadcast=True, hash=False)
+                epoch_stats["scatter_seconds"] += time.perf_counter() - t1
+                # broadcast: every worker receives the whole model once per round
+                epoch_stats["scatter_bytes"] += model_bytes * len(workers)
+                pending = [
+                    client.submit(
+                        _train_shards, model, template, estimator.learning_rate,
+                        estimator.min_learning_rate, epoch * n_tokens, max(total, 1),
+                        [(int(starts[i]), _shard_seed(seeds[epoch], i + len(shards) * sync))
+                         for i in group],
+                        (sync, syncs), workers.get(addr, 1), *[shards[i] for i in group],
+                        workers=[addr], allow_other_workers=True, pure=False,
+                    )
+                    for addr, group in groups.items()
+                ]
+                merger = _Merger(w_in.shape, merge, len(pending))
+                compute = []
+                for _, update in as_completed(pending, with_results=True):
+                    t1 = time.perf_counter()
+                    merger.add(update)
+                    epoch_stats["merge_seconds"] += time.perf_counter() - t1
+                    epoch_stats["gather_bytes"] += update.nbytes
+                    compute.append(update.seconds)
+                    loss += update.loss
+                    positives += update.positives
+                    words += update.words
+                    if bar is not None:
+                        bar.update_with_loss(update.n_tokens,
+                                             update.loss / max(update.positives, 1.0))
+                pending = []
+                del model
+                t1 = time.perf_counter()
+                merger.apply(w_in, w_out)
+                epoch_stats["merge_seconds"] += time.perf_counter() - t1
+                epoch_stats["worker_compute_seconds"].append(sorted(compute))
+                epoch_stats["kernel_seconds"] += max(compute, default=0.0)
             wall = time.perf_counter() - t0
             seconds += wall
             if not (np.isfinite(loss) and np.isfinite(w_in).all()
@@ -269,12 +287,8 @@ def _train(estimator, client, w_in, w_out, template, shards, groups, starts, see
                 )
             result = EpochResult(loss, positives, words, wall)
             history.append(result.mean_loss)
-            stats["epochs"].append({
-                "wall_seconds": wall, "scatter_seconds": t_scatter,
-                "merge_seconds": t_merge, "worker_compute_seconds": sorted(compute),
-                # broadcast: every worker receives the whole model once
-                "scatter_bytes": model_bytes * len(workers), "gather_bytes": gathered,
-            })
+            epoch_stats["wall_seconds"] = wall
+            stats["epochs"].append(epoch_stats)
             estimator._end_of_epoch(epoch, result, history, w_in, w_out, state, seconds)
     finally:
         if pending:
@@ -479,25 +493,44 @@ def _shard_seed(epoch_seed, shard):
     return (int(epoch_seed) ^ (shard * 0x9E3779B97F4A7C15)) & 0xFFFFFFFFFFFFFFFF
 
 
+def _slice(shard, r, n):
+    """Slice r of n of a shard, cut at the sentence boundary nearest r/n of its tokens;
+    returns it and the position of its first token in the shard."""
+    if n == 1:
+        return shard, 0
+    offsets = shard.offsets
+    cuts = np.searchsorted(offsets, [len(shard.tokens) * k // n for k in (r, r + 1)])
+    a, b = (int(min(c, len(offsets) - 1)) for c in cuts)
+    first, last = int(offsets[a]), int(offsets[b])
+    return EncodedCorpus(shard.tokens[first:last], offsets[a:b + 1] - first, None), first
+
+
 def _train_shards(model, template, lr_start, lr_end, epoch_offset, progress_total,
-                  shard_specs, n_threads, *shards):
-    """One epoch over this worker's shards, from the broadcast model."""
+                  shard_specs, sync, n_threads, *shards):
+    """One round of an epoch over this worker's shards, from the broadcast model.
+
+    ``sync = (r, R)``: round r of R trains the r-th of R slices (cut at
+    sentence boundaries) of every shard.
+    """
     w0_in, w0_out = model
     w_in, w_out = w0_in.copy(), w0_out.copy()  # the broadcast copy is shared by tasks
     loss = positives = words = seconds = 0.0
     counts = np.zeros(len(w_in), dtype=np.int64)
     n_tokens = 0
     for (start, seed), shard in zip(shard_specs, shards):
+        part, first = _slice(shard, *sync)
+        if len(part.tokens) == 0:
+            continue
         # the learning rate a single machine would use at these corpus positions
-        result = run_epoch(template.with_corpus(shard), w_in, w_out, lr_start=lr_start,
-                           lr_end=lr_end, progress_offset=epoch_offset + start,
+        result = run_epoch(template.with_corpus(part), w_in, w_out, lr_start=lr_start,
+                           lr_end=lr_end, progress_offset=epoch_offset + start + first,
                            progress_total=progress_total, seed=seed, n_threads=n_threads)
         loss += result.loss
         positives += result.positives
         words += result.words
         seconds += result.seconds
-        counts += np.bincount(shard.tokens, minlength=len(w_in))
-        n_tokens += len(shard.tokens)
+        counts += np.bincount(part.tokens, minlength=len(w_in))
+        n_tokens += len(part.tokens)
     weight_in, weight_out = _touch_weights(template, counts)
     parts = []
     for w, w0, weight in ((w_in, w0_in, weight_in), (w_out, w0_out, weight_out)):
