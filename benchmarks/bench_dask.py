@@ -1,7 +1,7 @@
 """skw2v.dask.fit vs Word2VecNS.fit on PTB + Brown: quality, throughput, communication.
 
     python benchmarks/bench_dask.py [--epochs 5] [--merges weighted mean sum] [--seed 0]
-        [--workers 1 2] [--syncs 1 4] [--no-single] [--out dask_ptb_brown.json]
+        [--workers 1 2] [--syncs 1 4] [--no-single] [--whole-files] [--out NAME.json]
 
 Skip-gram, d=100, window 5, 5 negatives, min_count 5, subsample 1e-3, the
 same epochs everywhere. Runs, in one process, alternating nothing (each fit
@@ -26,8 +26,17 @@ import argparse
 import statistics
 import time
 
-from _common import (DATA, evaluate, machine, markdown_table, n_tokens, print_machine,
-                     ptb_brown, save_json, Run)
+from _common import (
+    DATA,
+    Run,
+    evaluate,
+    machine,
+    markdown_table,
+    n_tokens,
+    print_machine,
+    ptb_brown,
+    save_json,
+)
 
 SETTINGS = dict(vector_size=100, window=5, sample_size=5, min_count=5, subsample=1e-3,
                 architecture="skipgram")
@@ -43,7 +52,8 @@ def single_fit(sentences, epochs, seed, cores):
     return model, wall, None
 
 
-def dask_fit(paths, epochs, seed, n_workers, merge, syncs=1):
+def dask_fit(paths, epochs, seed, n_workers, merge, syncs=1, whole_files=False):
+    import dask.bag as db
     from distributed import Client, LocalCluster
 
     import skw2v.dask
@@ -54,7 +64,11 @@ def dask_fit(paths, epochs, seed, n_workers, merge, syncs=1):
             Client(cluster) as client:
         model = Word2VecNS(epochs=epochs, random_state=seed, **SETTINGS)
         start = time.perf_counter()
-        model, stats = skw2v.dask.fit(model, [str(p) for p in paths], client, merge=merge,
+        # whole_files: one partition per file (PTB on one worker, Brown on the other),
+        # the case of a corpus stored by source across a cluster
+        docs = (db.read_text([str(p) for p in paths], blocksize=None).map(str.split)
+                if whole_files else [str(p) for p in paths])
+        model, stats = skw2v.dask.fit(model, docs, client, merge=merge,
                                       syncs_per_epoch=syncs, return_stats=True)
         wall = time.perf_counter() - start
     return model, wall, stats
@@ -99,6 +113,8 @@ def main():
     parser.add_argument("--syncs", nargs="+", type=int, default=[1],
                         help="syncs_per_epoch values tried with several workers")
     parser.add_argument("--no-single", action="store_true")
+    parser.add_argument("--whole-files", action="store_true",
+                        help="one partition per file instead of blocks of both files")
     parser.add_argument("--out", default="dask_ptb_brown.json")
     args = parser.parse_args()
 
@@ -122,9 +138,11 @@ def main():
                    [(m, k) for k in args.syncs for m in args.merges])
         for merge, syncs in configs:
             name = (f"dask {n_workers} worker{'s' * (n_workers > 1)}, merge={merge}"
-                    + (f", syncs={syncs}" if syncs > 1 else ""))
+                    + (f", syncs={syncs}" if syncs > 1 else "")
+                    + (", one file per worker" if args.whole_files else ""))
             rows.append(summarise(name, *dask_fit(paths, args.epochs, args.seed, n_workers,
-                                                  merge, syncs), raw, args.epochs))
+                                                  merge, syncs, args.whole_files),
+                                  raw, args.epochs))
 
     print()
     print(markdown_table(

@@ -50,7 +50,7 @@ from ._estimator import Word2VecNS, _progress_bar, _unfitted_on_failure
 from ._training import EpochResult, run_epoch
 from ._vocab import document_frequency, select_vocabulary
 
-__all__ = ["fit", "MERGES"]
+__all__ = ["MERGES", "fit"]
 
 MERGES = ("weighted", "mean", "sum")
 _SPLIT_EVERY = 8  # fan-in of the vocabulary-count reduction tree

@@ -10,14 +10,14 @@ import pytest
 db = pytest.importorskip("dask.bag")
 distributed = pytest.importorskip("distributed")
 
-import skw2v  # noqa: E402
-import skw2v.dask as skdask  # noqa: E402
-from skw2v import Word2VecNS  # noqa: E402
-from skw2v._threads import _cpu_count, effective_n_threads  # noqa: E402
-from skw2v._training import run_epoch  # noqa: E402
-from sklearn.utils import check_random_state  # noqa: E402
+from conftest import make_topic_corpus, topic_scores
+from sklearn.utils import check_random_state
 
-from conftest import make_topic_corpus, topic_scores  # noqa: E402
+import skw2v
+import skw2v.dask as skdask
+from skw2v import Word2VecNS
+from skw2v._threads import _cpu_count, effective_n_threads
+from skw2v._training import run_epoch
 
 # 2 workers share this machine's cores: each worker's OpenMP threads get half.
 CORES_PER_WORKER = max(1, _cpu_count() // 2)
