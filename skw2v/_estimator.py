@@ -419,26 +419,13 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         token_counts = counts[kept]
         del raw
 
-        n_vocab, dim = len(kept), self.vector_size
-        _check_model_fits(n_vocab, dim)
         rs = check_random_state(self.random_state)
-        init = np.random.default_rng(rs.randint(np.iinfo(np.int32).max))
-        # uniform(-1, 1) / d, gensim's initial scale: word2vec.c's uniform(-0.5, 0.5) / d
-        # costs ~0.003 analogy accuracy on PTB + Brown (benchmarks/RESULTS.md, section 1).
-        w_in = (2.0 * init.random((n_vocab, dim), dtype=np.float32) - 1.0) / dim
-        w_out = np.zeros((n_vocab, dim), dtype=np.float32)
-        self._warm_start(index_to_token.tolist(), w_in, w_out)
+        w_in, w_out = self._initial_weights(index_to_token, rs)
         seeds = rs.randint(0, np.iinfo(np.int64).max, size=self.epochs, dtype=np.int64)
         n_threads = effective_n_threads(self.n_jobs)
-        df = document_frequency(corpus.tokens, corpus.offsets, n_vocab)
-        state = {
-            "index_to_token_": index_to_token,
-            "vocabulary_": {t: r for r, t in enumerate(index_to_token.tolist())},
-            "token_counts_": token_counts,
-            "idf_": np.log((1.0 + corpus.n_documents) / (1.0 + df)) + 1.0,
-            "n_threads_": n_threads,
-            "device_": device,
-        }
+        df = document_frequency(corpus.tokens, corpus.offsets, len(kept))
+        state = self._vocabulary_state(index_to_token, token_counts, df, corpus.n_documents,
+                                       n_threads, device)
         history, seconds = self._train(corpus, token_counts, w_in, w_out, seeds, n_threads,
                                        device, state=state)
         # Assigned only once training succeeded (callbacks aside), so a failed fit
@@ -506,6 +493,34 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         self.device_ = device
         self.train_seconds_ = old_seconds + seconds
         return self
+
+    def _initial_weights(self, index_to_token, rs):
+        """Fresh ``(w_in, w_out)`` for a vocabulary, warm-started from ``init_vectors``.
+
+        Draws one integer from ``rs`` (a RandomState). Shared by ``fit`` and
+        ``skw2v.dask.fit``.
+        """
+        n_vocab, dim = len(index_to_token), self.vector_size
+        _check_model_fits(n_vocab, dim)
+        init = np.random.default_rng(rs.randint(np.iinfo(np.int32).max))
+        # uniform(-1, 1) / d, gensim's initial scale: word2vec.c's uniform(-0.5, 0.5) / d
+        # costs ~0.003 analogy accuracy on PTB + Brown (benchmarks/RESULTS.md, section 1).
+        w_in = (2.0 * init.random((n_vocab, dim), dtype=np.float32) - 1.0) / dim
+        w_out = np.zeros((n_vocab, dim), dtype=np.float32)
+        self._warm_start(index_to_token.tolist(), w_in, w_out)
+        return w_in, w_out
+
+    @staticmethod
+    def _vocabulary_state(index_to_token, token_counts, df, n_documents, n_threads, device):
+        """The vocabulary-side fitted attributes, as ``_publish`` takes them."""
+        return {
+            "index_to_token_": index_to_token,
+            "vocabulary_": {t: r for r, t in enumerate(index_to_token.tolist())},
+            "token_counts_": token_counts,
+            "idf_": np.log((1.0 + n_documents) / (1.0 + df)) + 1.0,
+            "n_threads_": n_threads,
+            "device_": device,
+        }
 
     def _continuation_rng(self):
         """Random state of a partial_fit call: distinct for each call, reproducible."""

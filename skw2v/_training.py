@@ -6,6 +6,7 @@ polls between chunks, and a progress bar is refreshed from the per-chunk
 statistics while the epoch runs.
 """
 
+import copy
 import threading
 import time
 
@@ -51,6 +52,21 @@ class TrainingPlan:
         self.shrink_windows = shrink_windows
         self.sample_size = sample_size
         self.shared_negatives = bool(shared_negatives)
+        self.chunk_tokens = chunk_tokens
+
+    def with_corpus(self, corpus):
+        """The same tables and settings over another corpus (same vocabulary ids).
+
+        skw2v.dask builds the tables once on the driver and pairs them with
+        each partition on the workers.
+        """
+        plan = copy.copy(self)
+        plan.tokens = corpus.tokens
+        plan.offsets = corpus.offsets
+        plan.bounds, plan.first_sentence = chunk_layout(
+            corpus.offsets, len(corpus.tokens), self.chunk_tokens
+        )
+        return plan
 
     @property
     def n_tokens(self):

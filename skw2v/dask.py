@@ -1,0 +1,559 @@
+"""Word2VecNS on a Dask cluster: distributed training from a dask.bag or text files.
+
+``fit(estimator, documents, client)`` trains an ordinary ``Word2VecNS`` on a
+``dask.distributed`` cluster (``pip install "skw2v[dask]"``):
+
+1. Each partition is tokenized and encoded once, on the worker it is assigned
+   to, and kept there (local ids + per-partition counts).
+2. The vocabulary is counted map-reduce style: per-partition counts and
+   document frequencies are merged in a tree of tasks on the workers; the
+   driver prunes and orders them with the estimator's own rules
+   (``_vocab.select_vocabulary``).
+3. Every partition is re-encoded with the global vocabulary ids and kept on
+   its worker.
+4. Each epoch the driver broadcasts the model (input and output vectors)
+   once; every worker trains its partitions with the compiled kernel,
+   starting from that model, at the learning rate a single machine would use
+   at those corpus positions, and returns only the rows it changed (deltas)
+   with their touch weights. The driver merges: each row moves by the
+   weighted mean of the workers' deltas (``merge="weighted"``), so a word
+   seen on one worker only keeps that worker's whole update instead of
+   being divided by the number of workers (plain averaging, the bug fixed in
+   Spark's word2vec by SPARK-24666).
+
+Hyper-parameter search needs no code here: ``GridSearchCV`` under
+``joblib.parallel_backend("dask")`` runs each fit on a worker (README, "Dask").
+"""
+
+import math
+import os
+import time
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+try:
+    import dask
+    import dask.bag as db
+    from distributed import as_completed, get_client
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise ImportError(
+        "skw2v.dask needs dask and distributed; install them with "
+        "pip install 'skw2v[dask]' (or pip install 'dask[bag]' distributed)"
+    ) from exc
+
+from . import _core
+from ._corpus import EncodedCorpus, encode_new, make_analyzer, remap
+from ._documents import checked_tokenizer, iter_documents
+from ._estimator import Word2VecNS, _progress_bar, _unfitted_on_failure
+from ._training import EpochResult, run_epoch
+from ._vocab import document_frequency, select_vocabulary
+
+__all__ = ["MERGES", "fit"]
+
+MERGES = ("weighted", "mean", "sum")
+_SPLIT_EVERY = 8  # fan-in of the vocabulary-count reduction tree
+_MAX_BLOCK = 64 * 2**20  # bytes per partition when text files are split
+
+
+def fit(estimator, documents, client=None, *, merge="weighted", syncs_per_epoch=1,
+        return_stats=False):
+    """Fit ``estimator`` (a ``Word2VecNS``) on a Dask cluster and return it fitted.
+
+    Parameters
+    ----------
+    estimator : Word2VecNS
+        Fitted in place, as by ``estimator.fit``; its parameters are used
+        as they are (``device`` must be ``"cpu"`` or ``"auto"``: training
+        runs on the workers' CPUs).
+    documents : dask.bag.Bag, or list of paths
+        A bag of documents (strings, tokenized with the estimator's
+        ``tokenizer``/``token_pattern``/``lowercase``, or token lists used as
+        given), or text files (a path or a list of paths, ``.gz`` allowed,
+        local or any fsspec URL the workers can open) read by the workers:
+        one document per line, split on whitespace, as ``fit(Path(...))``
+        reads a file. Large uncompressed files are split into blocks.
+    client : distributed.Client or None
+        The cluster; None uses the current default client.
+    merge : {"weighted", "mean", "sum"}, default="weighted"
+        How the workers' updates of one epoch are combined, per row:
+        ``"weighted"`` moves each row by the mean of the workers' deltas
+        weighted by how often each worker touched it (expected kept
+        occurrences for input rows; expected positive plus negative draws for
+        output rows); ``"mean"`` divides the sum of the deltas by the number
+        of workers (plain model averaging); ``"sum"`` adds them.
+        benchmarks/RESULTS.md ("Dask") compares the three.
+    syncs_per_epoch : int, default=1
+        Merges per epoch: each worker trains 1/syncs_per_epoch of its
+        partitions between two merges (communication grows in proportion).
+    return_stats : bool, default=False
+        Also return a dict of timings and communication volumes per epoch.
+
+    Returns
+    -------
+    estimator : Word2VecNS
+        The same object, fitted: every fitted attribute, ``transform``,
+        ``most_similar``, ``score``, ``partial_fit`` and pickling work as after
+        ``estimator.fit``. ``train_seconds_`` is the wall time of the epochs
+        (communication included); ``n_threads_`` the OpenMP threads of the
+        largest worker task.
+    stats : dict
+        Only with ``return_stats=True``.
+
+    Notes
+    -----
+    Each worker runs one training task per epoch with as many OpenMP threads
+    as ``n_jobs`` says: a positive ``n_jobs`` is used as given; ``None`` gives
+    each worker its share of its machine's cores (usable cores x the
+    worker's threads / all worker threads on that machine), and a negative
+    ``n_jobs`` counts down from that share. (Dask sets ``OMP_NUM_THREADS=1``
+    in its workers, so the estimator's usual rule would give 1.)
+
+    The result depends on how partitions are assigned to workers and on the
+    order updates arrive in (float sums), so it is not bitwise reproducible;
+    ``random_state`` still fixes the initial vectors and every random draw.
+    """
+    if not isinstance(estimator, Word2VecNS):
+        raise TypeError(
+            f"estimator must be a skw2v.Word2VecNS, got {type(estimator).__name__}"
+        )
+    if merge not in MERGES:
+        raise ValueError(f"merge must be one of {MERGES}, got {merge!r}")
+    if (not isinstance(syncs_per_epoch, Integral) or isinstance(syncs_per_epoch, bool)
+            or syncs_per_epoch < 1):
+        raise ValueError(f"syncs_per_epoch must be a positive integer, got {syncs_per_epoch!r}")
+    if not isinstance(return_stats, bool):
+        raise TypeError(f"return_stats must be a bool, got {return_stats!r}")
+    client = _get_client(client)
+    stats = _unfitted_on_failure(_fit)(estimator, documents, client, merge, int(syncs_per_epoch))
+    return (estimator, stats) if return_stats else estimator
+
+
+# ------------------------------------------------------------------ driver
+def _get_client(client):
+    if client is None:
+        try:
+            return get_client()
+        except ValueError:
+            raise ValueError(
+                "no dask.distributed Client: pass client=, or create one first "
+                "(distributed.Client(...) becomes the default)"
+            ) from None
+    if not hasattr(client, "submit") or not hasattr(client, "scatter"):
+        raise TypeError(f"client must be a distributed.Client or None, got "
+                        f"{type(client).__name__}")
+    return client
+
+
+def _fit(estimator, documents, client, merge, syncs_per_epoch):
+    estimator._validate_params()
+    if estimator.device == "cuda":
+        raise ValueError("skw2v.dask.fit trains on the workers' CPUs; device='cuda' is not "
+                         "supported here: use device='cpu' (or 'auto')")
+    estimator._more_validate_params()
+    stats = {"merge": merge, "syncs_per_epoch": syncs_per_epoch}
+    start = time.perf_counter()
+    workers = _worker_threads(client, estimator.n_jobs)
+    addresses = sorted(workers)
+    bag = _as_bag(documents, len(addresses))
+
+    # 1. Encode each partition once, on the worker it is assigned to.
+    analyzer_args = (estimator.lowercase, estimator.token_pattern, estimator.tokenizer)
+    raw = []
+    for i, part in enumerate(bag.to_delayed()):
+        where = [addresses[i % len(addresses)]]
+        task = dask.delayed(_encode_partition, pure=False)(part, i, *analyzer_args)
+        raw.append(client.compute(task, workers=where, allow_other_workers=True))
+
+    # 2. Vocabulary: counts and document frequencies merged in a tree on the workers.
+    counted = client.map(_partition_counts, raw, pure=False)
+    while len(counted) > 1:
+        counted = [client.submit(_merge_counts, *counted[i:i + _SPLIT_EVERY], pure=False)
+                   for i in range(0, len(counted), _SPLIT_EVERY)]
+    types, counts, df, n_documents, n_raw_tokens = counted[0].result()
+    del counted
+    index_to_token, token_counts, token_df = _vocabulary(estimator, types, counts, df,
+                                                         n_documents, n_raw_tokens)
+    del types, counts, df
+    stats["vocabulary_seconds"] = time.perf_counter() - start
+
+    # 3. Global ids; each shard stays on the worker that balances the tokens best
+    #    (a raw partition moves at most once, here), the raw partitions are dropped.
+    raw_sizes = client.gather(client.map(_shard_size, raw, pure=False))
+    assigned = _balance(raw_sizes, addresses)
+    [vocab] = client.scatter([{t: r for r, t in enumerate(index_to_token.tolist())}],
+                             broadcast=True, hash=False)
+    shards = [client.submit(_remap_partition, part, vocab, pure=False,
+                            workers=[assigned[i]], allow_other_workers=True)
+              for i, part in enumerate(raw)]
+    sizes = np.asarray(client.gather(client.map(_shard_size, shards, pure=False)),
+                       dtype=np.int64)
+    del raw, vocab
+    n_tokens = int(sizes.sum())
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    holders = client.who_has(shards)
+    groups = {}
+    for i, shard in enumerate(shards):
+        if sizes[i] > 0:
+            held = list(holders.get(shard.key, ()))
+            addr = assigned[i] if assigned[i] in held or not held else held[0]
+            groups.setdefault(addr, []).append(i)
+    stats["setup_seconds"] = time.perf_counter() - start
+
+    # 4. Model, seeds and kernel tables exactly as Word2VecNS.fit draws them.
+    rs = check_random_state(estimator.random_state)
+    w_in, w_out = estimator._initial_weights(index_to_token, rs)
+    seeds = rs.randint(0, np.iinfo(np.int64).max, size=estimator.epochs, dtype=np.int64)
+    template = estimator._plan(EncodedCorpus(np.zeros(0, np.int32), np.zeros(1, np.int64),
+                                             None), token_counts)
+    [template_future] = client.scatter([template], broadcast=True, hash=False)
+    n_threads = max(workers.get(a, 1) for a in groups)
+    state = estimator._vocabulary_state(index_to_token, token_counts, token_df, n_documents,
+                                        n_threads, "cpu")
+    stats.update(n_workers=len(addresses), n_partitions=len(shards), n_tokens=n_tokens,
+                 n_raw_tokens=int(n_raw_tokens), n_vocab=len(index_to_token),
+                 tokens_per_worker={a: int(sizes[g].sum()) for a, g in groups.items()},
+                 threads_per_worker={a: workers.get(a, 1) for a in groups}, epochs=[])
+    history, seconds = _train(estimator, client, w_in, w_out, template_future, shards,
+                              groups, starts, seeds, workers, merge, syncs_per_epoch, state,
+                              stats)
+    estimator._publish(state, w_in, w_out, history, seconds)
+    stats["total_seconds"] = time.perf_counter() - start
+    return stats
+
+
+def _train(estimator, client, w_in, w_out, template, shards, groups, starts, seeds,
+           workers, merge, syncs, state, stats):
+    epochs = estimator.epochs
+    n_tokens = stats["n_tokens"]
+    total = epochs * n_tokens
+    model_bytes = w_in.nbytes + w_out.nbytes
+    history, seconds = [], 0.0
+    bar = _progress_bar(estimator.verbose, total)
+    pending = []
+    try:
+        for epoch in range(epochs):
+            t0 = time.perf_counter()
+            loss = positives = words = 0.0
+            epoch_stats = {"scatter_seconds": 0.0, "merge_seconds": 0.0, "kernel_seconds": 0.0,
+                           "worker_compute_seconds": [], "scatter_bytes": 0,
+                           "gather_bytes": 0}
+            for sync in range(syncs):
+                t1 = time.perf_counter()
+                [model] = client.scatter([(w_in, w_out)], broadcast=True, hash=False)
+                epoch_stats["scatter_seconds"] += time.perf_counter() - t1
+                # broadcast: every worker receives the whole model once per round
+                epoch_stats["scatter_bytes"] += model_bytes * len(workers)
+                pending = [
+                    client.submit(
+                        _train_shards, model, template, estimator.learning_rate,
+                        estimator.min_learning_rate, epoch * n_tokens, max(total, 1),
+                        [(int(starts[i]), _shard_seed(seeds[epoch], i + len(shards) * sync))
+                         for i in group],
+                        (sync, syncs), workers.get(addr, 1), *[shards[i] for i in group],
+                        workers=[addr], allow_other_workers=True, pure=False,
+                    )
+                    for addr, group in groups.items()
+                ]
+                merger = _Merger(w_in.shape, merge, len(pending))
+                compute = []
+                for _, update in as_completed(pending, with_results=True):
+                    t1 = time.perf_counter()
+                    merger.add(update)
+                    epoch_stats["merge_seconds"] += time.perf_counter() - t1
+                    epoch_stats["gather_bytes"] += update.nbytes
+                    compute.append(update.seconds)
+                    loss += update.loss
+                    positives += update.positives
+                    words += update.words
+                    if bar is not None:
+                        bar.update_with_loss(update.n_tokens,
+                                             update.loss / max(update.positives, 1.0))
+                pending = []
+                del model
+                t1 = time.perf_counter()
+                merger.apply(w_in, w_out)
+                epoch_stats["merge_seconds"] += time.perf_counter() - t1
+                epoch_stats["worker_compute_seconds"].append(sorted(compute))
+                epoch_stats["kernel_seconds"] += max(compute, default=0.0)
+            wall = time.perf_counter() - t0
+            seconds += wall
+            if not (np.isfinite(loss) and np.isfinite(w_in).all()
+                    and np.isfinite(w_out).all()):
+                raise ValueError(
+                    f"training diverged in epoch {epoch + 1} (non-finite loss or vectors) "
+                    f"with learning_rate={estimator.learning_rate!r}; lower learning_rate"
+                )
+            result = EpochResult(loss, positives, words, wall)
+            history.append(result.mean_loss)
+            epoch_stats["wall_seconds"] = wall
+            stats["epochs"].append(epoch_stats)
+            estimator._end_of_epoch(epoch, result, history, w_in, w_out, state, seconds)
+    finally:
+        if pending:
+            client.cancel(pending)
+        if bar is not None:
+            bar.close()
+    return history, seconds
+
+
+class _Merger:
+    """Accumulates the workers' row deltas of one epoch and applies them."""
+
+    def __init__(self, shape, merge, n_updates):
+        self.merge = merge
+        self.n_updates = n_updates
+        self.num = [np.zeros(shape, dtype=np.float32), np.zeros(shape, dtype=np.float32)]
+        self.den = [np.zeros(shape[0], dtype=np.float64), np.zeros(shape[0], dtype=np.float64)]
+
+    def add(self, update):
+        for k, (rows, delta, weight) in enumerate(update.parts):
+            if self.merge == "weighted":
+                # rows are distinct within one update: fancy-index += is exact
+                self.num[k][rows] += weight[:, None].astype(np.float32) * delta
+                self.den[k][rows] += weight
+            else:
+                self.num[k][rows] += delta
+
+    def apply(self, w_in, w_out):
+        for k, w in enumerate((w_in, w_out)):
+            if self.merge == "weighted":
+                rows = np.flatnonzero(self.den[k] > 0)
+                w[rows] += self.num[k][rows] / self.den[k][rows, None].astype(np.float32)
+            elif self.merge == "mean":
+                w += self.num[k] / np.float32(self.n_updates)
+            else:
+                w += self.num[k]
+
+
+def _balance(sizes, addresses):
+    """Partition -> worker: largest partition first to the least loaded worker."""
+    load = {a: 0 for a in addresses}
+    assigned = [None] * len(sizes)
+    for i in sorted(range(len(sizes)), key=lambda i: (-sizes[i], i)):
+        addr = min(addresses, key=lambda a: (load[a], a))
+        assigned[i] = addr
+        load[addr] += sizes[i]
+    return assigned
+
+
+def _vocabulary(estimator, types, counts, df, n_documents, n_raw_tokens):
+    """The estimator's vocabulary rules on the merged counts (same errors as fit)."""
+    if n_documents == 0:
+        raise ValueError("documents is empty: it has no documents; fit needs at least one "
+                         "document with tokens")
+    if n_raw_tokens == 0:
+        raise ValueError(
+            f"documents has no tokens: {n_documents} document(s), all empty after "
+            "tokenization (check token_pattern / tokenizer)"
+        )
+    kept = select_vocabulary(types, counts, estimator.min_count, estimator.max_vocab_size)
+    if len(kept) == 0:
+        raise ValueError(
+            f"the vocabulary is empty: documents has {len(types)} distinct token(s), the "
+            f"most frequent seen {int(counts.max())} time(s), and "
+            f"min_count={estimator.min_count} removed them all; lower min_count"
+        )
+    index_to_token = np.array([str(types[i]) for i in kept], dtype=object)
+    return index_to_token, counts[kept], df[kept]
+
+
+def _worker_threads(client, n_jobs):
+    """OpenMP threads of each worker's training task (see ``fit``'s Notes)."""
+    info = client.scheduler_info(n_workers=-1)["workers"]
+    if not info:
+        raise ValueError("the dask cluster has no workers; start some (or wait for them) "
+                         "before calling skw2v.dask.fit")
+    if isinstance(n_jobs, Integral) and n_jobs > 0:
+        return {addr: int(n_jobs) for addr in info}
+    cpus = client.run(_usable_cpus, workers=list(info))
+    slots = {}
+    for addr, w in info.items():
+        slots[w["host"]] = slots.get(w["host"], 0) + w["nthreads"]
+    threads = {}
+    for addr, w in info.items():
+        share = max(1, cpus.get(addr, 1) * w["nthreads"] // max(slots[w["host"]], 1))
+        threads[addr] = share if n_jobs is None else max(1, share + 1 + int(n_jobs))
+    return threads
+
+
+def _as_bag(documents, n_workers):
+    """A dask.bag of documents with at least ``n_workers`` partitions."""
+    if isinstance(documents, db.Bag):
+        bag = documents
+    else:
+        bag = _read_text(_check_paths(documents), n_workers)
+    if bag.npartitions < n_workers:
+        bag = bag.repartition(npartitions=n_workers)
+    return bag
+
+
+def _check_paths(documents):
+    hint = ("documents must be a dask.bag.Bag of documents or a list of text file paths; "
+            "for documents in memory use dask.bag.from_sequence(docs, npartitions=...)")
+    if isinstance(documents, (str, os.PathLike)):
+        documents = [documents]
+    if not isinstance(documents, (list, tuple)):
+        raise TypeError(f"{hint}; got {type(documents).__name__}")
+    if len(documents) == 0:
+        raise ValueError(f"{hint}; got an empty {type(documents).__name__}")
+    paths = []
+    for p in documents:
+        if not isinstance(p, (str, os.PathLike)):
+            raise TypeError(f"{hint}; got an element of type {type(p).__name__}: {p!r}")
+        p = os.fspath(p)
+        # fsspec URLs (s3://...) are opened by the workers; local files are checked here.
+        if "://" not in p and not os.path.isfile(p):
+            raise ValueError(f"documents: file {p!r} does not exist or is not a file ({hint})")
+        paths.append(p)
+    return paths
+
+
+def _read_text(paths, n_workers):
+    local = all("://" not in p and not p.endswith((".gz", ".bz2", ".xz")) for p in paths)
+    blocksize = None
+    if local:
+        # about four blocks per worker (at most 64 MiB each): the blocks are then
+        # spread over the workers with little imbalance
+        total = sum(os.path.getsize(p) for p in paths)
+        target = max(4 * n_workers, len(paths))
+        blocksize = min(_MAX_BLOCK, max(1, math.ceil(total / target)))
+    return db.read_text(paths, blocksize=blocksize, encoding="utf-8").map(str.split)
+
+
+# ------------------------------------------------------------------ workers
+def _usable_cpus():
+    from ._threads import _cpu_count
+
+    return _cpu_count()
+
+
+def _encode_partition(docs, index, lowercase, token_pattern, tokenizer):
+    analyze = make_analyzer(lowercase, token_pattern, checked_tokenizer(tokenizer))
+    return encode_new(iter_documents(docs, name=f"documents (partition {index})"),
+                      analyze)
+
+
+def _partition_counts(part):
+    n_types = len(part.types)
+    counts = np.bincount(part.tokens, minlength=n_types).astype(np.int64)
+    df = document_frequency(part.tokens, part.offsets, n_types)
+    return part.types, counts, df, part.n_documents, len(part.tokens)
+
+
+def _merge_counts(*items):
+    index, counts, dfs = {}, [], []
+    n_documents = n_tokens = 0
+    for types, c, d, n_docs, n_tok in items:
+        n_documents += n_docs
+        n_tokens += n_tok
+        for t, ci, di in zip(types, c.tolist(), d.tolist()):
+            row = index.get(t)
+            if row is None:
+                index[t] = len(counts)
+                counts.append(ci)
+                dfs.append(di)
+            else:
+                counts[row] += ci
+                dfs[row] += di
+    return (list(index), np.asarray(counts, dtype=np.int64), np.asarray(dfs, dtype=np.int64),
+            n_documents, n_tokens)
+
+
+def _remap_partition(part, vocabulary):
+    lookup = np.fromiter((vocabulary.get(t, -1) for t in part.types), dtype=np.int32,
+                         count=len(part.types))
+    # A copy: remap compacts in place, and the raw partition may be reused on a retry.
+    return remap(EncodedCorpus(part.tokens.copy(), part.offsets, part.types), lookup)
+
+
+def _shard_size(shard):
+    return len(shard.tokens)
+
+
+class _Update:
+    """What one worker sends back: changed rows, their deltas and touch weights."""
+
+    def __init__(self, parts, loss, positives, words, seconds, n_tokens):
+        self.parts = parts  # [(rows, delta, weight) for w_in, for w_out]
+        self.loss = loss
+        self.positives = positives
+        self.words = words
+        self.seconds = seconds
+        self.n_tokens = n_tokens
+
+    @property
+    def nbytes(self):
+        return sum(a.nbytes for part in self.parts for a in part)
+
+
+def _shard_seed(epoch_seed, shard):
+    """Kernel seed of one partition in one epoch (shard 0 gets the epoch's seed)."""
+    return (int(epoch_seed) ^ (shard * 0x9E3779B97F4A7C15)) & 0xFFFFFFFFFFFFFFFF
+
+
+def _slice(shard, r, n):
+    """Slice r of n of a shard, cut at the sentence boundary nearest r/n of its tokens;
+    returns it and the position of its first token in the shard."""
+    if n == 1:
+        return shard, 0
+    offsets = shard.offsets
+    cuts = np.searchsorted(offsets, [len(shard.tokens) * k // n for k in (r, r + 1)])
+    a, b = (int(min(c, len(offsets) - 1)) for c in cuts)
+    first, last = int(offsets[a]), int(offsets[b])
+    return EncodedCorpus(shard.tokens[first:last], offsets[a:b + 1] - first, None), first
+
+
+def _train_shards(model, template, lr_start, lr_end, epoch_offset, progress_total,
+                  shard_specs, sync, n_threads, *shards):
+    """One round of an epoch over this worker's shards, from the broadcast model.
+
+    ``sync = (r, R)``: round r of R trains the r-th of R slices (cut at
+    sentence boundaries) of every shard.
+    """
+    w0_in, w0_out = model
+    w_in, w_out = w0_in.copy(), w0_out.copy()  # the broadcast copy is shared by tasks
+    loss = positives = words = seconds = 0.0
+    counts = np.zeros(len(w_in), dtype=np.int64)
+    n_tokens = 0
+    for (start, seed), shard in zip(shard_specs, shards):
+        part, first = _slice(shard, *sync)
+        if len(part.tokens) == 0:
+            continue
+        # the learning rate a single machine would use at these corpus positions
+        result = run_epoch(template.with_corpus(part), w_in, w_out, lr_start=lr_start,
+                           lr_end=lr_end, progress_offset=epoch_offset + start + first,
+                           progress_total=progress_total, seed=seed, n_threads=n_threads)
+        loss += result.loss
+        positives += result.positives
+        words += result.words
+        seconds += result.seconds
+        counts += np.bincount(part.tokens, minlength=len(w_in))
+        n_tokens += len(part.tokens)
+    weight_in, weight_out = _touch_weights(template, counts)
+    parts = []
+    for w, w0, weight in ((w_in, w0_in, weight_in), (w_out, w0_out, weight_out)):
+        rows = np.flatnonzero((w != w0).any(axis=1)).astype(np.int32)
+        parts.append((rows, w[rows] - w0[rows], weight[rows]))
+    return _Update(parts, loss, positives, words, seconds, n_tokens)
+
+
+def _touch_weights(plan, counts):
+    """Expected updates of each row on this worker (constant factors dropped).
+
+    Input rows: kept occurrences (each is a context word about the same number
+    of times). Output rows: positives (the centre word) plus negatives drawn
+    from q, ``k q(w)`` per positive example (per centre word with CBOW or
+    shared negatives).
+    """
+    kept = counts * plan.keep_prob.astype(np.float64)
+    with np.errstate(under="ignore"):
+        kq = np.exp(plan.noise_log_kq.astype(np.float64))  # sample_size * q
+    mean_contexts = (plan.window + 1) if plan.shrink_windows else 2 * plan.window
+    if plan.architecture == _core.ARCHITECTURES["skipgram"]:
+        positives = mean_contexts
+        negatives = 1.0 if plan.shared_negatives else mean_contexts
+    else:
+        positives, negatives = 1.0, 1.0
+    return kept, positives * kept + negatives * kq * kept.sum()
