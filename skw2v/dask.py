@@ -52,7 +52,7 @@ from ._vocab import document_frequency, select_vocabulary
 
 __all__ = ["MERGES", "fit"]
 
-MERGES = ("weighted", "mean", "sum")
+MERGES = ("weighted", "mean", "sum", "scaled")
 _SPLIT_EVERY = 8  # fan-in of the vocabulary-count reduction tree
 _MAX_BLOCK = 64 * 2**20  # bytes per partition when text files are split
 
@@ -82,8 +82,13 @@ def fit(estimator, documents, client=None, *, merge="weighted", syncs_per_epoch=
         weighted by how often each worker touched it (expected kept
         occurrences for input rows; expected positive plus negative draws for
         output rows); ``"mean"`` divides the sum of the deltas by the number
-        of workers (plain model averaging); ``"sum"`` adds them.
-        benchmarks/RESULTS.md ("Dask") compares the three.
+        of workers (plain model averaging); ``"sum"`` adds them;
+        ``"scaled"`` trains every worker at W times the learning rate (W
+        workers) and takes the plain mean: where a row moves in proportion to
+        its updates, the mean of W scaled deltas is their sum (what one
+        machine would do, also for a row only one worker saw); where a row
+        settles within a round, it is the mean of W estimates of where it
+        settles. benchmarks/RESULTS.md ("Dask") compares the four.
     syncs_per_epoch : int, default=1
         Merges per epoch: each worker trains 1/syncs_per_epoch of its
         partitions between two merges (communication grows in proportion).
@@ -229,6 +234,7 @@ def _train(estimator, client, w_in, w_out, template, shards, groups, starts, see
     n_tokens = stats["n_tokens"]
     total = epochs * n_tokens
     model_bytes = w_in.nbytes + w_out.nbytes
+    lr_scale = len(groups) if merge == "scaled" else 1
     history, seconds = [], 0.0
     bar = _progress_bar(estimator.verbose, total)
     pending = []
@@ -247,8 +253,9 @@ def _train(estimator, client, w_in, w_out, template, shards, groups, starts, see
                 epoch_stats["scatter_bytes"] += model_bytes * len(workers)
                 pending = [
                     client.submit(
-                        _train_shards, model, template, estimator.learning_rate,
-                        estimator.min_learning_rate, epoch * n_tokens, max(total, 1),
+                        _train_shards, model, template, estimator.learning_rate * lr_scale,
+                        estimator.min_learning_rate * lr_scale, epoch * n_tokens,
+                        max(total, 1),
                         [(int(starts[i]), _shard_seed(seeds[epoch], i + len(shards) * sync))
                          for i in group],
                         (sync, syncs), workers.get(addr, 1), *[shards[i] for i in group],
@@ -256,7 +263,8 @@ def _train(estimator, client, w_in, w_out, template, shards, groups, starts, see
                     )
                     for addr, group in groups.items()
                 ]
-                merger = _Merger(w_in.shape, merge, len(pending))
+                merger = _Merger(w_in.shape, "mean" if merge == "scaled" else merge,
+                                 len(pending))
                 compute = []
                 for _, update in as_completed(pending, with_results=True):
                     t1 = time.perf_counter()

@@ -93,10 +93,13 @@ def test_merge_against_a_reference_of_two_workers(client, merge):
     parts = [model._encode_known(half) for half in (a, b)]
     total = sum(len(p.tokens) for p in parts)
     deltas, counts = [], []
+    lr_scale = 2 if merge == "scaled" else 1  # "scaled": W = 2 workers at 2x the rate
     for i, part in enumerate(parts):
         w = (w0[0].copy(), w0[1].copy())
-        run_epoch(ref._plan(part, model.token_counts_), *w, lr_start=ref.learning_rate,
-                  lr_end=ref.min_learning_rate, progress_offset=len(parts[0].tokens) * i,
+        run_epoch(ref._plan(part, model.token_counts_), *w,
+                  lr_start=ref.learning_rate * lr_scale,
+                  lr_end=ref.min_learning_rate * lr_scale,
+                  progress_offset=len(parts[0].tokens) * i,
                   progress_total=total, seed=skdask._shard_seed(seed, i), n_threads=1)
         deltas.append((w[0] - w0[0], w[1] - w0[1]))
         counts.append(np.bincount(part.tokens, minlength=len(model.index_to_token_)))
@@ -107,7 +110,7 @@ def test_merge_against_a_reference_of_two_workers(client, merge):
     got = model.vectors_ - w0[0]
     if merge == "sum":
         np.testing.assert_allclose(got, dA + dB, atol=1e-6)
-    elif merge == "mean":
+    elif merge in ("mean", "scaled"):
         np.testing.assert_allclose(got, (dA + dB) / 2, atol=1e-6)
     else:
         # Rows seen by one worker keep its whole update (SPARK-24666) ...
