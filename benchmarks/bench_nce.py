@@ -27,6 +27,32 @@ from skw2v import Word2VecNS
 DATA = ROOT / ".." / "shared" / "data"
 
 BASE = dict(vector_size=100, window=5, sample_size=5, epochs=5, n_jobs=2)
+
+
+class NCEBiasFromZero(Word2VecNS):
+    """NCE with the output bias learned from 0 instead of from log p(w)."""
+
+    def _initial_output_bias(self, token_counts):
+        return np.zeros(len(token_counts), dtype=np.float32)
+
+
+class NCEBiasFromLogKQ(Word2VecNS):
+    """NCE with the output bias starting at log(k q(w)): the first logits are u.v,
+    as in negative sampling."""
+
+    def _initial_output_bias(self, token_counts):
+        return np.log(self.sample_size * self._noise(token_counts)).astype(np.float32)
+
+
+class NCEWithoutBias(Word2VecNS):
+    """NCE as skw2v trained it before the output bias: logit u.v - log(k q(w))."""
+
+    def _train(self, corpus, token_counts, w_in, w_out, bias, *args, **kwargs):
+        bias[:] = 0.0  # the published output_bias_: no bias at all
+        return super()._train(corpus, token_counts, w_in, w_out, None, *args, **kwargs)
+
+
+# name -> parameters, or (estimator class, parameters) for the bias ablations
 VARIANTS = {
     "ns": dict(),
     "ns_lr0.05": dict(learning_rate=0.05),
@@ -36,6 +62,10 @@ VARIANTS = {
     "nce_lr0.0125": dict(loss="nce", learning_rate=0.0125),
     "nce_lr0.1": dict(loss="nce", learning_rate=0.1),
     "nce_loguniform": dict(loss="nce", noise="log_uniform"),
+    "nce_bias0": (NCEBiasFromZero, dict(loss="nce")),
+    "nce_biaslogkq": (NCEBiasFromLogKQ, dict(loss="nce")),
+    "nce_nobias": (NCEWithoutBias, dict(loss="nce")),
+    "nce_nobias_lr0.05": (NCEWithoutBias, dict(loss="nce", learning_rate=0.05)),
 }
 
 
@@ -119,9 +149,11 @@ def main():
     rows = []
     for variant in args.variants:
         for seed in args.seeds:
-            params = {**BASE, "epochs": args.epochs, **VARIANTS[variant], "random_state": seed}
+            cls, extra = VARIANTS[variant] if isinstance(VARIANTS[variant], tuple) else (
+                Word2VecNS, VARIANTS[variant])
+            params = {**BASE, "epochs": args.epochs, **extra, "random_state": seed}
             start = time.perf_counter()
-            model = Word2VecNS(**params).fit(docs)
+            model = cls(**params).fit(docs)
             wall = time.perf_counter() - start
             ws_rho, ws_cov = similarity_score(model, ws)
             sl_rho, sl_cov = similarity_score(model, simlex)
