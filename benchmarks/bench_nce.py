@@ -9,6 +9,12 @@ words excluded), following ../shared/data/README.md: pairs and questions are
 lowercased and those with an out-of-vocabulary word are skipped (the covered
 fraction is reported). The evaluation is local to this script so it runs on
 its own.
+
+The similarity sets are also scored on mean-centred vectors (the mean input
+vector subtracted before the cosines): a direction shared by every vector,
+which a model without an output bias uses to encode word frequency, changes
+raw cosines in a frequency-dependent way; the centred scores compare the
+rest of the geometry.
 """
 
 import argparse
@@ -98,9 +104,10 @@ def read_analogies(path):
     return questions
 
 
-def similarity_score(model, pairs):
+def similarity_score(model, pairs, centred=False):
     vocab = model.vocabulary_
-    unit = _unit(model.vectors_)
+    vectors = np.asarray(model.vectors_, dtype=np.float64)
+    unit = _unit(vectors - vectors.mean(axis=0) if centred else vectors)
     got, want = [], []
     for a, b, score in pairs:
         if a in vocab and b in vocab:
@@ -157,14 +164,18 @@ def main():
             wall = time.perf_counter() - start
             ws_rho, ws_cov = similarity_score(model, ws)
             sl_rho, sl_cov = similarity_score(model, simlex)
+            ws_c, _ = similarity_score(model, ws, centred=True)
+            sl_c, _ = similarity_score(model, simlex, centred=True)
             acc, an_cov = analogy_accuracy(model, questions)
             row = dict(variant=variant, seed=seed, ws353=ws_rho, simlex=sl_rho, analogy=acc,
+                       ws353_c=ws_c, simlex_c=sl_c,
                        loss=model.loss_history_[-1], train_s=model.train_seconds_, wall_s=wall,
                        vocab=len(model.index_to_token_), ws_cov=ws_cov, sl_cov=sl_cov,
                        an_cov=an_cov)
             rows.append(row)
             print(f"{variant:>15} seed {seed}: WS353 {ws_rho:.3f}  SimLex {sl_rho:.3f}  "
-                  f"analogy {acc:.3f}  final loss {row['loss']:.3f}  "
+                  f"analogy {acc:.3f}  centred WS353 {ws_c:.3f} SimLex {sl_c:.3f}  "
+                  f"final loss {row['loss']:.3f}  "
                   f"train {row['train_s']:.1f}s", flush=True)
 
     table = _markdown(rows, args)
@@ -183,23 +194,25 @@ def _mean_std(values, fmt):
 def _markdown(rows, args):
     first = rows[0]
     lines = [
-        "| variant | WS353 rho | SimLex rho | analogy acc | final loss | train s |",
-        "|---|---|---|---|---|---|",
+        "| variant | WS353 rho | SimLex rho | analogy acc | WS353 centred | SimLex centred "
+        "| final loss | train s |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for variant in dict.fromkeys(r["variant"] for r in rows):
         rs = [r for r in rows if r["variant"] == variant]
         cells = [_mean_std([r[key] for r in rs], fmt) for key, fmt in (
             ("ws353", "{:.3f}"), ("simlex", "{:.3f}"), ("analogy", "{:.3f}"),
-            ("loss", "{:.3f}"), ("train_s", "{:.1f}"))]
+            ("ws353_c", "{:.3f}"), ("simlex_c", "{:.3f}"), ("loss", "{:.3f}"), ("train_s", "{:.1f}"))]
         lines.append(f"| {variant} | " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("Per seed:")
     lines.append("")
-    lines.append("| variant | seed | WS353 | SimLex | analogy | final loss |")
-    lines.append("|---|---|---|---|---|---|")
+    lines.append("| variant | seed | WS353 | SimLex | analogy | WS353 c | SimLex c | final loss |")
+    lines.append("|---|---|---|---|---|---|---|---|")
     for r in rows:
         lines.append(f"| {r['variant']} | {r['seed']} | {r['ws353']:.3f} | {r['simlex']:.3f} | "
-                     f"{r['analogy']:.3f} | {r['loss']:.3f} |")
+                     f"{r['analogy']:.3f} | {r['ws353_c']:.3f} | {r['simlex_c']:.3f} | "
+                     f"{r['loss']:.3f} |")
     lines.append("")
     lines.append(
         f"Settings: {BASE | {'epochs': args.epochs}}, seeds {args.seeds}; vocabulary "

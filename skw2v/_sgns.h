@@ -122,10 +122,10 @@ static inline void skw2v_prefetch_targets(const float *w_out, int dim, const int
  *   OUT    work[dim]        alpha * gradient of the loss w.r.t. l1 (to be added to l1)
  * Returns the summed loss: softplus(-f) for the positive, softplus(f) for negatives.
  */
-SKW2V_MULTIVERSION
-static double skw2v_update_targets(const float *restrict l1, float *restrict work,
-                                   float *w_out, int dim, const int *targets, int n_targets,
-                                   const float *log_kq, float *bias, float alpha) {
+SKW2V_INLINE double skw2v_update_targets_impl(const float *restrict l1, float *restrict work,
+                                              float *w_out, int dim, const int *targets,
+                                              int n_targets, const float *log_kq, float *bias,
+                                              float alpha) {
     double loss = 0.0;
     for (int j = 0; j < n_targets; j++) {
         float *restrict row = w_out + (int64_t)targets[j] * dim;
@@ -148,6 +148,19 @@ static double skw2v_update_targets(const float *restrict l1, float *restrict wor
         }
     }
     return loss;
+}
+
+SKW2V_MULTIVERSION
+static double skw2v_update_targets(const float *restrict l1, float *restrict work,
+                                   float *w_out, int dim, const int *targets, int n_targets,
+                                   const float *log_kq, float *bias, float alpha) {
+    /* Negative sampling gets its own inlined copy with the NCE branches folded
+     * away, so adding the bias costs it nothing per target. */
+    if (!log_kq && !bias)
+        return skw2v_update_targets_impl(l1, work, w_out, dim, targets, n_targets, NULL, NULL,
+                                         alpha);
+    return skw2v_update_targets_impl(l1, work, w_out, dim, targets, n_targets, log_kq, bias,
+                                     alpha);
 }
 
 /* y += a * x */
