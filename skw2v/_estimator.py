@@ -105,8 +105,14 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
     shrink_windows : bool, default=True
         Draw the window radius uniformly in ``[1, window]`` for each centre word.
     loss : {"negative_sampling", "nce"}, default="negative_sampling"
-        ``"nce"`` subtracts ``log(sample_size * q(w))`` from every logit
-        (noise-contrastive estimation with noise distribution q).
+        ``"nce"`` is noise-contrastive estimation with noise distribution q:
+        the logit of output word w is ``u_w . v + b_w - log(sample_size * q(w))``
+        with a learned output bias ``b`` (``output_bias_``, as TensorFlow's
+        ``nce_loss`` biases), so ``u_w . v + b_w`` estimates ``log p(w | context)``.
+        The bias starts at the log-frequency of each word among the training
+        targets and carries the word-frequency part of that log-probability;
+        without it the vectors would spend a direction on word frequency
+        (benchmarks/results_nce.md).
     noise : {"unigram", "log_uniform"}, default="unigram"
         Noise distribution: ``count ** power``, or Zipfian over frequency
         ranks, ``q(k) = log((k + 2) / (k + 1)) / log(V + 1)``.
@@ -140,13 +146,14 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         ``loss`` (mean loss per positive example), ``words`` (centre words
         trained after subsampling), ``seconds`` (of this epoch) and
         ``learning_rate`` (at the end of the epoch). During the call the
-        estimator's ``vectors_``, ``output_vectors_`` and ``loss_history_``
-        hold the state so far, so a callback can log or ``save`` a
-        checkpoint. Not stored by ``save``.
+        estimator's ``vectors_``, ``output_vectors_``, ``output_bias_`` and
+        ``loss_history_`` hold the state so far, so a callback can log or
+        ``save`` a checkpoint. Not stored by ``save``.
     init_vectors : Word2VecNS, KeyedVectors-like, mapping, path or None, default=None
         Warm start: words of the new vocabulary found here start from these
         vectors instead of random ones (other words start as usual). A fitted
-        ``Word2VecNS`` (its output vectors are reused too), an object with
+        ``Word2VecNS`` (its output vectors are reused too, and its
+        ``output_bias_`` when both models use ``loss="nce"``), an object with
         ``index_to_key`` and ``vectors`` (gensim's ``KeyedVectors``), a
         ``{word: vector}`` mapping, or the path of a model file from ``save``
         or of word2vec C-format vectors. The vector size must equal
@@ -173,6 +180,12 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         Input (word) vectors: the embeddings.
     output_vectors_ : ndarray of float32, shape (V, vector_size)
         Output (context) vectors.
+    output_bias_ : ndarray of float32, shape (V,)
+        Learned output bias of ``loss="nce"``, added to each output word's
+        logit in training and in ``score``. All zeros for negative sampling,
+        whose logits have no bias (negative-sampling epochs, e.g. a
+        ``partial_fit`` after changing ``loss``, leave it unchanged). Models
+        saved or pickled before it existed load with zeros.
     loss_history_ : ndarray of float64, shape (n_epochs_trained,)
         Mean loss per positive example in each epoch of ``fit`` and of the
         ``partial_fit`` calls since.
@@ -658,8 +671,9 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
             s(w, c) = u_c . v_w + log q(c) - log keep(c),
 
         with ``v = vectors_``, ``u = output_vectors_``, q the noise
-        distribution (``count ** power``; the ``log q`` term is omitted for
-        ``loss="nce"``, whose logits already include it) and keep(c) the
+        distribution (``count ** power``; for ``loss="nce"``, whose logits
+        already estimate log-probabilities, the learned ``output_bias_[c]``
+        takes the place of ``log q(c)``) and keep(c) the
         subsampling keep probability. The mean of log p(c | w) over the pairs
         is returned; ``y`` is ignored.
 
