@@ -32,7 +32,7 @@ from skw2v import Word2VecNS
 
 DATA = ROOT / ".." / "shared" / "data"
 
-BASE = dict(vector_size=100, window=5, sample_size=5, epochs=5, n_jobs=2)
+BASE = {"vector_size": 100, "window": 5, "sample_size": 5, "epochs": 5, "n_jobs": 2}
 
 
 class NCEBiasFromZero(Word2VecNS):
@@ -60,18 +60,18 @@ class NCEWithoutBias(Word2VecNS):
 
 # name -> parameters, or (estimator class, parameters) for the bias ablations
 VARIANTS = {
-    "ns": dict(),
-    "ns_lr0.05": dict(learning_rate=0.05),
-    "ns_lr0.1": dict(learning_rate=0.1),
-    "nce": dict(loss="nce"),
-    "nce_lr0.05": dict(loss="nce", learning_rate=0.05),
-    "nce_lr0.0125": dict(loss="nce", learning_rate=0.0125),
-    "nce_lr0.1": dict(loss="nce", learning_rate=0.1),
-    "nce_loguniform": dict(loss="nce", noise="log_uniform"),
-    "nce_bias0": (NCEBiasFromZero, dict(loss="nce")),
-    "nce_biaslogkq": (NCEBiasFromLogKQ, dict(loss="nce")),
-    "nce_nobias": (NCEWithoutBias, dict(loss="nce")),
-    "nce_nobias_lr0.05": (NCEWithoutBias, dict(loss="nce", learning_rate=0.05)),
+    "ns": {},
+    "ns_lr0.05": {"learning_rate": 0.05},
+    "ns_lr0.1": {"learning_rate": 0.1},
+    "nce": {"loss": "nce"},
+    "nce_lr0.05": {"loss": "nce", "learning_rate": 0.05},
+    "nce_lr0.0125": {"loss": "nce", "learning_rate": 0.0125},
+    "nce_lr0.1": {"loss": "nce", "learning_rate": 0.1},
+    "nce_loguniform": {"loss": "nce", "noise": "log_uniform"},
+    "nce_bias0": (NCEBiasFromZero, {"loss": "nce"}),
+    "nce_biaslogkq": (NCEBiasFromLogKQ, {"loss": "nce"}),
+    "nce_nobias": (NCEWithoutBias, {"loss": "nce"}),
+    "nce_nobias_lr0.05": (NCEWithoutBias, {"loss": "nce", "learning_rate": 0.05}),
 }
 
 
@@ -167,11 +167,11 @@ def main():
             ws_c, _ = similarity_score(model, ws, centred=True)
             sl_c, _ = similarity_score(model, simlex, centred=True)
             acc, an_cov = analogy_accuracy(model, questions)
-            row = dict(variant=variant, seed=seed, ws353=ws_rho, simlex=sl_rho, analogy=acc,
-                       ws353_c=ws_c, simlex_c=sl_c,
-                       loss=model.loss_history_[-1], train_s=model.train_seconds_, wall_s=wall,
-                       vocab=len(model.index_to_token_), ws_cov=ws_cov, sl_cov=sl_cov,
-                       an_cov=an_cov)
+            row = {"variant": variant, "seed": seed, "ws353": ws_rho, "simlex": sl_rho, "analogy": acc,
+                       "ws353_c": ws_c, "simlex_c": sl_c,
+                       "loss": model.loss_history_[-1], "train_s": model.train_seconds_, "wall_s": wall,
+                       "vocab": len(model.index_to_token_), "ws_cov": ws_cov, "sl_cov": sl_cov,
+                       "an_cov": an_cov}
             rows.append(row)
             print(f"{variant:>15} seed {seed}: WS353 {ws_rho:.3f}  SimLex {sl_rho:.3f}  "
                   f"analogy {acc:.3f}  centred WS353 {ws_c:.3f} SimLex {sl_c:.3f}  "
@@ -194,8 +194,8 @@ def _mean_std(values, fmt):
 def _markdown(rows, args):
     first = rows[0]
     lines = [
-        "| variant | WS353 rho | SimLex rho | analogy acc | WS353 centred | SimLex centred "
-        "| final loss | train s |",
+        ("| variant | WS353 rho | SimLex rho | analogy acc | WS353 centred | SimLex centred "
+         "| final loss | train s |"),
         "|---|---|---|---|---|---|---|---|",
     ]
     for variant in dict.fromkeys(r["variant"] for r in rows):

@@ -596,7 +596,8 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
             # uploads corpus, tables and weights once
             gpu = GpuTrainer(plan, w_in, w_out, output_bias=trained_bias)
         epoch_runner = (gpu.run_epoch if gpu is not None
-                        else functools.partial(run_epoch, plan, w_in, w_out, trained_bias))
+                        else functools.partial(run_epoch, plan, w_in, w_out,
+                                               output_bias=trained_bias))
         try:
             for epoch in range(epochs):
                 result = epoch_runner(

@@ -73,7 +73,7 @@ class EpochResult:
         return self.loss / self.positives if self.positives else 0.0
 
 
-def run_epoch(plan, w_in, w_out, output_bias=None, *, lr_start, lr_end, progress_offset,
+def run_epoch(plan, w_in, w_out, *, output_bias=None, lr_start, lr_end, progress_offset,
               progress_total, seed, n_threads, progress=None):
     """Train one epoch in place; raise KeyboardInterrupt after stopping the kernel.
 

@@ -22,7 +22,7 @@ def zipf_pair_docs(n=1500, seed=0):
 
 
 DOCS = zipf_pair_docs()
-PARAMS = dict(vector_size=8, min_count=1, epochs=2, n_jobs=1, random_state=0, window=2)
+PARAMS = {"vector_size": 8, "min_count": 1, "epochs": 2, "n_jobs": 1, "random_state": 0, "window": 2}
 
 
 @pytest.fixture(scope="module")
