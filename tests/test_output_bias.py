@@ -13,6 +13,7 @@ import pytest
 
 from skw2v import Word2VecNS
 from skw2v._vocab import keep_probabilities
+from skw2v.word2vec_format import export_word2vec, import_word2vec
 
 
 def zipf_pair_docs(n=1500, seed=0):
@@ -107,3 +108,11 @@ def test_warm_start_takes_the_bias_of_an_nce_model_only(nce):
     warm_ns = Word2VecNS(loss="nce", init_vectors=ns, **dict(PARAMS, learning_rate=1e-12,
                                                             min_learning_rate=0.0)).fit(extra)
     np.testing.assert_allclose(warm_ns.output_bias_, fresh, atol=1e-6)
+
+
+def test_imported_vectors_have_a_zero_bias(nce, tmp_path):
+    export_word2vec(nce, tmp_path / "v.txt", binary=False)
+    model = import_word2vec(tmp_path / "v.txt", loss="nce", n_jobs=1, random_state=0)
+    np.testing.assert_array_equal(model.output_bias_, np.zeros(len(nce.vocabulary_)))
+    assert model.output_bias_.dtype == np.float32
+    assert np.isfinite(model.score(DOCS[:50]))  # the format has no bias: score uses zeros
