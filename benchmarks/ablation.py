@@ -46,7 +46,7 @@ counts = np.bincount(raw.tokens)
 kept = select_vocabulary(raw.types, counts, 5, None)
 lookup = np.full(len(raw.types), -1, np.int32); lookup[kept] = np.arange(len(kept))
 corpus = remap(raw, lookup); est.token_counts_ = counts[kept]
-plan = est._plan(corpus)
+plan = est._plan(corpus, est.token_counts_)
 if sys.argv[3] == "shared":
     plan.shared_negatives = True
 rng = np.random.default_rng(0)

@@ -9,6 +9,12 @@ words excluded), following ../shared/data/README.md: pairs and questions are
 lowercased and those with an out-of-vocabulary word are skipped (the covered
 fraction is reported). The evaluation is local to this script so it runs on
 its own.
+
+The similarity sets are also scored on mean-centred vectors (the mean input
+vector subtracted before the cosines): a direction shared by every vector,
+which a model without an output bias uses to encode word frequency, changes
+raw cosines in a frequency-dependent way; the centred scores compare the
+rest of the geometry.
 """
 
 import argparse
@@ -26,16 +32,46 @@ from skw2v import Word2VecNS
 
 DATA = ROOT / ".." / "shared" / "data"
 
-BASE = dict(vector_size=100, window=5, sample_size=5, epochs=5, n_jobs=2)
+BASE = {"vector_size": 100, "window": 5, "sample_size": 5, "epochs": 5, "n_jobs": 2}
+
+
+class NCEBiasFromZero(Word2VecNS):
+    """NCE with the output bias learned from 0 instead of from log p(w)."""
+
+    def _initial_output_bias(self, token_counts):
+        return np.zeros(len(token_counts), dtype=np.float32)
+
+
+class NCEBiasFromLogKQ(Word2VecNS):
+    """NCE with the output bias starting at log(k q(w)): the first logits are u.v,
+    as in negative sampling."""
+
+    def _initial_output_bias(self, token_counts):
+        return np.log(self.sample_size * self._noise(token_counts)).astype(np.float32)
+
+
+class NCEWithoutBias(Word2VecNS):
+    """NCE as skw2v trained it before the output bias: logit u.v - log(k q(w))."""
+
+    def _train(self, corpus, token_counts, w_in, w_out, bias, *args, **kwargs):
+        bias[:] = 0.0  # the published output_bias_: no bias at all
+        return super()._train(corpus, token_counts, w_in, w_out, None, *args, **kwargs)
+
+
+# name -> parameters, or (estimator class, parameters) for the bias ablations
 VARIANTS = {
-    "ns": dict(),
-    "ns_lr0.05": dict(learning_rate=0.05),
-    "ns_lr0.1": dict(learning_rate=0.1),
-    "nce": dict(loss="nce"),
-    "nce_lr0.05": dict(loss="nce", learning_rate=0.05),
-    "nce_lr0.0125": dict(loss="nce", learning_rate=0.0125),
-    "nce_lr0.1": dict(loss="nce", learning_rate=0.1),
-    "nce_loguniform": dict(loss="nce", noise="log_uniform"),
+    "ns": {},
+    "ns_lr0.05": {"learning_rate": 0.05},
+    "ns_lr0.1": {"learning_rate": 0.1},
+    "nce": {"loss": "nce"},
+    "nce_lr0.05": {"loss": "nce", "learning_rate": 0.05},
+    "nce_lr0.0125": {"loss": "nce", "learning_rate": 0.0125},
+    "nce_lr0.1": {"loss": "nce", "learning_rate": 0.1},
+    "nce_loguniform": {"loss": "nce", "noise": "log_uniform"},
+    "nce_bias0": (NCEBiasFromZero, {"loss": "nce"}),
+    "nce_biaslogkq": (NCEBiasFromLogKQ, {"loss": "nce"}),
+    "nce_nobias": (NCEWithoutBias, {"loss": "nce"}),
+    "nce_nobias_lr0.05": (NCEWithoutBias, {"loss": "nce", "learning_rate": 0.05}),
 }
 
 
@@ -68,9 +104,10 @@ def read_analogies(path):
     return questions
 
 
-def similarity_score(model, pairs):
+def similarity_score(model, pairs, centred=False):
     vocab = model.vocabulary_
-    unit = _unit(model.vectors_)
+    vectors = np.asarray(model.vectors_, dtype=np.float64)
+    unit = _unit(vectors - vectors.mean(axis=0) if centred else vectors)
     got, want = [], []
     for a, b, score in pairs:
         if a in vocab and b in vocab:
@@ -119,20 +156,26 @@ def main():
     rows = []
     for variant in args.variants:
         for seed in args.seeds:
-            params = {**BASE, "epochs": args.epochs, **VARIANTS[variant], "random_state": seed}
+            cls, extra = VARIANTS[variant] if isinstance(VARIANTS[variant], tuple) else (
+                Word2VecNS, VARIANTS[variant])
+            params = {**BASE, "epochs": args.epochs, **extra, "random_state": seed}
             start = time.perf_counter()
-            model = Word2VecNS(**params).fit(docs)
+            model = cls(**params).fit(docs)
             wall = time.perf_counter() - start
             ws_rho, ws_cov = similarity_score(model, ws)
             sl_rho, sl_cov = similarity_score(model, simlex)
+            ws_c, _ = similarity_score(model, ws, centred=True)
+            sl_c, _ = similarity_score(model, simlex, centred=True)
             acc, an_cov = analogy_accuracy(model, questions)
-            row = dict(variant=variant, seed=seed, ws353=ws_rho, simlex=sl_rho, analogy=acc,
-                       loss=model.loss_history_[-1], train_s=model.train_seconds_, wall_s=wall,
-                       vocab=len(model.index_to_token_), ws_cov=ws_cov, sl_cov=sl_cov,
-                       an_cov=an_cov)
+            row = {"variant": variant, "seed": seed, "ws353": ws_rho, "simlex": sl_rho, "analogy": acc,
+                       "ws353_c": ws_c, "simlex_c": sl_c,
+                       "loss": model.loss_history_[-1], "train_s": model.train_seconds_, "wall_s": wall,
+                       "vocab": len(model.index_to_token_), "ws_cov": ws_cov, "sl_cov": sl_cov,
+                       "an_cov": an_cov}
             rows.append(row)
             print(f"{variant:>15} seed {seed}: WS353 {ws_rho:.3f}  SimLex {sl_rho:.3f}  "
-                  f"analogy {acc:.3f}  final loss {row['loss']:.3f}  "
+                  f"analogy {acc:.3f}  centred WS353 {ws_c:.3f} SimLex {sl_c:.3f}  "
+                  f"final loss {row['loss']:.3f}  "
                   f"train {row['train_s']:.1f}s", flush=True)
 
     table = _markdown(rows, args)
@@ -151,23 +194,25 @@ def _mean_std(values, fmt):
 def _markdown(rows, args):
     first = rows[0]
     lines = [
-        "| variant | WS353 rho | SimLex rho | analogy acc | final loss | train s |",
-        "|---|---|---|---|---|---|",
+        ("| variant | WS353 rho | SimLex rho | analogy acc | WS353 centred | SimLex centred "
+         "| final loss | train s |"),
+        "|---|---|---|---|---|---|---|---|",
     ]
     for variant in dict.fromkeys(r["variant"] for r in rows):
         rs = [r for r in rows if r["variant"] == variant]
         cells = [_mean_std([r[key] for r in rs], fmt) for key, fmt in (
             ("ws353", "{:.3f}"), ("simlex", "{:.3f}"), ("analogy", "{:.3f}"),
-            ("loss", "{:.3f}"), ("train_s", "{:.1f}"))]
+            ("ws353_c", "{:.3f}"), ("simlex_c", "{:.3f}"), ("loss", "{:.3f}"), ("train_s", "{:.1f}"))]
         lines.append(f"| {variant} | " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("Per seed:")
     lines.append("")
-    lines.append("| variant | seed | WS353 | SimLex | analogy | final loss |")
-    lines.append("|---|---|---|---|---|---|")
+    lines.append("| variant | seed | WS353 | SimLex | analogy | WS353 c | SimLex c | final loss |")
+    lines.append("|---|---|---|---|---|---|---|---|")
     for r in rows:
         lines.append(f"| {r['variant']} | {r['seed']} | {r['ws353']:.3f} | {r['simlex']:.3f} | "
-                     f"{r['analogy']:.3f} | {r['loss']:.3f} |")
+                     f"{r['analogy']:.3f} | {r['ws353_c']:.3f} | {r['simlex_c']:.3f} | "
+                     f"{r['loss']:.3f} |")
     lines.append("")
     lines.append(
         f"Settings: {BASE | {'epochs': args.epochs}}, seeds {args.seeds}; vocabulary "

@@ -47,7 +47,7 @@ def run_kernel(args):
     est = Word2VecNS(architecture=args.arch, vector_size=args.dim, sample_size=args.negative,
                      subsample=1e-3, random_state=0, n_jobs=1)
     est.token_counts_ = counts
-    plan = est._plan(EncodedCorpus(tokens, offsets, None))
+    plan = est._plan(EncodedCorpus(tokens, offsets, None), counts)
     if args.shared_negatives:
         plan.shared_negatives = True
     from skw2v._training import run_epoch

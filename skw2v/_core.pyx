@@ -61,7 +61,7 @@ cdef extern from "_sgns.h":
     float skw2v_logistic(float f, float* softplus) noexcept nogil
     double skw2v_update_targets(const float* l1, float* work, float* w_out, int dim,
                                 const int* targets, int n_targets, const float* log_kq,
-                                float alpha) noexcept nogil
+                                float* bias, float alpha) noexcept nogil
     void skw2v_prefetch_targets(const float* w_out, int dim, const int* targets,
                                 int n_targets) noexcept nogil
     void skw2v_axpy(int n, float a, const float* x, float* y) noexcept nogil
@@ -81,7 +81,7 @@ USES_BLAS = bool(SKW2V_USE_BLAS)
 
 cdef inline double _update_targets_blas(
     const float* l1, float* work, float* w_out, int dim, const int* targets,
-    int n_targets, const float* log_kq, float alpha,
+    int n_targets, const float* log_kq, float* bias, float alpha,
 ) noexcept nogil:
     """Same contract as skw2v_update_targets, through sdot/saxpy."""
     cdef double loss = 0.0
@@ -94,6 +94,8 @@ cdef inline double _update_targets_blas(
         f = _dot(dim, l1, row)
         if log_kq != NULL:
             f = f - log_kq[targets[j]]
+        if bias != NULL:
+            f = f + bias[targets[j]]
         sig = skw2v_logistic(f, &sp)
         if j == 0:
             loss += sp - f
@@ -101,6 +103,8 @@ cdef inline double _update_targets_blas(
         else:
             loss += sp
             g = -sig * alpha
+        if bias != NULL:
+            bias[targets[j]] += g
         _axpy(dim, g, row, work)
         _axpy(dim, g, l1, row)
     return loss
@@ -131,12 +135,13 @@ cdef inline int _draw_targets(
 
 cdef inline double _update_targets(
     const float* l1, float* work, float* w_out, int dim, const int* targets,
-    int n_targets, const float* log_kq, float alpha,
+    int n_targets, const float* log_kq, float* bias, float alpha,
 ) noexcept nogil:
     """l1 against targets[:n_targets] (see skw2v_update_targets); returns the loss."""
     if SKW2V_USE_BLAS:
-        return _update_targets_blas(l1, work, w_out, dim, targets, n_targets, log_kq, alpha)
-    return skw2v_update_targets(l1, work, w_out, dim, targets, n_targets, log_kq, alpha)
+        return _update_targets_blas(l1, work, w_out, dim, targets, n_targets, log_kq, bias,
+                                    alpha)
+    return skw2v_update_targets(l1, work, w_out, dim, targets, n_targets, log_kq, bias, alpha)
 
 
 cdef inline void _add(int dim, const float* x, float* y) noexcept nogil:
@@ -157,7 +162,7 @@ cdef void _train_chunk(
     const int* tokens, const int64_t* sentence_offsets,
     int64_t start, int64_t end, int64_t sentence,
     const float* keep_prob, const uint32_t* alias_threshold, const int* alias_index,
-    uint32_t n_vocab, const float* log_kq,
+    uint32_t n_vocab, const float* log_kq, float* bias,
     float* w_in, float* w_out, int dim,
     int architecture, int window, bint shrink_windows, int sample_size, bint shared_negatives,
     double lr_start, double lr_end, int64_t progress_offset, int64_t progress_total,
@@ -248,7 +253,8 @@ cdef void _train_chunk(
                                                 n_vocab, &rng, next_targets)
                         skw2v_prefetch_targets(w_out, dim, next_targets, nt_next)
                     l1 = w_in + <int64_t> buf[k] * dim
-                    loss += _update_targets(l1, work, w_out, dim, targets, nt, log_kq, alpha)
+                    loss += _update_targets(l1, work, w_out, dim, targets, nt, log_kq, bias,
+                                           alpha)
                     _add(dim, work, l1)
                     positives += 1.0
                     if prefetched:
@@ -268,7 +274,7 @@ cdef void _train_chunk(
                 skw2v_scale(dim, 1.0 / cw, neu1)
                 nt = _draw_targets(w, sample_size, alias_threshold, alias_index, n_vocab,
                                    &rng, targets)
-                loss += _update_targets(neu1, work, w_out, dim, targets, nt, log_kq, alpha)
+                loss += _update_targets(neu1, work, w_out, dim, targets, nt, log_kq, bias, alpha)
                 # word2vec's convention: each context word gets the full error of the mean.
                 for k in range(lo, hi):
                     if k != i:
@@ -306,6 +312,8 @@ def train_epoch(
     unsigned char[::1] chunk_done,          # OUT (C,) set to 1 when a chunk finishes
     const int[::1] stop_flag,               # IN (1,) polled between chunks; non-zero stops early
     bint shared_negatives=False,            # skip-gram: one negative set per centre word
+    float[::1] output_bias=None,            # IN/OUT (V,) NCE only: learned bias added to each
+                                            # output word's logit; None: no bias
 ):
     """Train one epoch in place. Returns the number of chunks skipped by stop_flag."""
     cdef int64_t n_tokens = tokens.shape[0]
@@ -334,6 +342,10 @@ def train_epoch(
         raise ValueError("chunk_done must have one entry per chunk; stop_flag one entry")
     if architecture not in (SKIPGRAM, CBOW) or loss not in (LOSS_NEGATIVE_SAMPLING, LOSS_NCE):
         raise ValueError("unknown architecture or loss")
+    if output_bias is not None and output_bias.shape[0] != w_in.shape[0]:
+        raise ValueError("output_bias must have one entry per row of w_in")
+    if output_bias is not None and loss != LOSS_NCE:
+        raise ValueError("output_bias is only trained with the NCE loss")
     if window < 1 or sample_size < 0 or n_threads < 1 or progress_total < 1:
         raise ValueError("window, n_threads and progress_total must be >= 1, sample_size >= 0")
 
@@ -384,6 +396,7 @@ def train_epoch(
     cdef const uint32_t* thr = &alias_threshold[0]
     cdef const int* alias = &alias_index[0]
     cdef const float* log_kq = &noise_log_kq[0] if loss == LOSS_NCE else NULL
+    cdef float* bias = &output_bias[0] if output_bias is not None else NULL
     cdef float* win = &w_in[0, 0]
     cdef float* wout = &w_out[0, 0]
     cdef double* stats = &chunk_stats[0, 0]
@@ -417,7 +430,7 @@ def train_epoch(
                     failed_ptr[0] = 1
                     continue
                 _train_chunk(tok, offsets, bounds[c], bounds[c + 1], first_sentence[c],
-                             keep, thr, alias, n_vocab, log_kq, win, wout, dim,
+                             keep, thr, alias, n_vocab, log_kq, bias, win, wout, dim,
                              architecture, window, shrink_windows, sample_size, shared_negatives,
                              lr_start, lr_end, progress_offset, progress_total,
                              subsample_key, hash64(seed + <uint64_t> c),

@@ -105,8 +105,14 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
     shrink_windows : bool, default=True
         Draw the window radius uniformly in ``[1, window]`` for each centre word.
     loss : {"negative_sampling", "nce"}, default="negative_sampling"
-        ``"nce"`` subtracts ``log(sample_size * q(w))`` from every logit
-        (noise-contrastive estimation with noise distribution q).
+        ``"nce"`` is noise-contrastive estimation with noise distribution q:
+        the logit of output word w is ``u_w . v + b_w - log(sample_size * q(w))``
+        with a learned output bias ``b`` (``output_bias_``, as TensorFlow's
+        ``nce_loss`` biases), so ``u_w . v + b_w`` estimates ``log p(w | context)``.
+        The bias starts at the log-frequency of each word among the training
+        targets and carries the word-frequency part of that log-probability;
+        without it the vectors would spend a direction on word frequency
+        (benchmarks/results_nce.md).
     noise : {"unigram", "log_uniform"}, default="unigram"
         Noise distribution: ``count ** power``, or Zipfian over frequency
         ranks, ``q(k) = log((k + 2) / (k + 1)) / log(V + 1)``.
@@ -140,13 +146,14 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         ``loss`` (mean loss per positive example), ``words`` (centre words
         trained after subsampling), ``seconds`` (of this epoch) and
         ``learning_rate`` (at the end of the epoch). During the call the
-        estimator's ``vectors_``, ``output_vectors_`` and ``loss_history_``
-        hold the state so far, so a callback can log or ``save`` a
-        checkpoint. Not stored by ``save``.
+        estimator's ``vectors_``, ``output_vectors_``, ``output_bias_`` and
+        ``loss_history_`` hold the state so far, so a callback can log or
+        ``save`` a checkpoint. Not stored by ``save``.
     init_vectors : Word2VecNS, KeyedVectors-like, mapping, path or None, default=None
         Warm start: words of the new vocabulary found here start from these
         vectors instead of random ones (other words start as usual). A fitted
-        ``Word2VecNS`` (its output vectors are reused too), an object with
+        ``Word2VecNS`` (its output vectors are reused too, and its
+        ``output_bias_`` when both models use ``loss="nce"``), an object with
         ``index_to_key`` and ``vectors`` (gensim's ``KeyedVectors``), a
         ``{word: vector}`` mapping, or the path of a model file from ``save``
         or of word2vec C-format vectors. The vector size must equal
@@ -173,6 +180,12 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         Input (word) vectors: the embeddings.
     output_vectors_ : ndarray of float32, shape (V, vector_size)
         Output (context) vectors.
+    output_bias_ : ndarray of float32, shape (V,)
+        Learned output bias of ``loss="nce"``, added to each output word's
+        logit in training and in ``score``. All zeros for negative sampling,
+        whose logits have no bias (negative-sampling epochs, e.g. a
+        ``partial_fit`` after changing ``loss``, leave it unchanged). Models
+        saved or pickled before it existed load with zeros.
     loss_history_ : ndarray of float64, shape (n_epochs_trained,)
         Mean loss per positive example in each epoch of ``fit`` and of the
         ``partial_fit`` calls since.
@@ -420,17 +433,17 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         del raw
 
         rs = check_random_state(self.random_state)
-        w_in, w_out = self._initial_weights(index_to_token, rs)
+        w_in, w_out, bias = self._initial_weights(index_to_token, token_counts, rs)
         seeds = rs.randint(0, np.iinfo(np.int64).max, size=self.epochs, dtype=np.int64)
         n_threads = effective_n_threads(self.n_jobs)
         df = document_frequency(corpus.tokens, corpus.offsets, len(kept))
         state = self._vocabulary_state(index_to_token, token_counts, df, corpus.n_documents,
                                        n_threads, device)
-        history, seconds = self._train(corpus, token_counts, w_in, w_out, seeds, n_threads,
-                                       device, state=state)
+        history, seconds = self._train(corpus, token_counts, w_in, w_out, bias, seeds,
+                                       n_threads, device, state=state)
         # Assigned only once training succeeded (callbacks aside), so a failed fit
         # leaves no half-fitted model.
-        self._publish(state, w_in, w_out, history, seconds)
+        self._publish(state, w_in, w_out, bias, history, seconds)
         return corpus
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -482,20 +495,23 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         # Train copies: a diverged or interrupted call leaves the fitted vectors intact,
         # and read-only (e.g. memory-mapped) fitted arrays are fine.
         w_in, w_out = self.vectors_.copy(), self.output_vectors_.copy()
+        bias = self.output_bias_.copy()
         # (callbacks may publish the epochs of this call in between)
         old_history, old_seconds = self.loss_history_, self.train_seconds_
-        history, seconds = self._train(corpus, self.token_counts_, w_in, w_out, seeds,
+        history, seconds = self._train(corpus, self.token_counts_, w_in, w_out, bias, seeds,
                                        n_threads, device)
         self.vectors_ = w_in
         self.output_vectors_ = w_out
+        self.output_bias_ = bias
         self.loss_history_ = np.concatenate([old_history, history])
         self.n_threads_ = n_threads
         self.device_ = device
         self.train_seconds_ = old_seconds + seconds
         return self
 
-    def _initial_weights(self, index_to_token, rs):
-        """Fresh ``(w_in, w_out)`` for a vocabulary, warm-started from ``init_vectors``.
+    def _initial_weights(self, index_to_token, token_counts, rs):
+        """Fresh ``(w_in, w_out, output_bias)`` for a vocabulary, warm-started
+        from ``init_vectors``.
 
         Draws one integer from ``rs`` (a RandomState). Shared by ``fit`` and
         ``skw2v.dask.fit``.
@@ -507,8 +523,9 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         # costs ~0.003 analogy accuracy on PTB + Brown (benchmarks/RESULTS.md, section 1).
         w_in = (2.0 * init.random((n_vocab, dim), dtype=np.float32) - 1.0) / dim
         w_out = np.zeros((n_vocab, dim), dtype=np.float32)
-        self._warm_start(index_to_token.tolist(), w_in, w_out)
-        return w_in, w_out
+        bias = self._initial_output_bias(token_counts)
+        self._warm_start(index_to_token.tolist(), w_in, w_out, bias)
+        return w_in, w_out, bias
 
     @staticmethod
     def _vocabulary_state(index_to_token, token_counts, df, n_documents, n_threads, device):
@@ -557,14 +574,33 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
             shared_negatives=bool(self.shared_negatives),
         )
 
-    def _train(self, corpus, token_counts, w_in, w_out, seeds, n_threads, device,
+    def _initial_output_bias(self, token_counts):
+        """Starting value of ``output_bias_`` (float32, (V,)).
+
+        Zeros for negative sampling, whose logits have no bias. For NCE, the
+        log-frequency of each word among the training targets,
+        ``log(count(w) keep(w) / sum(count keep))``: with ``u . v = 0`` the
+        model then predicts ``p(w | c) = p(w)``, the optimum of NCE among
+        models that ignore the context, and the vectors are left to learn what
+        the context adds (a PMI-like term) instead of first spending updates
+        on each word's frequency.
+        """
+        if self.loss != "nce":
+            return np.zeros(len(token_counts), dtype=np.float32)
+        kept = np.asarray(token_counts, dtype=np.float64) * keep_probabilities(
+            token_counts, self.subsample)
+        return np.log(kept / kept.sum()).astype(np.float32)
+
+    def _train(self, corpus, token_counts, w_in, w_out, bias, seeds, n_threads, device,
                state=None):
         """The training path shared by fit and partial_fit: one epoch per seed.
 
-        Updates w_in and w_out in place; the learning rate decays linearly
-        from learning_rate to min_learning_rate over these epochs.
+        Updates w_in, w_out and (NCE only) the output bias in place; the
+        learning rate decays linearly from learning_rate to min_learning_rate
+        over these epochs.
         """
         plan = self._plan(corpus, token_counts)
+        trained_bias = bias if self.loss == "nce" else None
         epochs = len(seeds)
         total = epochs * plan.n_tokens
         history, seconds = [], 0.0
@@ -573,9 +609,11 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         if device == "cuda":
             from ._cuda._train import GpuTrainer
 
-            gpu = GpuTrainer(plan, w_in, w_out)  # uploads corpus, tables and weights once
+            # uploads corpus, tables and weights once
+            gpu = GpuTrainer(plan, w_in, w_out, output_bias=trained_bias)
         epoch_runner = (gpu.run_epoch if gpu is not None
-                        else functools.partial(run_epoch, plan, w_in, w_out))
+                        else functools.partial(run_epoch, plan, w_in, w_out,
+                                               output_bias=trained_bias))
         try:
             for epoch in range(epochs):
                 result = epoch_runner(
@@ -588,7 +626,7 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
                 finite = (gpu.all_finite() if gpu is not None
                           else np.isfinite(w_in).all() and np.isfinite(w_out).all())
                 if gpu is not None and (self.callbacks or epoch == epochs - 1):
-                    gpu.download(w_in, w_out)  # fitted attributes are NumPy arrays
+                    gpu.download(w_in, w_out, trained_bias)  # fitted attributes are NumPy arrays
                 if not (np.isfinite(result.loss) and finite):
                     raise ValueError(
                         f"training diverged in epoch {epoch + 1} (non-finite loss or "
@@ -596,7 +634,7 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
                         "lower learning_rate"
                     )
                 history.append(result.mean_loss)
-                self._end_of_epoch(epoch, result, history, w_in, w_out, state, seconds)
+                self._end_of_epoch(epoch, result, history, w_in, w_out, bias, state, seconds)
         finally:
             if bar is not None:
                 bar.close()
@@ -650,8 +688,9 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
             s(w, c) = u_c . v_w + log q(c) - log keep(c),
 
         with ``v = vectors_``, ``u = output_vectors_``, q the noise
-        distribution (``count ** power``; the ``log q`` term is omitted for
-        ``loss="nce"``, whose logits already include it) and keep(c) the
+        distribution (``count ** power``; for ``loss="nce"``, whose logits
+        already estimate log-probabilities, the learned ``output_bias_[c]``
+        takes the place of ``log q(c)``) and keep(c) the
         subsampling keep probability. The mean of log p(c | w) over the pairs
         is returned; ``y`` is ignored.
 
@@ -688,6 +727,7 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
             self._noise(self.token_counts_),
             keep_probabilities(self.token_counts_, self.subsample),
             self.loss,
+            self.output_bias_,
         )
         mean, n_pairs = mean_log_likelihood(counts, self.vectors_, self.output_vectors_, prior)
         if n_pairs == 0:
@@ -716,6 +756,9 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         super().__setstate__(state)
         if "index_to_token_" in state:
             self.vocabulary_ = {t: r for r, t in enumerate(self.index_to_token_.tolist())}
+        if "vectors_" in state and "output_bias_" not in state:
+            # Pickled before skw2v learned an NCE bias: those models had none.
+            self.output_bias_ = np.zeros(len(self.vectors_), dtype=np.float32)
 
     # ---------------------------------------------------------- word lookups
     def _row(self, token):
@@ -767,26 +810,29 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         return [(self.index_to_token_[i], float(sims[i])) for i in top]
 
     # ------------------------------------- warm start, callbacks, saving
-    def _warm_start(self, tokens, w_in, w_out):
-        """Copy ``init_vectors`` rows into the fresh weights."""
-        apply_init_vectors(self.init_vectors, tokens, w_in, w_out)
+    def _warm_start(self, tokens, w_in, w_out, bias):
+        """Copy ``init_vectors`` rows (and an NCE model's output bias) into the fresh weights."""
+        apply_init_vectors(self.init_vectors, tokens, w_in, w_out,
+                           bias if self.loss == "nce" else None)
 
-    def _publish(self, state, w_in, w_out, history, seconds):
+    def _publish(self, state, w_in, w_out, bias, history, seconds):
         """Set the fitted attributes (``state`` holds the vocabulary-side ones)."""
         for name, value in (state or {}).items():
             setattr(self, name, value)
         self.vectors_ = w_in
         self.output_vectors_ = w_out
+        self.output_bias_ = bias
         self.loss_history_ = np.asarray(history, dtype=np.float64)
         self.train_seconds_ = seconds
 
-    def _end_of_epoch(self, epoch, result, history, w_in, w_out, state=None, seconds=0.0):
+    def _end_of_epoch(self, epoch, result, history, w_in, w_out, bias, state=None,
+                      seconds=0.0):
         """Call the user's callbacks with the state after ``epoch`` (0-based)."""
         if not self.callbacks:
             return
         # A complete model of the epochs so far, so a callback can save a checkpoint.
         # (A fit that then fails still ends unfitted: see _unfitted_on_failure.)
-        self._publish(state, w_in, w_out, history, seconds)
+        self._publish(state, w_in, w_out, bias, history, seconds)
         done = (epoch + 1) / self.epochs
         info = {
             "epoch": epoch + 1,

@@ -44,6 +44,7 @@ _HASH_BLOCK = 1 << 20
 _ARRAYS = {
     "vectors_": (np.dtype("<f4"), ("V", "d")),
     "output_vectors_": (np.dtype("<f4"), ("V", "d")),
+    "output_bias_": (np.dtype("<f4"), ("V",)),
     "token_counts_": (np.dtype("<i8"), ("V",)),
     "idf_": (np.dtype("<f8"), ("V",)),
     "loss_history_": (np.dtype("<f8"), (None,)),
@@ -362,6 +363,9 @@ def _rebuild(path, meta, read_array):
         setattr(est, name, read_array(name, dtype, shape))
     if (est.token_counts_ < 0).any():
         _fail(path, "token_counts_ has negative counts")
+    if "output_bias_" not in declared:
+        # Written before skw2v learned an NCE output bias: those models had none.
+        est.output_bias_ = np.zeros(n_vocab, dtype=np.float32)
 
     scalars = meta.get("attributes")
     if not isinstance(scalars, dict):

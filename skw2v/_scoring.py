@@ -46,23 +46,26 @@ def pair_counts(tokens, offsets, n_vocab, window):
     return counts.tocsr()
 
 
-def context_prior(noise_q, keep_prob, loss):
+def context_prior(noise_q, keep_prob, loss, output_bias=None):
     """Per-context-word offset that turns the learned logits into log p(c | w) + const.
 
     At the optimum of negative sampling with k noise words drawn from q,
     ``u_c . v_w = log p_train(c | w) - log(k q(c))`` (Levy & Goldberg 2014,
     with q the smoothed unigram); NCE subtracts ``log(k q(c))`` inside the
-    kernel, so there ``u_c . v_w = log p_train(c | w)``. Subsampling keeps a
-    context word c with probability keep(c), so ``p_train(c | w)`` is
-    proportional to ``p(c | w) keep(c)``. Hence
+    kernel and adds its learned output bias b, so there
+    ``u_c . v_w + b_c = log p_train(c | w)``. Subsampling keeps a context
+    word c with probability keep(c), so ``p_train(c | w)`` is proportional
+    to ``p(c | w) keep(c)``. Hence
 
-        log p(c | w) = u_c . v_w + log q(c) [NS only] - log keep(c) + const(w),
+        log p(c | w) = u_c . v_w + log q(c) [NS] + b_c [NCE] - log keep(c) + const(w),
 
     and const(w), which contains ``log k``, cancels in the softmax.
     """
     prior = -np.log(np.asarray(keep_prob, dtype=np.float64))
     if loss == "negative_sampling":
         prior += np.log(np.asarray(noise_q, dtype=np.float64))
+    elif output_bias is not None:
+        prior += np.asarray(output_bias, dtype=np.float64)
     return prior
 
 

@@ -116,24 +116,29 @@ static inline void skw2v_prefetch_targets(const float *w_out, int dim, const int
  *   IN     l1[dim]          input representation (a w_in row, or the CBOW mean)
  *   IN     targets[n]       output rows; targets[0] is the positive (label 1)
  *   IN     log_kq           NCE logit correction per word, or NULL (negative sampling)
+ *   IN/OUT bias             NCE learned output bias per word (added to the logit and
+ *                           trained like a row), or NULL (none)
  *   IN/OUT w_out            output vectors, rows updated in place (hogwild)
  *   OUT    work[dim]        alpha * gradient of the loss w.r.t. l1 (to be added to l1)
  * Returns the summed loss: softplus(-f) for the positive, softplus(f) for negatives.
  */
-SKW2V_MULTIVERSION
-static double skw2v_update_targets(const float *restrict l1, float *restrict work,
-                                   float *w_out, int dim, const int *targets, int n_targets,
-                                   const float *log_kq, float alpha) {
+SKW2V_INLINE double skw2v_update_targets_impl(const float *restrict l1, float *restrict work,
+                                              float *w_out, int dim, const int *targets,
+                                              int n_targets, const float *log_kq, float *bias,
+                                              float alpha) {
     double loss = 0.0;
     for (int j = 0; j < n_targets; j++) {
         float *restrict row = w_out + (int64_t)targets[j] * dim;
         float s = skw2v_dot(l1, row, dim);
         if (log_kq) s -= log_kq[targets[j]];
+        if (bias) s += bias[targets[j]];
         float sp;
         float sig = skw2v_logistic(s, &sp);
         float g;
         if (j == 0) { loss += sp - s; g = (1.0f - sig) * alpha; }
         else { loss += sp; g = -sig * alpha; }
+        /* d logit / d bias = 1: the bias takes the step g itself. */
+        if (bias) bias[targets[j]] += g;
         if (j == 0) {
             SKW2V_SIMD
             for (int k = 0; k < dim; k++) { float r = row[k]; work[k] = g * r; row[k] = r + g * l1[k]; }
@@ -143,6 +148,19 @@ static double skw2v_update_targets(const float *restrict l1, float *restrict wor
         }
     }
     return loss;
+}
+
+SKW2V_MULTIVERSION
+static double skw2v_update_targets(const float *restrict l1, float *restrict work,
+                                   float *w_out, int dim, const int *targets, int n_targets,
+                                   const float *log_kq, float *bias, float alpha) {
+    /* Negative sampling gets its own inlined copy with the NCE branches folded
+     * away, so adding the bias costs it nothing per target. */
+    if (!log_kq && !bias)
+        return skw2v_update_targets_impl(l1, work, w_out, dim, targets, n_targets, NULL, NULL,
+                                         alpha);
+    return skw2v_update_targets_impl(l1, work, w_out, dim, targets, n_targets, log_kq, bias,
+                                     alpha);
 }
 
 /* y += a * x */

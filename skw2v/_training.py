@@ -89,9 +89,12 @@ class EpochResult:
         return self.loss / self.positives if self.positives else 0.0
 
 
-def run_epoch(plan, w_in, w_out, *, lr_start, lr_end, progress_offset, progress_total,
-              seed, n_threads, progress=None):
-    """Train one epoch in place; raise KeyboardInterrupt after stopping the kernel."""
+def run_epoch(plan, w_in, w_out, *, output_bias=None, lr_start, lr_end, progress_offset,
+              progress_total, seed, n_threads, progress=None):
+    """Train one epoch in place; raise KeyboardInterrupt after stopping the kernel.
+
+    ``output_bias`` (float32 (V,), NCE only) is trained in place with the weights.
+    """
     n_chunks = plan.n_chunks
     stats = np.zeros((n_chunks, _core.N_STATS), dtype=np.float64)
     done = np.zeros(n_chunks, dtype=np.uint8)
@@ -109,7 +112,7 @@ def run_epoch(plan, w_in, w_out, *, lr_start, lr_end, progress_offset, progress_
                     plan.noise_log_kq, w_in, w_out, plan.architecture, plan.loss,
                     plan.window, plan.shrink_windows, plan.sample_size,
                     lr_start, lr_end, progress_offset, progress_total,
-                    seed, n_threads, stats, done, stop, plan.shared_negatives,
+                    seed, n_threads, stats, done, stop, plan.shared_negatives, output_bias,
                 )
         except BaseException as exc:  # re-raised in the calling thread
             failure.append(exc)

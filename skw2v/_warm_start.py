@@ -23,7 +23,8 @@ def check_init_vectors(init):
 
 
 def _source(init):
-    """``(words, input vectors, output vectors or None)`` from any accepted source."""
+    """``(words, input vectors, output vectors or None, NCE output bias or None)``
+    from any accepted source."""
     if isinstance(init, (str, os.PathLike)):
         from ._persist import ZIP_MAGIC, load_model
         from .word2vec_format import read_word2vec
@@ -34,7 +35,7 @@ def _source(init):
             init = load_model(init)
         else:
             words, vectors = read_word2vec(init)
-            return words, vectors, None
+            return words, vectors, None, None
     from ._estimator import Word2VecNS
 
     if isinstance(init, Word2VecNS) or hasattr(init, "index_to_token_"):
@@ -44,10 +45,13 @@ def _source(init):
                 "GridSearchCV and cross_val_score, replace an estimator given as a "
                 "parameter by an unfitted copy: pass the path of a saved model instead.)"
             )
+        # Only an NCE model's bias belongs with its output vectors (zeros otherwise).
+        bias = (getattr(init, "output_bias_", None)
+                if getattr(init, "loss", None) == "nce" else None)
         return (init.index_to_token_.tolist(), init.vectors_,
-                getattr(init, "output_vectors_", None))
+                getattr(init, "output_vectors_", None), bias)
     if hasattr(init, "index_to_key") and hasattr(init, "vectors"):  # gensim KeyedVectors
-        return list(init.index_to_key), init.vectors, None
+        return list(init.index_to_key), init.vectors, None, None
     if isinstance(init, Mapping):
         words = list(init)
         if not words:
@@ -56,7 +60,7 @@ def _source(init):
             vectors = np.stack([np.asarray(init[w], dtype=np.float32) for w in words])
         except ValueError:
             raise ValueError("init_vectors maps words to vectors of different sizes") from None
-        return words, vectors, None
+        return words, vectors, None, None
     raise TypeError(
         "init_vectors must be a fitted Word2VecNS, a KeyedVectors-like object (with "
         "index_to_key and vectors), a {word: vector} mapping, a model or word2vec file "
@@ -64,14 +68,15 @@ def _source(init):
     )
 
 
-def apply_init_vectors(init, tokens, w_in, w_out):
-    """Copy the rows of ``init`` for the words of ``tokens`` into ``w_in`` (and ``w_out``).
+def apply_init_vectors(init, tokens, w_in, w_out, output_bias=None):
+    """Copy the rows of ``init`` for the words of ``tokens`` into ``w_in`` (and ``w_out``;
+    and ``output_bias`` when given and ``init`` is a model trained with NCE).
 
     Returns how many rows were initialized.
     """
     if init is None:
         return 0
-    words, vectors, outputs = _source(init)
+    words, vectors, outputs, bias = _source(init)
     vectors = np.asarray(vectors)
     dim = w_in.shape[1]
     if vectors.ndim != 2 or vectors.shape[1] != dim:
@@ -93,4 +98,6 @@ def apply_init_vectors(init, tokens, w_in, w_out):
     w_in[dst] = vectors[src]
     if outputs is not None:
         w_out[dst] = np.asarray(outputs, dtype=np.float32)[src]
+    if output_bias is not None and bias is not None:
+        output_bias[dst] = np.asarray(bias, dtype=np.float32)[src]
     return len(dst)

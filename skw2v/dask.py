@@ -208,7 +208,7 @@ def _fit(estimator, documents, client, merge, syncs_per_epoch):
 
     # 4. Model, seeds and kernel tables exactly as Word2VecNS.fit draws them.
     rs = check_random_state(estimator.random_state)
-    w_in, w_out = estimator._initial_weights(index_to_token, rs)
+    w_in, w_out, bias = estimator._initial_weights(index_to_token, token_counts, rs)
     seeds = rs.randint(0, np.iinfo(np.int64).max, size=estimator.epochs, dtype=np.int64)
     template = estimator._plan(EncodedCorpus(np.zeros(0, np.int32), np.zeros(1, np.int64),
                                              None), token_counts)
@@ -220,20 +220,22 @@ def _fit(estimator, documents, client, merge, syncs_per_epoch):
                  n_raw_tokens=int(n_raw_tokens), n_vocab=len(index_to_token),
                  tokens_per_worker={a: int(sizes[g].sum()) for a, g in groups.items()},
                  threads_per_worker={a: workers.get(a, 1) for a in groups}, epochs=[])
-    history, seconds = _train(estimator, client, w_in, w_out, template_future, shards,
+    history, seconds = _train(estimator, client, w_in, w_out, bias, template_future, shards,
                               groups, starts, seeds, workers, merge, syncs_per_epoch, state,
                               stats)
-    estimator._publish(state, w_in, w_out, history, seconds)
+    estimator._publish(state, w_in, w_out, bias, history, seconds)
     stats["total_seconds"] = time.perf_counter() - start
     return stats
 
 
-def _train(estimator, client, w_in, w_out, template, shards, groups, starts, seeds,
+def _train(estimator, client, w_in, w_out, bias, template, shards, groups, starts, seeds,
            workers, merge, syncs, state, stats):
     epochs = estimator.epochs
     n_tokens = stats["n_tokens"]
     total = epochs * n_tokens
-    model_bytes = w_in.nbytes + w_out.nbytes
+    # NCE's output bias travels and merges as one more column of the output rows.
+    weights = [w_in, w_out] + ([bias[:, None]] if estimator.loss == "nce" else [])
+    model_bytes = sum(w.nbytes for w in weights)
     lr_scale = len(groups) if merge == "scaled" else 1
     history, seconds = [], 0.0
     bar = _progress_bar(estimator.verbose, total)
@@ -247,7 +249,7 @@ def _train(estimator, client, w_in, w_out, template, shards, groups, starts, see
                            "gather_bytes": 0}
             for sync in range(syncs):
                 t1 = time.perf_counter()
-                [model] = client.scatter([(w_in, w_out)], broadcast=True, hash=False)
+                [model] = client.scatter([tuple(weights)], broadcast=True, hash=False)
                 epoch_stats["scatter_seconds"] += time.perf_counter() - t1
                 # broadcast: every worker receives the whole model once per round
                 epoch_stats["scatter_bytes"] += model_bytes * len(workers)
@@ -263,8 +265,8 @@ def _train(estimator, client, w_in, w_out, template, shards, groups, starts, see
                     )
                     for addr, group in groups.items()
                 ]
-                merger = _Merger(w_in.shape, "mean" if merge == "scaled" else merge,
-                                 len(pending))
+                merger = _Merger([w.shape for w in weights],
+                                 "mean" if merge == "scaled" else merge, len(pending))
                 compute = []
                 for _, update in as_completed(pending, with_results=True):
                     t1 = time.perf_counter()
@@ -281,7 +283,7 @@ def _train(estimator, client, w_in, w_out, template, shards, groups, starts, see
                 pending = []
                 del model
                 t1 = time.perf_counter()
-                merger.apply(w_in, w_out)
+                merger.apply(weights)
                 epoch_stats["merge_seconds"] += time.perf_counter() - t1
                 epoch_stats["worker_compute_seconds"].append(sorted(compute))
                 epoch_stats["kernel_seconds"] += max(compute, default=0.0)
@@ -297,7 +299,7 @@ def _train(estimator, client, w_in, w_out, template, shards, groups, starts, see
             history.append(result.mean_loss)
             epoch_stats["wall_seconds"] = wall
             stats["epochs"].append(epoch_stats)
-            estimator._end_of_epoch(epoch, result, history, w_in, w_out, state, seconds)
+            estimator._end_of_epoch(epoch, result, history, w_in, w_out, bias, state, seconds)
     finally:
         if pending:
             client.cancel(pending)
@@ -309,11 +311,11 @@ def _train(estimator, client, w_in, w_out, template, shards, groups, starts, see
 class _Merger:
     """Accumulates the workers' row deltas of one epoch and applies them."""
 
-    def __init__(self, shape, merge, n_updates):
+    def __init__(self, shapes, merge, n_updates):
         self.merge = merge
         self.n_updates = n_updates
-        self.num = [np.zeros(shape, dtype=np.float32), np.zeros(shape, dtype=np.float32)]
-        self.den = [np.zeros(shape[0], dtype=np.float64), np.zeros(shape[0], dtype=np.float64)]
+        self.num = [np.zeros(shape, dtype=np.float32) for shape in shapes]
+        self.den = [np.zeros(shape[0], dtype=np.float64) for shape in shapes]
 
     def add(self, update):
         for k, (rows, delta, weight) in enumerate(update.parts):
@@ -324,8 +326,9 @@ class _Merger:
             else:
                 self.num[k][rows] += delta
 
-    def apply(self, w_in, w_out):
-        for k, w in enumerate((w_in, w_out)):
+    def apply(self, weights):
+        """Move every array of ``weights`` (w_in, w_out[, bias column]) in place."""
+        for k, w in enumerate(weights):
             if self.merge == "weighted":
                 rows = np.flatnonzero(self.den[k] > 0)
                 w[rows] += self.num[k][rows] / self.den[k][rows, None].astype(np.float32)
@@ -484,7 +487,7 @@ class _Update:
     """What one worker sends back: changed rows, their deltas and touch weights."""
 
     def __init__(self, parts, loss, positives, words, seconds, n_tokens):
-        self.parts = parts  # [(rows, delta, weight) for w_in, for w_out]
+        self.parts = parts  # [(rows, delta, weight)] for w_in, w_out[, NCE bias column]
         self.loss = loss
         self.positives = positives
         self.words = words
@@ -520,8 +523,10 @@ def _train_shards(model, template, lr_start, lr_end, epoch_offset, progress_tota
     ``sync = (r, R)``: round r of R trains the r-th of R slices (cut at
     sentence boundaries) of every shard.
     """
-    w0_in, w0_out = model
-    w_in, w_out = w0_in.copy(), w0_out.copy()  # the broadcast copy is shared by tasks
+    w0 = model  # (w_in, w_out[, NCE bias as a (V, 1) column]), shared by tasks
+    w = [a.copy() for a in w0]
+    w_in, w_out = w[0], w[1]
+    bias = w[2][:, 0] if len(w) == 3 else None  # a view: the kernel updates w[2]
     loss = positives = words = seconds = 0.0
     counts = np.zeros(len(w_in), dtype=np.int64)
     n_tokens = 0
@@ -530,7 +535,8 @@ def _train_shards(model, template, lr_start, lr_end, epoch_offset, progress_tota
         if len(part.tokens) == 0:
             continue
         # the learning rate a single machine would use at these corpus positions
-        result = run_epoch(template.with_corpus(part), w_in, w_out, lr_start=lr_start,
+        result = run_epoch(template.with_corpus(part), w_in, w_out, output_bias=bias,
+                           lr_start=lr_start,
                            lr_end=lr_end, progress_offset=epoch_offset + start + first,
                            progress_total=progress_total, seed=seed, n_threads=n_threads)
         loss += result.loss
@@ -541,9 +547,10 @@ def _train_shards(model, template, lr_start, lr_end, epoch_offset, progress_tota
         n_tokens += len(part.tokens)
     weight_in, weight_out = _touch_weights(template, counts)
     parts = []
-    for w, w0, weight in ((w_in, w0_in, weight_in), (w_out, w0_out, weight_out)):
-        rows = np.flatnonzero((w != w0).any(axis=1)).astype(np.int32)
-        parts.append((rows, w[rows] - w0[rows], weight[rows]))
+    for k, (new, old) in enumerate(zip(w, w0)):
+        rows = np.flatnonzero((new != old).any(axis=1)).astype(np.int32)
+        weight = weight_in if k == 0 else weight_out
+        parts.append((rows, new[rows] - old[rows], weight[rows]))
     return _Update(parts, loss, positives, words, seconds, n_tokens)
 
 

@@ -17,7 +17,8 @@ The formats hold only words and input vectors. An imported model therefore
 knows no word counts (``token_counts_`` and ``idf_`` are all 1, so
 ``pooling="tfidf"`` gives the plain mean and ``"sif"`` the mean times a
 constant), no output vectors (``output_vectors_`` are zeros, as at the
-start of a fit) and no training history (``loss_history_`` is empty).
+start of a fit, and so is ``output_bias_``) and no training history
+(``loss_history_`` is empty).
 """
 
 import gzip
@@ -269,6 +270,7 @@ def model_from_vectors(words, vectors, **params):
     est.vocabulary_ = {w: i for i, w in enumerate(words)}
     est.vectors_ = vectors
     est.output_vectors_ = np.zeros_like(vectors)
+    est.output_bias_ = np.zeros(n, dtype=np.float32)
     est.token_counts_ = np.ones(n, dtype=np.int64)
     est.idf_ = np.ones(n, dtype=np.float64)
     est.loss_history_ = np.zeros(0, dtype=np.float64)

@@ -66,6 +66,24 @@ def test_one_partition_reproduces_the_single_machine_fit(client):
         np.testing.assert_allclose(model.loss_history_, single.loss_history_, rtol=1e-6)
 
 
+def test_nce_output_bias_is_trained_and_merged(client):
+    sentences, _ = make_topic_corpus(n_sentences=400)
+    bag = db.concat([db.from_sequence(sentences, npartitions=1),
+                     db.from_sequence([], npartitions=1)])
+    params = dict(PARAMS, loss="nce")
+    single = Word2VecNS(**params).fit(sentences)
+    model = skdask.fit(Word2VecNS(**params), bag, client)
+    # one non-empty partition: the bias follows the single-machine fit too
+    np.testing.assert_allclose(model.output_bias_, single.output_bias_, atol=1e-5)
+    np.testing.assert_allclose(model.vectors_, single.vectors_, atol=1e-5)
+    start = Word2VecNS(**params)._initial_output_bias(model.token_counts_)
+    assert np.abs(model.output_bias_ - start).max() > 1e-3  # it moved
+    # split over both workers, the bias is merged like the output rows
+    two = skdask.fit(Word2VecNS(**params), db.from_sequence(sentences, npartitions=4), client)
+    assert np.isfinite(two.output_bias_).all()
+    assert np.abs(two.output_bias_ - start).max() > 1e-3
+
+
 def _two_halves():
     """Two partitions of equal length: words a* only in the first, b* only in the
     second, s* in both (more often in the first)."""
@@ -88,7 +106,7 @@ def test_merge_against_a_reference_of_two_workers(client, merge):
     # in the learning-rate schedule, then merged by hand.
     ref = Word2VecNS(**params)
     rs = check_random_state(params["random_state"])
-    w0 = ref._initial_weights(model.index_to_token_, rs)
+    w0 = ref._initial_weights(model.index_to_token_, model.token_counts_, rs)
     seed = rs.randint(0, np.iinfo(np.int64).max, size=1, dtype=np.int64)[0]
     parts = [model._encode_known(half) for half in (a, b)]
     total = sum(len(p.tokens) for p in parts)

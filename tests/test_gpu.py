@@ -399,7 +399,7 @@ def _one_hot(n_vocab, word):
 
 
 def _cpu_span(plan, w_in, w_out, start, end, *, seed, lr_start, lr_end, progress_offset,
-              progress_total):
+              progress_total, output_bias=None):
     """The CPU kernel on centre positions [start, end) only (one chunk, one thread)."""
     s = int(np.searchsorted(plan.offsets, start, side="right") - 1)
     stats = np.zeros((1, _core.N_STATS))
@@ -408,7 +408,7 @@ def _cpu_span(plan, w_in, w_out, start, end, *, seed, lr_start, lr_end, progress
         plan.keep_prob, plan.alias_threshold, plan.alias_index, plan.noise_log_kq, w_in, w_out,
         plan.architecture, plan.loss, plan.window, plan.shrink_windows, plan.sample_size,
         lr_start, lr_end, progress_offset, progress_total, seed, 1, stats,
-        np.zeros(1, np.uint8), np.zeros(1, np.int32),
+        np.zeros(1, np.uint8), np.zeros(1, np.int32), False, output_bias,
     )
     return stats[0]
 
@@ -636,8 +636,11 @@ def make_backend(backend_kind, request):
     return lambda max_blocks=None: None
 
 
-def _trainer(plan, w_in, w_out, backend, **kw):
-    return gt.GpuTrainer(plan, w_in.copy(), w_out.copy(), backend=backend, **kw)
+def _trainer(plan, w_in, w_out, backend, output_bias=None, **kw):
+    if output_bias is not None:
+        output_bias = output_bias.copy()
+    return gt.GpuTrainer(plan, w_in.copy(), w_out.copy(), backend=backend,
+                         output_bias=output_bias, **kw)
 
 
 SINGLE_WARP = dict(max_blocks=1, threads_per_block=32)
@@ -685,14 +688,21 @@ def test_one_step_matches_cpu(case, make_backend):
                            log_kq=rng.normal(0.0, 1.0, n_vocab), architecture=arch, loss=loss,
                            window=window, shrink=False, sample_size=3)
     w_in, w_out = _init(n_vocab, dim, rng)
+    # NCE trains a learned output bias alongside the rows.
+    bias = rng.normal(0.0, 1.0, n_vocab).astype(np.float32) if loss == "nce" else None
     start = 2 + centre  # inside the second sentence
     kw = dict(seed=5, lr_start=0.5, lr_end=0.01, progress_offset=7, progress_total=40)
     cpu_in, cpu_out = w_in.copy(), w_out.copy()
-    cpu_stats = _cpu_span(plan, cpu_in, cpu_out, start, start + 1, **kw)
+    cpu_bias = None if bias is None else bias.copy()
+    cpu_stats = _cpu_span(plan, cpu_in, cpu_out, start, start + 1, output_bias=cpu_bias, **kw)
 
-    trainer = _trainer(plan, w_in, w_out, make_backend(1), **SINGLE_WARP)
+    trainer = _trainer(plan, w_in, w_out, make_backend(1), output_bias=bias, **SINGLE_WARP)
     res = trainer.run_epoch(span=(start, start + 1), **kw)
-    gpu_in, gpu_out = trainer.download()
+    gpu_bias = None if bias is None else np.empty_like(bias)
+    gpu_in, gpu_out = trainer.download(output_bias=gpu_bias)
+    if bias is not None:
+        assert not np.allclose(cpu_bias, bias)  # the bias moved too
+        np.testing.assert_allclose(gpu_bias, cpu_bias, rtol=1e-5, atol=1e-7)
 
     assert isinstance(gpu_in, np.ndarray) and gpu_in.dtype == np.float32
     assert not np.allclose(cpu_in, w_in) and not np.allclose(cpu_out, w_out)  # it did move

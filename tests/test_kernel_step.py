@@ -27,9 +27,10 @@ def sigmoid(x):
 
 
 # ------------------------------------------------------------ the reference
-def reference_targets(l1, target, w_out, sample_size, negative, log_kq, alpha):
+def reference_targets(l1, target, w_out, sample_size, negative, log_kq, alpha, bias=None):
     """word2vec's update of one input representation ``l1`` (float64, in place
-    on w_out); returns (work, loss). Rows are updated one draw at a time."""
+    on w_out and on the NCE output bias); returns (work, loss). Rows are
+    updated one draw at a time."""
     work = np.zeros_like(l1)
     loss = 0.0
     for j in range(sample_size + 1):
@@ -40,16 +41,20 @@ def reference_targets(l1, target, w_out, sample_size, negative, log_kq, alpha):
         f = l1 @ w_out[t]
         if log_kq is not None:
             f -= log_kq[t]
+        if bias is not None:
+            f += bias[t]
         loss += softplus(-f) if label else softplus(f)
         g = (label - sigmoid(f)) * alpha
         work += g * w_out[t]
         w_out[t] += g * l1
+        if bias is not None:
+            bias[t] += g  # d logit / d bias = 1
     return work, loss
 
 
 def reference_epoch(tokens, offsets, positions, w_in, w_out, *, architecture, window,
                     sample_size, negative, log_kq, lr_start, lr_end, progress_offset,
-                    progress_total):
+                    progress_total, bias=None):
     """Train the centre ``positions`` (in order) in float64, in place.
 
     Returns (loss, positives, words) as the kernel's chunk_stats sum them.
@@ -67,14 +72,14 @@ def reference_epoch(tokens, offsets, positions, w_in, w_out, *, architecture, wi
             for q in context:
                 l1 = w_in[tokens[q]].copy()
                 work, pair_loss = reference_targets(l1, centre, w_out, sample_size, negative,
-                                                    log_kq, alpha)
+                                                    log_kq, alpha, bias)
                 w_in[tokens[q]] += work
                 loss += pair_loss
                 positives += 1
         elif context:
             l1 = w_in[tokens[context]].mean(axis=0)
             work, pair_loss = reference_targets(l1, centre, w_out, sample_size, negative,
-                                                log_kq, alpha)
+                                                log_kq, alpha, bias)
             for q in context:  # every context word gets the full error of the mean
                 w_in[tokens[q]] += work
             loss += pair_loss
@@ -86,8 +91,9 @@ def reference_epoch(tokens, offsets, positions, w_in, w_out, *, architecture, wi
 def run_kernel(tokens, offsets, w_in, w_out, *, architecture, loss="negative_sampling",
                window, sample_size, negative, log_kq=None, lr_start=0.1, lr_end=0.01,
                progress_offset=0, progress_total=None, chunk_tokens=None, bounds=None,
-               n_threads=1, seed=0, keep=None):
-    """One kernel epoch with forced draws, in place on float32 w_in/w_out.
+               n_threads=1, seed=0, keep=None, output_bias=None):
+    """One kernel epoch with forced draws, in place on float32 w_in/w_out
+    (and on the NCE ``output_bias`` when given).
 
     Returns the per-chunk stats (C, 3) and the chunk bounds used.
     """
@@ -110,7 +116,7 @@ def run_kernel(tokens, offsets, w_in, w_out, *, architecture, loss="negative_sam
         tokens, offsets, bounds, first, keep, thr, alias, kq, w_in, w_out,
         ARCH[architecture], LOSS[loss], window, False, sample_size,
         lr_start, lr_end, progress_offset, progress_total or len(tokens), seed, n_threads,
-        stats, done, stop,
+        stats, done, stop, False, output_bias,
     )
     assert skipped == 0
     assert_array_equal(done, 1)
@@ -132,24 +138,29 @@ N_VOCAB, DIM = 6, 7
 
 def compare_with_reference(architecture, loss, sample_size, negative, window=2,
                            progress_offset=0, progress_total=None, lr=(0.1, 0.01),
-                           log_kq=None, chunk_tokens=None):
+                           log_kq=None, chunk_tokens=None, bias=None):
     w_in, w_out = weights(N_VOCAB, DIM)
     r_in, r_out = w_in.astype(np.float64), w_out.astype(np.float64)
+    k_bias = None if bias is None else np.array(bias, dtype=np.float32)
+    r_bias = None if bias is None else k_bias.astype(np.float64)
     stats, _ = run_kernel(TOKENS, OFFSETS, w_in, w_out, architecture=architecture, loss=loss,
                           window=window, sample_size=sample_size, negative=negative,
                           log_kq=log_kq, lr_start=lr[0], lr_end=lr[1],
                           progress_offset=progress_offset, progress_total=progress_total,
-                          chunk_tokens=chunk_tokens)
+                          chunk_tokens=chunk_tokens, output_bias=k_bias)
     ref = reference_epoch(
         np.array(TOKENS), np.array(OFFSETS), np.arange(len(TOKENS)), r_in, r_out,
         architecture=architecture, window=window, sample_size=sample_size, negative=negative,
         log_kq=None if loss == "negative_sampling" else np.asarray(log_kq, np.float64),
         lr_start=lr[0], lr_end=lr[1], progress_offset=progress_offset,
-        progress_total=progress_total or len(TOKENS),
+        progress_total=progress_total or len(TOKENS), bias=r_bias,
     )
     # The updates themselves are O(0.01-0.1); float32 rounding is ~1e-7.
     assert_allclose(w_in, r_in, rtol=2e-5, atol=2e-6)
     assert_allclose(w_out, r_out, rtol=2e-5, atol=2e-6)
+    if bias is not None:
+        assert not np.allclose(k_bias, bias)  # trained
+        assert_allclose(k_bias, r_bias, rtol=2e-5, atol=2e-6)
     total = stats.sum(axis=0)
     assert_allclose(total[0], ref[0], rtol=1e-5)
     assert total[1] == ref[1] and total[2] == ref[2]
@@ -157,17 +168,20 @@ def compare_with_reference(architecture, loss, sample_size, negative, window=2,
 
 
 LOG_KQ = np.log(3 * np.array([0.3, 0.05, 0.2, 0.1, 0.15, 0.2]))
+BIAS = np.array([-1.2, -2.9, -1.6, -2.3, -1.9, -1.6])  # an NCE output bias, ~log p(w)
 
 
 @pytest.mark.parametrize("architecture", ["skipgram", "cbow"])
-@pytest.mark.parametrize("loss", ["negative_sampling", "nce"])
+@pytest.mark.parametrize("loss", ["negative_sampling", "nce", "nce_bias"])
 @pytest.mark.parametrize("sample_size", [0, 1, 3])
 @pytest.mark.parametrize("negative", [5, 1])
 def test_epoch_matches_numpy_reference(architecture, loss, sample_size, negative):
     # Word 5 and word 1 are centres too, so both "negative differs from the
-    # positive" and "negative equals the positive (skipped)" occur.
-    compare_with_reference(architecture, loss, sample_size, negative,
-                           log_kq=LOG_KQ if loss == "nce" else None)
+    # positive" and "negative equals the positive (skipped)" occur; a
+    # repeated negative sees the bias its previous draw left.
+    compare_with_reference(architecture, loss.removesuffix("_bias"), sample_size, negative,
+                           log_kq=LOG_KQ if loss != "negative_sampling" else None,
+                           bias=BIAS if loss == "nce_bias" else None)
 
 
 @pytest.mark.parametrize("architecture", ["skipgram", "cbow"])
@@ -268,18 +282,31 @@ def test_partial_chunk_bounds_train_only_their_positions():
 
 
 # ------------------------------------------------------------ the gradient
-def pair_loss(x, w_pos, w_negs, c_pos=0.0, c_negs=None):
-    """softplus(-(x.w_pos - c_pos)) + sum softplus(x.w_neg - c_neg) (NCE: c = log k q)."""
+def pair_loss(x, w_pos, w_negs, c_pos=0.0, c_negs=None, b_pos=0.0, b_negs=None):
+    """softplus(-(x.w_pos + b_pos - c_pos)) + sum softplus(x.w_neg + b_neg - c_neg)
+    (NCE: c = log k q, b the learned output bias)."""
     c_negs = np.zeros(len(w_negs)) if c_negs is None else c_negs
-    return softplus(-(x @ w_pos - c_pos)) + softplus(w_negs @ x - c_negs).sum()
+    b_negs = np.zeros(len(w_negs)) if b_negs is None else b_negs
+    return (softplus(-(x @ w_pos + b_pos - c_pos))
+            + softplus(w_negs @ x + b_negs - c_negs).sum())
 
 
-def pair_gradient(x, w_pos, w_negs, c_pos=0.0, c_negs=None):
+def _logit_gradients(x, w_pos, w_negs, c_pos, c_negs, b_pos, b_negs):
+    c_negs = np.zeros(len(w_negs)) if c_negs is None else c_negs
+    b_negs = np.zeros(len(w_negs)) if b_negs is None else b_negs
+    return (sigmoid(x @ w_pos + b_pos - c_pos) - 1.0,
+            sigmoid(w_negs @ x + b_negs - c_negs))
+
+
+def pair_gradient(x, w_pos, w_negs, c_pos=0.0, c_negs=None, b_pos=0.0, b_negs=None):
     """Analytic gradient of pair_loss: (d/dx, d/dw_pos, d/dw_negs)."""
-    c_negs = np.zeros(len(w_negs)) if c_negs is None else c_negs
-    g_pos = sigmoid(x @ w_pos - c_pos) - 1.0
-    g_neg = sigmoid(w_negs @ x - c_negs)
+    g_pos, g_neg = _logit_gradients(x, w_pos, w_negs, c_pos, c_negs, b_pos, b_negs)
     return g_pos * w_pos + g_neg @ w_negs, g_pos * x, np.outer(g_neg, x)
+
+
+def pair_bias_gradient(x, w_pos, w_negs, c_pos=0.0, c_negs=None, b_pos=0.0, b_negs=None):
+    """Analytic gradient of pair_loss w.r.t. the biases: (d/db_pos, d/db_negs)."""
+    return _logit_gradients(x, w_pos, w_negs, c_pos, c_negs, b_pos, b_negs)
 
 
 def numerical_gradient(fun, x, eps=1e-3):
@@ -302,30 +329,49 @@ def test_analytic_gradient_matches_finite_differences(nce, seed):
     d, k = 6, 4
     x, w_pos, w_negs = rs.normal(size=d), rs.normal(size=d), rs.normal(size=(k, d))
     c_pos, c_negs = (rs.normal(), rs.normal(size=k)) if nce else (0.0, None)
-    gx, gpos, gnegs = pair_gradient(x, w_pos, w_negs, c_pos, c_negs)
-    assert_allclose(gx, numerical_gradient(lambda v: pair_loss(v, w_pos, w_negs, c_pos, c_negs),
-                                           x), rtol=1e-7, atol=1e-9)
-    assert_allclose(gpos, numerical_gradient(lambda v: pair_loss(x, v, w_negs, c_pos, c_negs),
-                                             w_pos), rtol=1e-7, atol=1e-9)
-    assert_allclose(gnegs, numerical_gradient(lambda v: pair_loss(x, w_pos, v, c_pos, c_negs),
-                                              w_negs), rtol=1e-7, atol=1e-9)
+    b_pos, b_negs = (rs.normal(), rs.normal(size=k)) if nce else (0.0, None)
+    extra = (c_pos, c_negs, b_pos, b_negs)
+    gx, gpos, gnegs = pair_gradient(x, w_pos, w_negs, *extra)
+    assert_allclose(gx, numerical_gradient(lambda v: pair_loss(v, w_pos, w_negs, *extra), x),
+                    rtol=1e-7, atol=1e-9)
+    assert_allclose(gpos, numerical_gradient(lambda v: pair_loss(x, v, w_negs, *extra), w_pos),
+                    rtol=1e-7, atol=1e-9)
+    assert_allclose(gnegs, numerical_gradient(lambda v: pair_loss(x, w_pos, v, *extra), w_negs),
+                    rtol=1e-7, atol=1e-9)
+    if nce:
+        gb_pos, gb_negs = pair_bias_gradient(x, w_pos, w_negs, *extra)
+        assert_allclose(gb_pos, numerical_gradient(
+            lambda b: pair_loss(x, w_pos, w_negs, c_pos, c_negs, b[0], b_negs),
+            np.array([b_pos]))[0], rtol=1e-7, atol=1e-9)
+        assert_allclose(gb_negs, numerical_gradient(
+            lambda b: pair_loss(x, w_pos, w_negs, c_pos, c_negs, b_pos, b), b_negs),
+            rtol=1e-7, atol=1e-9)
 
 
-@pytest.mark.parametrize("loss", ["negative_sampling", "nce"])
+@pytest.mark.parametrize("loss", ["negative_sampling", "nce", "nce_bias"])
 def test_skipgram_single_step_is_minus_lr_gradient(loss):
     # Sentence [c, x], only position 0 trained: context x predicts centre c
     # against one negative z.
     c, x, z = 0, 1, 2
     w_in, w_out = weights(3, DIM, seed=5)
     before_in, before_out = w_in.astype(np.float64), w_out.astype(np.float64)
-    log_kq = np.array([0.4, -1.0, -0.7]) if loss == "nce" else None
+    log_kq = np.array([0.4, -1.0, -0.7]) if loss != "negative_sampling" else None
+    bias = np.array([-0.3, 0.8, 0.5], np.float32) if loss == "nce_bias" else None
+    before_bias = None if bias is None else bias.astype(np.float64)
     lr = 0.05
-    stats, _ = run_kernel([c, x], [0, 2], w_in, w_out, architecture="skipgram", loss=loss,
-                          window=1, sample_size=1, negative=z, log_kq=log_kq, lr_start=lr,
-                          lr_end=0.0001, bounds=[0, 1])
-    c_pos, c_negs = (log_kq[c], log_kq[[z]]) if loss == "nce" else (0.0, None)
-    args = (before_in[x], before_out[c], before_out[[z]], c_pos, c_negs)
+    stats, _ = run_kernel([c, x], [0, 2], w_in, w_out, architecture="skipgram",
+                          loss=loss.removesuffix("_bias"), window=1, sample_size=1, negative=z,
+                          log_kq=log_kq, lr_start=lr, lr_end=0.0001, bounds=[0, 1],
+                          output_bias=bias)
+    c_pos, c_negs = (log_kq[c], log_kq[[z]]) if log_kq is not None else (0.0, None)
+    b_pos, b_negs = (before_bias[c], before_bias[[z]]) if bias is not None else (0.0, None)
+    args = (before_in[x], before_out[c], before_out[[z]], c_pos, c_negs, b_pos, b_negs)
     gx, gpos, gnegs = pair_gradient(*args)
+    if bias is not None:
+        gb_pos, gb_negs = pair_bias_gradient(*args)
+        assert_allclose(bias[[c, z]] - before_bias[[c, z]], -lr * np.r_[gb_pos, gb_negs],
+                        rtol=1e-4, atol=1e-7)
+        assert bias[x] == np.float32(before_bias[x])  # not a target: untouched
     assert_allclose(w_in[x] - before_in[x], -lr * gx, rtol=1e-4, atol=1e-7)
     assert_allclose(w_out[c] - before_out[c], -lr * gpos, rtol=1e-4, atol=1e-7)
     assert_allclose(w_out[z] - before_out[z], -lr * gnegs[0], rtol=1e-4, atol=1e-7)
@@ -377,6 +423,16 @@ def test_negative_equal_to_positive_is_skipped(architecture):
     assert_allclose(w_out[c] - before_out[c], -lr * gpos, rtol=1e-4, atol=1e-7)
     assert_array_equal(w_out[x], before_out[x].astype(np.float32))
     assert_allclose(stats[0], [softplus(-(before_in[x] @ before_out[c])), 1, 1], rtol=1e-6)
+
+
+def test_kernel_rejects_a_bad_output_bias():
+    w_in, w_out = weights(3, 4)
+    with pytest.raises(ValueError, match="output_bias must have one entry per row"):
+        run_kernel([0, 1], [0, 2], w_in, w_out, architecture="skipgram", loss="nce", window=1,
+                   sample_size=1, negative=2, output_bias=np.zeros(2, np.float32))
+    with pytest.raises(ValueError, match="only trained with the NCE loss"):
+        run_kernel([0, 1], [0, 2], w_in, w_out, architecture="skipgram", window=1,
+                   sample_size=1, negative=2, output_bias=np.zeros(3, np.float32))
 
 
 def test_kernel_rejects_inconsistent_layout():

@@ -420,9 +420,11 @@ def test_gpu_draws_equal_cpu_draws_and_mixing_is_refused():
 
 
 # ------------------------------------------- the estimator's NCE kernel
-def test_training_kernel_nce_step_matches_nce_loss():
+@pytest.mark.parametrize("with_bias", [False, True])
+def test_training_kernel_nce_step_matches_nce_loss(with_bias):
     """One skip-gram epoch over the sentence [a, b] with a fixed negative c is two
-    sequential NCE steps; each must equal an SGD step of NCELoss (batch of 1)."""
+    sequential NCE steps; each must equal an SGD step of NCELoss (batch of 1),
+    the kernel's output bias that of NCELoss's ``b``."""
     V, d, k, lr = 5, 6, 1, 0.1
     a, b_, c = 0, 1, 3
     rng = np.random.default_rng(16)
@@ -434,14 +436,20 @@ def test_training_kernel_nce_step_matches_nce_loss():
     one_hot[c] = 1.0  # the alias table always draws c
     accept, alias = alias_table(one_hot)
 
+    bias = rng.normal(-1.5, 0.5, V).astype(np.float32) if with_bias else None
+    bias0 = None if bias is None else bias.copy()
+
     ref_in, ref_out = w_in.astype(np.float64), w_out.astype(np.float64)
+    ref_b = None if bias is None else bias.astype(np.float64)
     f = NCELoss(AliasSampler(q), k, remove_accidental_hits=True)
     for centre, context in ((a, b_), (b_, a)):  # word2vec: the context vector predicts the centre
-        f.forward(ref_in[[context]], np.array([centre]), ref_out,
+        f.forward(ref_in[[context]], np.array([centre]), ref_out, ref_b,
                   samples=np.array([[centre, c]]))
-        gx, gW, _ = f.backward()
+        gx, gW, gb = f.backward()
         ref_out -= lr * gW
         ref_in[context] -= lr * gx[0]
+        if with_bias:
+            ref_b -= lr * gb
 
     stats = np.zeros((1, _core.N_STATS))
     _core.train_epoch(
@@ -450,18 +458,25 @@ def test_training_kernel_nce_step_matches_nce_loss():
         np.ones(V, dtype=np.float32), kernel_thresholds(accept), alias, log_kq,
         w_in, w_out, _core.ARCHITECTURES["skipgram"], _core.LOSSES["nce"], 1, False, k,
         lr, lr, 0, 2, 0, 1, stats, np.zeros(1, dtype=np.uint8), np.zeros(1, dtype=np.int32),
+        False, bias,
     )
     np.testing.assert_allclose(w_in, ref_in, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(w_out, ref_out, rtol=1e-5, atol=1e-6)
+    if with_bias:
+        assert not np.allclose(ref_b, bias0)  # the step moved the bias
+        np.testing.assert_allclose(bias, ref_b, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("params", [{"loss": "nce"}, {"noise": "log_uniform"},
                                     {"loss": "nce", "noise": "log_uniform"}])
 def test_estimator_nce_and_log_uniform_noise_train(params):
     rng = np.random.default_rng(17)
-    docs = [[f"w{i}" for i in rng.zipf(1.5, 12) if i < 60] for _ in range(400)]
+    # Two-word documents: a Zipf-distributed word and a partner of its own, so
+    # the context carries information beyond word frequencies (which NCE's
+    # output bias knows from the start: it starts at log p(w)).
+    docs = [[f"w{i}", f"p{i}"] for i in rng.zipf(1.5, 3000) if i < 60]
     model = Word2VecNS(vector_size=16, min_count=1, epochs=3, n_jobs=1, random_state=0,
-                       **params).fit(docs)
+                       window=1, learning_rate=0.1, **params).fit(docs)
     assert np.isfinite(model.vectors_).all() and np.isfinite(model.loss_history_).all()
     assert model.loss_history_[-1] < model.loss_history_[0]
 

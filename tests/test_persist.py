@@ -91,7 +91,8 @@ def test_round_trip_same_output(model, saved, docs):
     assert isinstance(loaded, Word2VecNS)
     np.testing.assert_array_equal(loaded.transform(docs), model.transform(docs))
     assert loaded.most_similar("w3", topn=5) == model.most_similar("w3", topn=5)
-    for name in ("vectors_", "output_vectors_", "token_counts_", "idf_", "loss_history_"):
+    for name in ("vectors_", "output_vectors_", "output_bias_", "token_counts_", "idf_",
+                 "loss_history_"):
         got, want = getattr(loaded, name), getattr(model, name)
         assert got.dtype == want.dtype
         np.testing.assert_array_equal(got, want)
@@ -100,6 +101,27 @@ def test_round_trip_same_output(model, saved, docs):
     assert (loaded.n_threads_, loaded.device_, loaded.train_seconds_) == (
         model.n_threads_, model.device_, model.train_seconds_)
     assert loaded.get_params() == model.get_params()
+
+
+def test_nce_round_trip_keeps_the_output_bias(docs, tmp_path):
+    model = Word2VecNS(vector_size=8, min_count=1, epochs=2, n_jobs=1, random_state=0,
+                       loss="nce").fit(docs)
+    assert model.output_bias_.dtype == np.float32 and np.any(model.output_bias_ != 0)
+    model.save(tmp_path / "nce")
+    loaded = skw2v.load(tmp_path / "nce")
+    np.testing.assert_array_equal(loaded.output_bias_, model.output_bias_)
+    assert loaded.score(docs[:20]) == model.score(docs[:20])  # score reads the bias
+
+
+def test_older_file_without_output_bias_loads_with_zeros(saved, tmp_path, model):
+    # Files written before the NCE bias existed: those models had no bias.
+    meta, members = parts(saved)
+    del meta["arrays"]["output_bias_"]
+    del members["output_bias_.npy"]
+    forge(tmp_path / "old", meta, members)
+    loaded = skw2v.load(tmp_path / "old")
+    np.testing.assert_array_equal(loaded.output_bias_, np.zeros(len(model.vocabulary_)))
+    assert loaded.output_bias_.dtype == np.float32
 
 
 @pytest.mark.parametrize("pooling", ["mean", "tfidf", "sif"])

@@ -1,9 +1,10 @@
 """Host driver of the GPU kernels in ``sgns.cu``: upload once, train epochs, download.
 
-``GpuTrainer(plan, w_in, w_out)`` has the contract of the CPU epoch loop in
-``skw2v._training``: ``run_epoch(lr_start=, lr_end=, progress_offset=,
-progress_total=, seed=) -> EpochResult``, then ``download()`` gives the
-trained vectors back as NumPy float32 arrays. The corpus ids, sentence
+``GpuTrainer(plan, w_in, w_out, output_bias=)`` has the contract of the CPU
+epoch loop in ``skw2v._training``: ``run_epoch(lr_start=, lr_end=,
+progress_offset=, progress_total=, seed=) -> EpochResult``, then
+``download()`` gives the trained vectors (and the NCE output bias) back as
+NumPy float32 arrays. The corpus ids, sentence
 offsets, subsampling and alias tables are uploaded once per fit.
 
 One epoch on the device:
@@ -223,7 +224,8 @@ def launch_geometry(n_centres, max_blocks, threads_per_block=THREADS_PER_BLOCK,
 
 def device_bytes(n_vocab, dim, n_tokens, n_sentences, subsampling):
     """Device memory one fit needs: weights, tables, corpus and epoch scratch."""
-    need = 2 * n_vocab * dim * 4 + n_vocab * 16 + n_tokens * 4 + (n_sentences + 1) * 16
+    # per word: keep_prob, alias threshold and index, log(k q), NCE bias
+    need = 2 * n_vocab * dim * 4 + n_vocab * 20 + n_tokens * 4 + (n_sentences + 1) * 16
     if subsampling:  # flags, kept positions, the scan inside flatnonzero
         need += n_tokens * (1 + 8 + 8) + (n_sentences + 1) * 8
     return need
@@ -291,6 +293,10 @@ class GpuTrainer:
     w_in, w_out : ndarray of float32, shape (V, dim)
         Initial vectors, uploaded once. Device (CuPy) arrays that are already
         float32 and C-contiguous are trained in place.
+    output_bias : ndarray of float32, shape (V,), optional
+        NCE only: the learned output bias added to each output word's logit,
+        uploaded once and trained with the vectors (as the CPU kernel's
+        ``output_bias``); None trains NCE without a bias.
     batch_tokens : int
         Corpus positions per kernel launch.
     backend : object, optional
@@ -299,8 +305,8 @@ class GpuTrainer:
         Launch-geometry caps (default: 8 blocks per multiprocessor, 256 threads).
     """
 
-    def __init__(self, plan, w_in, w_out, *, batch_tokens=BATCH_TOKENS, backend=None,
-                 max_blocks=None, threads_per_block=THREADS_PER_BLOCK):
+    def __init__(self, plan, w_in, w_out, *, output_bias=None, batch_tokens=BATCH_TOKENS,
+                 backend=None, max_blocks=None, threads_per_block=THREADS_PER_BLOCK):
         b = CupyBackend() if backend is None else backend
         self._b = b
         xp = b.xp
@@ -329,6 +335,9 @@ class GpuTrainer:
         _check_plan(plan, tokens, offsets, n_vocab)
         self.architecture = _KERNEL_ARCHITECTURE[plan.architecture]
         self.use_nce = _KERNEL_NCE[plan.loss]
+        self.use_bias = int(output_bias is not None)
+        if self.use_bias:
+            _check_bias(output_bias, n_vocab, self.use_nce)
         self.window = int(plan.window)
         self.shrink = int(bool(plan.shrink_windows))
         self.sample_size = int(plan.sample_size)
@@ -347,6 +356,9 @@ class GpuTrainer:
 
         self.w_in = _device_weights(b, w_in)
         self.w_out = _device_weights(b, w_out)
+        # A one-float placeholder keeps the kernel's argument a valid array.
+        self.output_bias = (_device_weights(b, output_bias) if self.use_bias
+                            else xp.zeros(1, dtype=np.float32))
         self.tokens = b.to_device(tokens, np.int32)
         self.offsets = b.to_device(offsets, np.int64)
         self.keep_prob = b.to_device(keep_prob, np.float32)
@@ -408,7 +420,8 @@ class GpuTrainer:
             tokens=self.tokens, kept_pos=kept_pos, identity=identity, sent_off=sent_off,
             n_sentences=self.n_sentences, alias_thr=self.alias_threshold,
             alias_idx=self.alias_index, n_vocab=self.n_vocab, log_kq=self.noise_log_kq,
-            use_nce=self.use_nce, w_in=self.w_in, w_out=self.w_out, dim=self.dim,
+            use_nce=self.use_nce, bias=self.output_bias, use_bias=self.use_bias,
+            w_in=self.w_in, w_out=self.w_out, dim=self.dim,
             architecture=self.architecture, window=self.window, shrink=self.shrink,
             sample_size=self.sample_size, lr_start=float(lr_start), lr_end=float(lr_end),
             progress_offset=int(progress_offset), progress_total=int(progress_total),
@@ -451,14 +464,24 @@ class GpuTrainer:
     def all_finite(self):
         """True when no vector holds a NaN or an infinity (checked on the device)."""
         xp = self._b.xp
-        return bool(xp.isfinite(self.w_in).all().item()) and bool(xp.isfinite(self.w_out).all().item())
+        return all(bool(xp.isfinite(a).all().item())
+                   for a in (self.w_in, self.w_out, self.output_bias))
 
-    def download(self, w_in=None, w_out=None):
+    def download(self, w_in=None, w_out=None, output_bias=None):
         """The trained (w_in, w_out) as NumPy float32 arrays.
 
         Given arrays of the right shape are filled in place and returned;
-        otherwise new arrays are returned.
+        otherwise new arrays are returned. ``output_bias``, a NumPy array of
+        shape (V,), is filled in place with the trained NCE bias (only when
+        the trainer was given one).
         """
+        if output_bias is not None:
+            if not self.use_bias:
+                raise ValueError("output_bias: this trainer trains no output bias")
+            bias = np.asarray(self._b.to_host(self.output_bias), dtype=np.float32)
+            if not isinstance(output_bias, np.ndarray) or output_bias.shape != bias.shape:
+                raise ValueError(f"output_bias must be a NumPy array of shape {bias.shape}")
+            np.copyto(output_bias, bias)
         result = []
         for dev, host, name in ((self.w_in, w_in, "w_in"), (self.w_out, w_out, "w_out")):
             arr = np.ascontiguousarray(self._b.to_host(dev), dtype=np.float32)
@@ -473,7 +496,7 @@ class GpuTrainer:
 
     def close(self):
         """Drop the device arrays (the memory returns to CuPy's pool)."""
-        for name in ("w_in", "w_out", "tokens", "offsets", "keep_prob", "alias_threshold",
+        for name in ("w_in", "w_out", "output_bias", "tokens", "offsets", "keep_prob", "alias_threshold",
                      "alias_index", "noise_log_kq", "_no_kept_pos", "_stats", "_flags"):
             setattr(self, name, None)
 
@@ -497,6 +520,16 @@ def _check_weights(w_in, w_out):
     if n_vocab < 1 or dim < 1:
         raise ValueError(f"the weight matrices are empty: shape {w_in.shape}")
     return n_vocab, dim
+
+
+def _check_bias(output_bias, n_vocab, use_nce):
+    if not use_nce:
+        raise ValueError("output_bias is only trained with the NCE loss")
+    if getattr(output_bias, "shape", None) != (n_vocab,):
+        raise ValueError(f"output_bias must have shape ({n_vocab},), got "
+                         f"{getattr(output_bias, 'shape', None)}")
+    if output_bias.dtype != np.float32:
+        raise TypeError(f"output_bias must be float32, got {output_bias.dtype}")
 
 
 def _check_plan(plan, tokens, offsets, n_vocab):

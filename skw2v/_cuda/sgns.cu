@@ -224,13 +224,17 @@ __device__ __forceinline__ int skw2v_next_negative(int* j, int sample_size, int 
 
 // One positive (target) and sample_size negatives against the input
 // representation l1; the gradient for l1 (times alpha) is added to work.
+// With use_bias (NCE), bias[t] is added to the logit and takes the step g;
+// only lane 0 reads and writes it (broadcast by a shuffle), so a repeated
+// negative sees its own last update, as on the CPU.
 // Rows are processed in draw order, as on the CPU; the next row is loaded
 // before the current one is finished so that its latency overlaps the
 // reduction. Returns the loss.
 __device__ __forceinline__ double skw2v_update_targets(
     const skw2v_frag& l1, skw2v_frag& work, int target, float* w_out, int dim, int lane,
     int sample_size, const skw2v_u32* __restrict__ alias_thr, const int* __restrict__ alias_idx,
-    skw2v_u32 n_vocab, const float* __restrict__ log_kq, int use_nce, float alpha, skw2v_u64* rng) {
+    skw2v_u32 n_vocab, const float* __restrict__ log_kq, int use_nce, float* bias, int use_bias,
+    float alpha, skw2v_u64* rng) {
     double loss = 0.0;
     int j = 0;
     int t = target;
@@ -243,7 +247,9 @@ __device__ __forceinline__ double skw2v_update_targets(
         if (t_next >= 0) skw2v_frag_load(next, w_out + (skw2v_i64)t_next * dim, dim, lane);
         float f = skw2v_warp_sum(skw2v_frag_dot(l1, row));
         if (use_nce) f -= log_kq[t];
+        if (use_bias) f += __shfl_sync(SKW2V_FULL_MASK, lane == 0 ? bias[t] : 0.0f, 0);
         const float g = skw2v_logistic_grad(f, label, &loss) * alpha;
+        if (use_bias && lane == 0) bias[t] += g;
         skw2v_frag_axpy(work, g, row);      // gradient for l1 from the row before its update
         skw2v_frag_axpy(row, g, l1);
         skw2v_frag_store(w_out + (skw2v_i64)t * dim, row, dim, lane);
@@ -312,6 +318,8 @@ extern "C" __global__ void __launch_bounds__(SKW2V_THREADS) skw2v_train(
     skw2v_u32 n_vocab,                         // V
     const float* __restrict__ log_kq,          // IN (V,) log(k q(w)), read when use_nce
     int use_nce,                               // 1: NCE, 0: negative sampling
+    float* bias,                               // IN/OUT (V,) NCE output bias, hogwild
+    int use_bias,                              // 1: add and train bias (NCE only)
     float* w_in,                               // IN/OUT (V, dim) input vectors, hogwild
     float* w_out,                              // IN/OUT (V, dim) output vectors, hogwild
     int dim,                                   // vector size, <= 32 * VEC * R
@@ -373,7 +381,7 @@ extern "C" __global__ void __launch_bounds__(SKW2V_THREADS) skw2v_train(
                     skw2v_frag_zero(work);
                     loss += skw2v_update_targets(l1, work, w, w_out, dim, lane, sample_size,
                                                  alias_thr, alias_idx, n_vocab, log_kq, use_nce,
-                                                 alpha, &rng);
+                                                 bias, use_bias, alpha, &rng);
                     // Re-read: other warps may have moved this row meanwhile.
                     skw2v_frag_load(row, l1p, dim, lane);
                     skw2v_frag_axpy(row, 1.0f, work);
@@ -392,7 +400,8 @@ extern "C" __global__ void __launch_bounds__(SKW2V_THREADS) skw2v_train(
                 skw2v_frag_scale(l1, (float)(1.0 / (double)cw));
                 skw2v_frag_zero(work);
                 loss += skw2v_update_targets(l1, work, w, w_out, dim, lane, sample_size, alias_thr,
-                                             alias_idx, n_vocab, log_kq, use_nce, alpha, &rng);
+                                             alias_idx, n_vocab, log_kq, use_nce, bias, use_bias, alpha,
+                                             &rng);
                 // word2vec's convention: every context word gets the full error of the mean.
                 for (skw2v_i64 k = lo; k < hi; ++k) {
                     if (k == i) continue;
