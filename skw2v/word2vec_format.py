@@ -28,6 +28,7 @@ import warnings
 import numpy as np
 
 from ._persist import atomic_write
+from ._threads import effective_n_threads
 
 _FLOAT = np.dtype("<f4")
 _BLOCK_ROWS = 4096
@@ -274,6 +275,10 @@ def model_from_vectors(words, vectors, **params):
     est.token_counts_ = np.ones(n, dtype=np.int64)
     est.idf_ = np.ones(n, dtype=np.float64)
     est.loss_history_ = np.zeros(0, dtype=np.float64)
+    # the rest of what fit sets, so partial_fit can continue from these vectors
+    est.train_seconds_ = 0.0
+    est.n_threads_ = effective_n_threads(est.n_jobs)
+    est.device_ = "cpu"
     return est
 
 

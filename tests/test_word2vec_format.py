@@ -288,3 +288,14 @@ def test_init_vectors_errors(model, docs):
         warm("/nonexistent/vectors.bin", docs)
     with pytest.warns(UserWarning, match="shares no word"):
         warm({"zzz": np.ones(10)}, docs)
+
+
+def test_imported_model_continues_with_partial_fit(model, docs, tmp_path):
+    path = tmp_path / "vectors.txt"
+    export_word2vec(model, path)
+    imported = import_word2vec(path, n_jobs=1, random_state=0)
+    before = imported.vectors_.copy()
+    imported.partial_fit(docs)
+    assert imported.train_seconds_ > 0 and len(imported.loss_history_) == imported.epochs
+    assert not np.array_equal(imported.vectors_, before)
+    assert np.isfinite(imported.vectors_).all()
