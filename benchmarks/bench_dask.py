@@ -1,6 +1,6 @@
 """skw2v.dask.fit vs Word2VecNS.fit on PTB + Brown: quality, throughput, communication.
 
-    python benchmarks/bench_dask.py [--epochs 5] [--merges weighted mean sum] [--seed 0]
+    python benchmarks/bench_dask.py [--epochs 5] [--merges scaled weighted mean sum] [--seed 0]
         [--workers 1 2] [--syncs 1 4] [--no-single] [--whole-files] [--out NAME.json]
 
 Skip-gram, d=100, window 5, 5 negatives, min_count 5, subsample 1e-3, the
@@ -108,7 +108,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--merges", nargs="+", default=["weighted", "mean", "sum"])
+    parser.add_argument("--merges", nargs="+", default=["scaled", "weighted", "mean", "sum"])
     parser.add_argument("--workers", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--syncs", nargs="+", type=int, default=[1],
                         help="syncs_per_epoch values tried with several workers")
