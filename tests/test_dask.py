@@ -2,7 +2,11 @@
 and GridSearchCV under joblib's dask backend. Skipped without dask/distributed."""
 
 import gzip
+import os
 import pickle
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -306,3 +310,30 @@ def test_bad_documents_leave_the_estimator_unfitted(client):
                    client)
     with pytest.raises(ValueError, match="has no tokens"):
         skdask.fit(Word2VecNS(), db.from_sequence(["", "!!"], npartitions=2), client)
+
+
+def _readme_dask_examples():
+    """The python blocks of the README's "Dask" section, in order."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Dask\n", 1)[1].split("\n## ", 1)[0]
+    return [block.split("```", 1)[0] for block in section.split("```python\n")[1:]]
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_readme_dask_examples_run_as_scripts(tmp_path, index):
+    # Copy-paste examples: each must run as a script on a fresh LocalCluster.
+    blocks = _readme_dask_examples()
+    assert len(blocks) == 2
+    script = tmp_path / f"example_{index}.py"
+    script.write_text(blocks[index], encoding="utf-8")
+    root = Path(skw2v.__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(root)] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    if index == 0:
+        assert "w2v__power" in proc.stdout and "w2v__sample_size" in proc.stdout
+    else:
+        first = proc.stdout.splitlines()[0]
+        assert first.startswith("[(") and first.count("', ") == 5, proc.stdout
