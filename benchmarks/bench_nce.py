@@ -68,6 +68,10 @@ VARIANTS = {
     "nce_lr0.0125": {"loss": "nce", "learning_rate": 0.0125},
     "nce_lr0.1": {"loss": "nce", "learning_rate": 0.1},
     "nce_loguniform": {"loss": "nce", "noise": "log_uniform"},
+    # unigram^1 noise: negative sampling's optimum u.v = PMI - log k then has no
+    # (1 - power) log p(w) term, like NCE with its bias (is that the SimLex gap?)
+    "ns_pow1": {"power": 1.0},
+    "nce_pow1": {"loss": "nce", "power": 1.0},
     "nce_bias0": (NCEBiasFromZero, {"loss": "nce"}),
     "nce_biaslogkq": (NCEBiasFromLogKQ, {"loss": "nce"}),
     "nce_nobias": (NCEWithoutBias, {"loss": "nce"}),
