@@ -343,7 +343,8 @@ def train_epoch(
     if architecture not in (SKIPGRAM, CBOW) or loss not in (LOSS_NEGATIVE_SAMPLING, LOSS_NCE):
         raise ValueError("unknown architecture or loss")
     if output_bias is not None and output_bias.shape[0] != w_in.shape[0]:
-        raise ValueError("output_bias must have one entry per row of w_in")
+        raise ValueError(f"output_bias must have one entry per row of w_in ({w_in.shape[0]}), "
+                         f"got {output_bias.shape[0]}")
     if output_bias is not None and loss != LOSS_NCE:
         raise ValueError("output_bias is only trained with the NCE loss")
     if window < 1 or sample_size < 0 or n_threads < 1 or progress_total < 1:

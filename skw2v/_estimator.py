@@ -496,6 +496,10 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         # and read-only (e.g. memory-mapped) fitted arrays are fine.
         w_in, w_out = self.vectors_.copy(), self.output_vectors_.copy()
         bias = self.output_bias_.copy()
+        if self.loss == "nce" and not np.any(bias):
+            # switched to NCE after a fit without a learned bias (negative sampling,
+            # imported vectors): start it where fit would
+            bias = self._initial_output_bias(self.token_counts_)
         # (callbacks may publish the epochs of this call in between)
         old_history, old_seconds = self.loss_history_, self.train_seconds_
         history, seconds = self._train(corpus, self.token_counts_, w_in, w_out, bias, seeds,
@@ -624,7 +628,8 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
                 )
                 seconds += result.seconds
                 finite = (gpu.all_finite() if gpu is not None
-                          else np.isfinite(w_in).all() and np.isfinite(w_out).all())
+                          else np.isfinite(w_in).all() and np.isfinite(w_out).all()
+                          and (trained_bias is None or np.isfinite(trained_bias).all()))
                 if gpu is not None and (self.callbacks or epoch == epochs - 1):
                     gpu.download(w_in, w_out, trained_bias)  # fitted attributes are NumPy arrays
                 if not (np.isfinite(result.loss) and finite):

@@ -45,9 +45,12 @@ def _source(init):
                 "GridSearchCV and cross_val_score, replace an estimator given as a "
                 "parameter by an unfitted copy: pass the path of a saved model instead.)"
             )
-        # Only an NCE model's bias belongs with its output vectors (zeros otherwise).
-        bias = (getattr(init, "output_bias_", None)
-                if getattr(init, "loss", None) == "nce" else None)
+        # Only a bias an NCE fit learned belongs with its output vectors: all zeros
+        # is the placeholder of negative sampling, of imported vectors and of
+        # models saved before the bias existed (a learned one starts at log p(w)).
+        bias = getattr(init, "output_bias_", None)
+        if getattr(init, "loss", None) != "nce" or bias is None or not np.any(bias):
+            bias = None
         return (init.index_to_token_.tolist(), init.vectors_,
                 getattr(init, "output_vectors_", None), bias)
     if hasattr(init, "index_to_key") and hasattr(init, "vectors"):  # gensim KeyedVectors

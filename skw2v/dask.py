@@ -28,6 +28,7 @@ Hyper-parameter search needs no code here: ``GridSearchCV`` under
 ``joblib.parallel_backend("dask")`` runs each fit on a worker (README, "Dask").
 """
 
+import copy
 import math
 import os
 import time
@@ -163,7 +164,11 @@ def _fit(estimator, documents, client, merge, syncs_per_epoch):
     if estimator.device == "cuda":
         raise ValueError("skw2v.dask.fit trains on the workers' CPUs; device='cuda' is not "
                          "supported here: use device='cpu' (or 'auto')")
-    estimator._more_validate_params()
+    # Validated as the workers will train it: on their CPUs, whatever "auto"
+    # would pick on this driver.
+    as_trained = copy.copy(estimator)
+    as_trained.device = "cpu"
+    as_trained._more_validate_params()
     stats = {"merge": merge, "syncs_per_epoch": syncs_per_epoch}
     start = time.perf_counter()
     workers = _worker_threads(client, estimator.n_jobs)
@@ -296,8 +301,7 @@ def _train(estimator, client, w_in, w_out, bias, template, shards, groups, start
                 epoch_stats["kernel_seconds"] += max(compute, default=0.0)
             wall = time.perf_counter() - t0
             seconds += wall
-            if not (np.isfinite(loss) and np.isfinite(w_in).all()
-                    and np.isfinite(w_out).all()):
+            if not (np.isfinite(loss) and all(np.isfinite(w).all() for w in weights)):
                 raise ValueError(
                     f"training diverged in epoch {epoch + 1} (non-finite loss or vectors) "
                     f"with learning_rate={estimator.learning_rate!r}; lower learning_rate"

@@ -266,6 +266,7 @@ def model_from_vectors(words, vectors, **params):
                          f"{vectors.shape[1]}")
     est = Word2VecNS(**{**defaults, **params})
     est._validate_params()
+    est._more_validate_params()  # e.g. n_jobs=0, as fit refuses it
     n = len(words)
     est.index_to_token_ = np.array(words, dtype=object)
     est.vocabulary_ = {w: i for i, w in enumerate(words)}

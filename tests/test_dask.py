@@ -99,10 +99,12 @@ def _two_halves():
     return a, b
 
 
+@pytest.mark.parametrize("loss", ["negative_sampling", "nce"])
 @pytest.mark.parametrize("merge", skdask.MERGES)
-def test_merge_against_a_reference_of_two_workers(client, merge):
+def test_merge_against_a_reference_of_two_workers(client, merge, loss):
     a, b = _two_halves()
-    params = dict(PARAMS, epochs=1, subsample=0.0)  # subsample 0: weights are raw counts
+    # subsample 0: weights are raw counts
+    params = dict(PARAMS, epochs=1, subsample=0.0, loss=loss)
     model = skdask.fit(Word2VecNS(**params), db.from_sequence(a + b, npartitions=2), client,
                        merge=merge)
 
@@ -114,22 +116,38 @@ def test_merge_against_a_reference_of_two_workers(client, merge):
     seed = rs.randint(0, np.iinfo(np.int64).max, size=1, dtype=np.int64)[0]
     parts = [model._encode_known(half) for half in (a, b)]
     total = sum(len(p.tokens) for p in parts)
-    deltas, counts = [], []
+    deltas, counts, out_weights = [], [], []
     lr_scale = 2 if merge == "scaled" else 1  # "scaled": W = 2 workers at 2x the rate
     for i, part in enumerate(parts):
-        w = (w0[0].copy(), w0[1].copy())
-        run_epoch(ref._plan(part, model.token_counts_), *w,
+        w = (w0[0].copy(), w0[1].copy(), w0[2].copy())
+        plan = ref._plan(part, model.token_counts_)
+        run_epoch(plan, w[0], w[1], output_bias=w[2] if loss == "nce" else None,
                   lr_start=ref.learning_rate * lr_scale,
                   lr_end=ref.min_learning_rate * lr_scale,
                   progress_offset=len(parts[0].tokens) * i,
                   progress_total=total, seed=skdask._shard_seed(seed, i), n_threads=1)
-        deltas.append((w[0] - w0[0], w[1] - w0[1]))
+        deltas.append((w[0] - w0[0], w[1] - w0[1], w[2] - w0[2]))
         counts.append(np.bincount(part.tokens, minlength=len(model.index_to_token_)))
+        out_weights.append(skdask._touch_weights(plan, counts[-1])[1])
 
     rows = {p: np.array([model.vocabulary_[f"{p}{i}"] for i in range(6 if p != "s" else 3)])
             for p in "abs"}
     dA, dB = deltas[0][0], deltas[1][0]  # input vectors
     got = model.vectors_ - w0[0]
+    # NCE's bias merges like an output column: same rule, output-row weights
+    bA, bB = deltas[0][2], deltas[1][2]
+    got_bias = model.output_bias_ - w0[2]
+    if loss == "negative_sampling":
+        assert not np.any(model.output_bias_) and not np.any(bA) and not np.any(bB)
+    elif merge == "sum":
+        np.testing.assert_allclose(got_bias, bA + bB, atol=1e-6)
+    elif merge in ("mean", "scaled"):
+        np.testing.assert_allclose(got_bias, (bA + bB) / 2, atol=1e-6)
+    else:
+        wa, wb = out_weights
+        np.testing.assert_allclose(got_bias, (wa * bA + wb * bB) / (wa + wb), atol=1e-6)
+    if loss == "nce":
+        assert np.abs(bA).max() > 1e-4 and np.abs(bB).max() > 1e-4  # the bias did train
     if merge == "sum":
         np.testing.assert_allclose(got, dA + dB, atol=1e-6)
     elif merge in ("mean", "scaled"):
@@ -337,3 +355,19 @@ def test_readme_dask_examples_run_as_scripts(tmp_path, index):
     else:
         first = proc.stdout.splitlines()[0]
         assert first.startswith("[(") and first.count("', ") == 5, proc.stdout
+
+
+def test_auto_device_is_validated_as_the_workers_train(client, monkeypatch):
+    # On a driver with a GPU, "auto" would resolve to cuda there, which refuses
+    # shared_negatives; the workers train on CPUs, so the fit must go through.
+    import skw2v._estimator as est_module
+
+    real = est_module.resolve_device
+    monkeypatch.setattr(est_module, "resolve_device",
+                        lambda device: ("cuda", None) if device == "auto" else real(device))
+    with pytest.raises(ValueError, match="shared_negatives"):
+        Word2VecNS(device="auto", shared_negatives=True)._more_validate_params()
+    sentences, _ = make_topic_corpus(n_sentences=100)
+    model = skdask.fit(Word2VecNS(device="auto", shared_negatives=True, **PARAMS),
+                       db.from_sequence(sentences, npartitions=2), client)
+    assert model.device_ == "cpu" and np.isfinite(model.vectors_).all()

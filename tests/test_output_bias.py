@@ -116,3 +116,29 @@ def test_imported_vectors_have_a_zero_bias(nce, tmp_path):
     np.testing.assert_array_equal(model.output_bias_, np.zeros(len(nce.vocabulary_)))
     assert model.output_bias_.dtype == np.float32
     assert np.isfinite(model.score(DOCS[:50]))  # the format has no bias: score uses zeros
+
+
+def _log_frequency_start(model):
+    return Word2VecNS(loss="nce", **PARAMS)._initial_output_bias(model.token_counts_)
+
+
+def test_warm_start_ignores_a_placeholder_zero_bias(nce, tmp_path):
+    # Imported vectors declared NCE hold zeros, not a learned bias: the fit must
+    # start its bias at the log-frequency, not copy the zeros.
+    path = tmp_path / "v.txt"
+    export_word2vec(nce, path)
+    source = import_word2vec(path, loss="nce")
+    assert not np.any(source.output_bias_)
+    tiny = dict(PARAMS, learning_rate=1e-12, min_learning_rate=1e-12)
+    model = Word2VecNS(loss="nce", init_vectors=source, **tiny).fit(DOCS)
+    np.testing.assert_allclose(model.output_bias_, _log_frequency_start(model), atol=1e-6)
+    # ... while a learned bias is taken over
+    model = Word2VecNS(loss="nce", init_vectors=nce, **tiny).fit(DOCS)
+    np.testing.assert_allclose(model.output_bias_, nce.output_bias_, atol=1e-6)
+
+
+def test_partial_fit_after_switching_to_nce_starts_the_bias_like_fit():
+    model = Word2VecNS(**PARAMS).fit(DOCS)
+    model.set_params(loss="nce", learning_rate=1e-12, min_learning_rate=1e-12)
+    model.partial_fit(DOCS)
+    np.testing.assert_allclose(model.output_bias_, _log_frequency_start(model), atol=1e-6)

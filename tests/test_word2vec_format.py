@@ -299,3 +299,10 @@ def test_imported_model_continues_with_partial_fit(model, docs, tmp_path):
     assert imported.train_seconds_ > 0 and len(imported.loss_history_) == imported.epochs
     assert not np.array_equal(imported.vectors_, before)
     assert np.isfinite(imported.vectors_).all()
+
+
+def test_import_refuses_what_fit_refuses(model, tmp_path):
+    path = tmp_path / "vectors.txt"
+    export_word2vec(model, path)
+    with pytest.raises(ValueError, match="n_jobs=0"):
+        import_word2vec(path, n_jobs=0)
