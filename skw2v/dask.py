@@ -94,7 +94,9 @@ def fit(estimator, documents, client=None, *, merge="scaled", syncs_per_epoch=1,
         settles within a round, it is the mean of W estimates of where it
         settles. With 2 workers on PTB + Brown, "scaled" matches the
         single-machine fit at equal epochs where the other three lose
-        (benchmarks/RESULTS.md, "Dask"). The scaled rate grows with W: with
+        (benchmarks/RESULTS.md, "Dask"); with 4 workers it starts to behave
+        like one machine at 4x the rate (SimLex and analogies about 0.015
+        lower), still far above "weighted". The scaled rate grows with W: with
         many workers, if a fit diverges (a ValueError says so), lower
         ``learning_rate`` or use "weighted".
     syncs_per_epoch : int, default=1
