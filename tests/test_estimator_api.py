@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _corpora import labelled_topic_docs
 from sklearn.exceptions import NotFittedError
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils import get_tags
@@ -25,17 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def topic_corpus(n_docs=90, seed=0):
     """Documents mixing one of three topics' words with shared filler words."""
-    rng = np.random.default_rng(seed)
-    topics = [[f"t{k}w{i}" for i in range(10)] for k in range(3)]
-    filler = ["the", "a", "of", "and", "to", "in"]
-    docs, labels = [], []
-    for j in range(n_docs):
-        k = j % 3
-        words = list(rng.choice(topics[k], 8)) + list(rng.choice(filler, 4))
-        rng.shuffle(words)
-        docs.append(" ".join(words))
-        labels.append(k)
-    return docs, np.array(labels)
+    return labelled_topic_docs(n_docs, seed, topic_words=10, topic_picks=8,
+                               filler=["the", "a", "of", "and", "to", "in"], filler_picks=4)
 
 
 DOCS, LABELS = topic_corpus()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _corpora import labelled_topic_docs
 from joblib import cpu_count
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
@@ -21,17 +22,8 @@ AG_NEWS = DATA / "ag_news_test.csv"
 
 def topic_corpus(n_docs=150, seed=0):
     """Three topics, each with its own words, mixed with shared filler words."""
-    rng = np.random.default_rng(seed)
-    topics = [[f"t{k}w{i}" for i in range(15)] for k in range(3)]
-    filler = [f"f{i}" for i in range(20)]
-    docs, labels = [], []
-    for j in range(n_docs):
-        k = j % 3
-        words = list(rng.choice(topics[k], 6)) + list(rng.choice(filler, 10))
-        rng.shuffle(words)
-        docs.append(" ".join(words))
-        labels.append(k)
-    return docs, np.array(labels)
+    return labelled_topic_docs(n_docs, seed, topic_words=15, topic_picks=6,
+                               filler=[f"f{i}" for i in range(20)], filler_picks=10)
 
 
 def _training_threads(estimator, X, y=None):
