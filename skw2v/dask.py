@@ -41,6 +41,7 @@ try:
     import dask
     import dask.bag as db
     from distributed import as_completed, get_client
+    from distributed.comm import get_address_host
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError(
         "skw2v.dask needs dask and distributed; install them with "
@@ -385,19 +386,22 @@ def _vocabulary(estimator, types, counts, df, n_documents, n_raw_tokens):
 
 def _worker_threads(client, n_jobs):
     """OpenMP threads of each worker's training task (see ``fit``'s Notes)."""
-    info = client.scheduler_info(n_workers=-1)["workers"]
-    if not info:
+    # client.nthreads() asks the scheduler each time; scheduler_info() can hand
+    # back the client's periodic cache, which carries no per-worker entries.
+    nthreads = client.nthreads()
+    if not nthreads:
         raise ValueError("the dask cluster has no workers; start some (or wait for them) "
                          "before calling skw2v.dask.fit")
     if isinstance(n_jobs, Integral) and n_jobs > 0:
-        return {addr: int(n_jobs) for addr in info}
-    cpus = client.run(_usable_cpus, workers=list(info))
+        return {addr: int(n_jobs) for addr in nthreads}
+    cpus = client.run(_usable_cpus, workers=list(nthreads))
+    host = {addr: get_address_host(addr) for addr in nthreads}
     slots = {}
-    for addr, w in info.items():
-        slots[w["host"]] = slots.get(w["host"], 0) + w["nthreads"]
+    for addr, n in nthreads.items():
+        slots[host[addr]] = slots.get(host[addr], 0) + n
     threads = {}
-    for addr, w in info.items():
-        share = max(1, cpus.get(addr, 1) * w["nthreads"] // max(slots[w["host"]], 1))
+    for addr, n in nthreads.items():
+        share = max(1, cpus.get(addr, 1) * n // max(slots[host[addr]], 1))
         threads[addr] = share if n_jobs is None else max(1, share + 1 + int(n_jobs))
     return threads
 

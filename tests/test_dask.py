@@ -39,6 +39,7 @@ def client():
                                            host="127.0.0.1", dashboard_address=None)
     client = distributed.Client(cluster)
     try:
+        client.wait_for_workers(2, timeout=120)
         # Worker processes must import this checkout's skw2v (spawn copies sys.path).
         where = set(client.run(lambda: __import__("skw2v").__file__).values())
         assert where == {skw2v.__file__}, f"workers import skw2v from {where}"
@@ -265,6 +266,14 @@ def test_worker_threads(client):
     assert set(skdask._worker_threads(client, -1).values()) == {CORES_PER_WORKER}
     # the OpenMP threads a plain fit (e.g. inside GridSearchCV) uses on a worker
     assert set(client.run(effective_n_threads, None).values()) == {CORES_PER_WORKER}
+
+
+def test_worker_threads_do_not_trust_the_cached_scheduler_info(client, monkeypatch):
+    # The client's periodic refresh caches scheduler_info() without per-worker
+    # entries; reading it raced with that refresh and once failed CI with
+    # "the dask cluster has no workers".
+    monkeypatch.setattr(client, "scheduler_info", lambda *a, **k: {"workers": {}})
+    assert sorted(skdask._worker_threads(client, None)) == sorted(client.nthreads())
 
 
 def test_grid_search_under_the_dask_joblib_backend(client):
