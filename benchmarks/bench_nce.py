@@ -14,16 +14,25 @@ The similarity sets are also scored on mean-centred vectors (the mean input
 vector subtracted before the cosines): a direction shared by every vector,
 which a model without an output bias uses to encode word frequency, changes
 raw cosines in a frequency-dependent way; the centred scores compare the
-rest of the geometry.
+rest of the geometry. "SimLex, shared direction only" scores each pair by
+m_a * m_b alone, m_w being the cosine of v_w with the mean vector: how much
+of raw SimLex one number per word, and no similarity structure, explains.
+
+Downstream (transfer): the same vectors, mean-pooled over the AG News test
+items (title + description, lowercased \w+ tokens), feed a
+LogisticRegression scored by 5-fold stratified cross-validation.
 """
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from scipy.stats import spearmanr
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the in-place build of this checkout
@@ -65,6 +74,8 @@ VARIANTS = {
     "ns_lr0.1": {"learning_rate": 0.1},
     "nce": {"loss": "nce"},
     "nce_lr0.05": {"loss": "nce", "learning_rate": 0.05},
+    "ns_ep10": {"epochs": 10},
+    "nce_ep10": {"loss": "nce", "epochs": 10},
     "nce_lr0.0125": {"loss": "nce", "learning_rate": 0.0125},
     "nce_lr0.1": {"loss": "nce", "learning_rate": 0.1},
     "nce_loguniform": {"loss": "nce", "noise": "log_uniform"},
@@ -120,6 +131,37 @@ def similarity_score(model, pairs, centred=False):
     return spearmanr(got, want).statistic, len(got) / len(pairs)
 
 
+def shared_direction_score(model, pairs):
+    """Spearman rho of m_a * m_b with the gold scores, m_w = cos(v_w, mean v)."""
+    vectors = np.asarray(model.vectors_, dtype=np.float64)
+    mean = vectors.mean(axis=0)
+    m = _unit(vectors) @ (mean / np.linalg.norm(mean))
+    vocab = model.vocabulary_
+    got, want = [], []
+    for a, b, score in pairs:
+        if a in vocab and b in vocab:
+            got.append(m[vocab[a]] * m[vocab[b]])
+            want.append(score)
+    return spearmanr(got, want).statistic
+
+
+def read_ag_news(path):
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    docs = [re.findall(r"\w+", f"{r['title']} {r['description']}".lower()) for r in rows]
+    return docs, np.array([int(r["label"]) for r in rows])
+
+
+def ag_news_accuracy(model, docs, labels):
+    """5-fold CV accuracy of LogisticRegression on mean-pooled word vectors."""
+    features = model.transform(docs)
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+    return float(np.mean(cross_val_score(LogisticRegression(max_iter=3000), features, labels,
+                                         cv=folds)))
+
+
 def analogy_accuracy(model, questions, top=30_000, batch=2048):
     """3CosAdd: argmax over the top words of cos(d, b - a + c), a, b, c excluded."""
     n = min(top, len(model.index_to_token_))  # rows are in frequency order
@@ -155,6 +197,7 @@ def main():
     ws = read_pairs(args.data / "wordsim353.tsv")
     simlex = read_pairs(args.data / "simlex999.txt")
     questions = read_analogies(args.data / "questions-words.txt")
+    ag_docs, ag_labels = read_ag_news(args.data / "ag_news_test.csv")
     print(f"corpus: {len(docs):,} sentences, {sum(map(len, docs)):,} tokens")
 
     rows = []
@@ -171,14 +214,17 @@ def main():
             ws_c, _ = similarity_score(model, ws, centred=True)
             sl_c, _ = similarity_score(model, simlex, centred=True)
             acc, an_cov = analogy_accuracy(model, questions)
+            sl_m = shared_direction_score(model, simlex)
+            ag = ag_news_accuracy(model, ag_docs, ag_labels)
             row = {"variant": variant, "seed": seed, "ws353": ws_rho, "simlex": sl_rho, "analogy": acc,
-                       "ws353_c": ws_c, "simlex_c": sl_c,
+                       "ws353_c": ws_c, "simlex_c": sl_c, "simlex_m": sl_m, "ag_news": ag,
                        "loss": model.loss_history_[-1], "train_s": model.train_seconds_, "wall_s": wall,
                        "vocab": len(model.index_to_token_), "ws_cov": ws_cov, "sl_cov": sl_cov,
                        "an_cov": an_cov}
             rows.append(row)
             print(f"{variant:>15} seed {seed}: WS353 {ws_rho:.3f}  SimLex {sl_rho:.3f}  "
                   f"analogy {acc:.3f}  centred WS353 {ws_c:.3f} SimLex {sl_c:.3f}  "
+                  f"SimLex shared-only {sl_m:.3f}  AG News {ag:.4f}  "
                   f"final loss {row['loss']:.3f}  "
                   f"train {row['train_s']:.1f}s", flush=True)
 
@@ -199,24 +245,26 @@ def _markdown(rows, args):
     first = rows[0]
     lines = [
         ("| variant | WS353 rho | SimLex rho | analogy acc | WS353 centred | SimLex centred "
-         "| final loss | train s |"),
-        "|---|---|---|---|---|---|---|---|",
+         "| SimLex, shared direction only | AG News acc | final loss | train s |"),
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for variant in dict.fromkeys(r["variant"] for r in rows):
         rs = [r for r in rows if r["variant"] == variant]
         cells = [_mean_std([r[key] for r in rs], fmt) for key, fmt in (
             ("ws353", "{:.3f}"), ("simlex", "{:.3f}"), ("analogy", "{:.3f}"),
-            ("ws353_c", "{:.3f}"), ("simlex_c", "{:.3f}"), ("loss", "{:.3f}"), ("train_s", "{:.1f}"))]
+            ("ws353_c", "{:.3f}"), ("simlex_c", "{:.3f}"), ("simlex_m", "{:.3f}"),
+            ("ag_news", "{:.4f}"), ("loss", "{:.3f}"), ("train_s", "{:.1f}"))]
         lines.append(f"| {variant} | " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("Per seed:")
     lines.append("")
-    lines.append("| variant | seed | WS353 | SimLex | analogy | WS353 c | SimLex c | final loss |")
-    lines.append("|---|---|---|---|---|---|---|---|")
+    lines.append("| variant | seed | WS353 | SimLex | analogy | WS353 c | SimLex c | SimLex m "
+                 "| AG News | final loss |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         lines.append(f"| {r['variant']} | {r['seed']} | {r['ws353']:.3f} | {r['simlex']:.3f} | "
                      f"{r['analogy']:.3f} | {r['ws353_c']:.3f} | {r['simlex_c']:.3f} | "
-                     f"{r['loss']:.3f} |")
+                     f"{r['simlex_m']:.3f} | {r['ag_news']:.4f} | {r['loss']:.3f} |")
     lines.append("")
     lines.append(
         f"Settings: {BASE | {'epochs': args.epochs}}, seeds {args.seeds}; vocabulary "
