@@ -1,4 +1,4 @@
-"""NCE vs negative sampling in Word2VecNS on PTB + Brown: similarity and analogies.
+"""NCE vs negative sampling in Word2VecNS on PTB + Brown: similarity, analogies, AG News.
 
     python benchmarks/bench_nce.py --seeds 0 1 2 --out benchmarks/results_nce.md
 
@@ -19,7 +19,7 @@ m_a * m_b alone, m_w being the cosine of v_w with the mean vector: how much
 of raw SimLex one number per word, and no similarity structure, explains.
 
 Downstream (transfer): the same vectors, mean-pooled over the AG News test
-items (title + description, lowercased \w+ tokens), feed a
+items (title + description, lowercased runs of word characters), feed a
 LogisticRegression scored by 5-fold stratified cross-validation.
 """
 
