@@ -1,6 +1,6 @@
 """NCE vs negative sampling in Word2VecNS on PTB + Brown: similarity, analogies, AG News.
 
-    python benchmarks/bench_nce.py --seeds 0 1 2 --out benchmarks/results_nce.md
+    python benchmarks/bench_nce.py --seeds 0 1 2 [--variants ns nce ...] [--out table.md]
 
 Trains skip-gram with d=100, window 5, 5 noise words, 5 epochs, n_jobs=2 for
 each variant and seed, then scores WordSim-353 and SimLex-999 (Spearman) and
