@@ -72,9 +72,9 @@ class GensimSkipGram:
     the attributes this script scores (a reference for the shared direction)."""
 
     def __init__(self, vector_size, window, sample_size, epochs, n_jobs, random_state):
-        self.params = dict(vector_size=vector_size, window=window, negative=sample_size,
-                           epochs=epochs, workers=n_jobs, seed=random_state, sg=1,
-                           min_count=5, sample=1e-3)
+        self.params = {"vector_size": vector_size, "window": window, "negative": sample_size,
+                       "epochs": epochs, "workers": n_jobs, "seed": random_state, "sg": 1,
+                       "min_count": 5, "sample": 1e-3}
 
     def fit(self, docs):
         from gensim.models import Word2Vec  # optional benchmark dependency
@@ -147,16 +147,19 @@ def read_analogies(path):
     return questions
 
 
-def similarity_score(model, pairs, centred=False):
+def _rank_correlation(model, pairs, pair_score):
+    """Spearman rho of pair_score(row_a, row_b) with the gold scores, and the
+    fraction of pairs with both words in the vocabulary."""
     vocab = model.vocabulary_
+    known = [(vocab[a], vocab[b], score) for a, b, score in pairs if a in vocab and b in vocab]
+    got = [pair_score(i, j) for i, j, _ in known]
+    return spearmanr(got, [score for _, _, score in known]).statistic, len(known) / len(pairs)
+
+
+def similarity_score(model, pairs, centred=False):
     vectors = np.asarray(model.vectors_, dtype=np.float64)
     unit = _unit(vectors - vectors.mean(axis=0) if centred else vectors)
-    got, want = [], []
-    for a, b, score in pairs:
-        if a in vocab and b in vocab:
-            got.append(float(unit[vocab[a]] @ unit[vocab[b]]))
-            want.append(score)
-    return spearmanr(got, want).statistic, len(got) / len(pairs)
+    return _rank_correlation(model, pairs, lambda i, j: float(unit[i] @ unit[j]))
 
 
 def shared_direction(model):
@@ -169,13 +172,7 @@ def shared_direction(model):
 def shared_direction_score(model, pairs):
     """Spearman rho of m_a * m_b with the gold scores, m_w = cos(v_w, mean v)."""
     m = shared_direction(model)
-    vocab = model.vocabulary_
-    got, want = [], []
-    for a, b, score in pairs:
-        if a in vocab and b in vocab:
-            got.append(m[vocab[a]] * m[vocab[b]])
-            want.append(score)
-    return spearmanr(got, want).statistic
+    return _rank_correlation(model, pairs, lambda i, j: m[i] * m[j])[0]
 
 
 def read_ag_news(path):
