@@ -24,6 +24,7 @@ LogisticRegression scored by 5-fold stratified cross-validation.
 """
 
 import argparse
+import csv
 import re
 import sys
 import time
@@ -169,15 +170,7 @@ def shared_direction(model):
     return _unit(vectors) @ (mean / np.linalg.norm(mean))
 
 
-def shared_direction_score(model, pairs):
-    """Spearman rho of m_a * m_b with the gold scores, m_w = cos(v_w, mean v)."""
-    m = shared_direction(model)
-    return _rank_correlation(model, pairs, lambda i, j: m[i] * m[j])[0]
-
-
 def read_ag_news(path):
-    import csv
-
     with open(path, encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     docs = [re.findall(r"\w+", f"{r['title']} {r['description']}".lower()) for r in rows]
@@ -244,7 +237,8 @@ def main():
             ws_c, _ = similarity_score(model, ws, centred=True)
             sl_c, _ = similarity_score(model, simlex, centred=True)
             acc, an_cov = analogy_accuracy(model, questions)
-            sl_m = shared_direction_score(model, simlex)
+            m = shared_direction(model)
+            sl_m, _ = _rank_correlation(model, simlex, lambda i, j, m=m: m[i] * m[j])
             ag = ag_news_accuracy(model, ag_docs, ag_labels)
             row = {"variant": variant, "seed": seed, "ws353": ws_rho, "simlex": sl_rho, "analogy": acc,
                        "ws353_c": ws_c, "simlex_c": sl_c, "simlex_m": sl_m, "ag_news": ag,
@@ -254,7 +248,7 @@ def main():
             rows.append(row)
             print(f"{variant:>15} seed {seed}: WS353 {ws_rho:.3f}  SimLex {sl_rho:.3f}  "
                   f"analogy {acc:.3f}  centred WS353 {ws_c:.3f} SimLex {sl_c:.3f}  "
-                  f"SimLex shared-only {sl_m:.3f}  mean m {shared_direction(model).mean():.2f}  "
+                  f"SimLex shared-only {sl_m:.3f}  mean m {m.mean():.2f}  "
                   f"AG News {ag:.4f}  "
                   f"final loss {row['loss']:.3f}  "
                   f"train {row['train_s']:.1f}s", flush=True)
