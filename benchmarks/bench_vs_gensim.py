@@ -15,6 +15,7 @@ mean ± sd, plus the speeds of those runs.
 
 import argparse
 import json
+import random
 import tempfile
 import time
 from pathlib import Path
@@ -112,7 +113,7 @@ def quality_table(records, ours="skw2v", ref="gensim"):
             # Welch standard error of the difference of means: how far apart
             # the means may drift from seed noise alone.
             se = (sd_ours ** 2 / max(len(x), 1) + sd_ref ** 2 / max(len(y), 1)) ** 0.5
-            ok = m_ours >= m_ref - sd_ref
+            ok = _within_one_sd(x, y)
             verdicts.append({"arch": arch, "metric": metric, "skw2v_mean": m_ours,
                              "gensim_mean": m_ref, "gensim_sd": sd_ref, "within_1sd_or_better": ok})
             rows.append([arch, metric, C.fmt_mean_sd(x), C.fmt_mean_sd(y),
@@ -124,6 +125,43 @@ def quality_table(records, ours="skw2v", ref="gensim"):
     header = ["arch", "metric", f"{ours} mean ± sd", f"{ref} mean ± sd", "difference ± SE",
               f"{ours} ≥ {ref} − 1 sd"]
     return C.markdown_table(header, rows), verdicts
+
+
+def _within_one_sd(x, y):
+    """Issue 2's criterion: mean(x) >= mean(y) - sd(y)."""
+    m_ref, sd_ref = C.mean_sd(y)
+    return C.mean_sd(x)[0] >= m_ref - sd_ref
+
+
+def criterion_pass_rates(records, ours="skw2v", ref="gensim", k=3, draws=20000):
+    """How often issue 2's criterion (ours >= ref - 1 sd, k seeds each) holds
+    for random k-seed subsets of the pooled runs, and for ref against itself.
+
+    The self-comparison calibrates the criterion: it is the pass rate of an
+    implementation that is, by construction, equal to the reference.
+    """
+    rng = random.Random(0)
+    metrics = ("ws353", "simlex", "analogy")
+    rows = []
+    for arch in dict.fromkeys(r["arch"] for r in records):
+        runs = {impl: [r for r in records if r["arch"] == arch and r["impl"] == impl]
+                for impl in (ours, ref)}
+        if min(len(runs[ours]), len(runs[ref])) < 2 * k:
+            continue
+        for label, a_impl in ((f"{ours} vs {ref}", ours), (f"{ref} vs {ref}", ref)):
+            passed = dict.fromkeys(metrics + ("all three",), 0)
+            for _ in range(draws):
+                # disjoint positions, so ref vs ref never compares a run with itself
+                picks = rng.sample(range(min(len(runs[ours]), len(runs[ref]))), 2 * k)
+                a = [runs[a_impl][i] for i in picks[:k]]
+                b = [runs[ref][i] for i in picks[k:]]
+                ok = [_within_one_sd([r[m] for r in a], [r[m] for r in b]) for m in metrics]
+                for m, good in zip(metrics, ok):
+                    passed[m] += good
+                passed["all three"] += all(ok)
+            rows.append([arch, label] + [f"{passed[m] / draws:.2f}" for m in passed])
+    header = ["arch", "comparison", *metrics, "all three"]
+    return C.markdown_table(header, rows) if rows else ""
 
 
 def main(argv=None):
@@ -183,6 +221,11 @@ def main(argv=None):
                 records = records + json.load(f)["quality_records"]
         table, verdicts = quality_table(records)
         print("\n## Quality\n\n" + table + "\n")
+        rates = criterion_pass_rates(records)
+        if rates:
+            print("How often the criterion holds for 3 random seeds of each (from these runs):\n\n"
+                  + rates + "\n")
+            out["criterion_pass_rates"] = rates
         for variant in ("gensim-w2vinit",):
             if variant in args.quality_impls:
                 print(quality_table(records, ours=variant)[0] + "\n")
