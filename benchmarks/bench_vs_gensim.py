@@ -146,13 +146,14 @@ def criterion_pass_rates(records, ours="skw2v", ref="gensim", k=3, draws=20000):
     for arch in dict.fromkeys(r["arch"] for r in records):
         runs = {impl: [r for r in records if r["arch"] == arch and r["impl"] == impl]
                 for impl in (ours, ref)}
-        if min(len(runs[ours]), len(runs[ref])) < 2 * k:
+        n = min(len(runs[ours]), len(runs[ref]))
+        if n < 2 * k:
             continue
         for label, a_impl in ((f"{ours} vs {ref}", ours), (f"{ref} vs {ref}", ref)):
             passed = dict.fromkeys(metrics + ("all three",), 0)
             for _ in range(draws):
                 # disjoint positions, so ref vs ref never compares a run with itself
-                picks = rng.sample(range(min(len(runs[ours]), len(runs[ref]))), 2 * k)
+                picks = rng.sample(range(n), 2 * k)
                 a = [runs[a_impl][i] for i in picks[:k]]
                 b = [runs[ref][i] for i in picks[k:]]
                 ok = [_within_one_sd([r[m] for r in a], [r[m] for r in b]) for m in metrics]
