@@ -22,6 +22,7 @@ from ._corpus import DEFAULT_TOKEN_PATTERN, encode_known, encode_new, make_analy
 from ._cuda import resolve_device
 from ._documents import check_X, checked_tokenizer, iter_documents
 from ._pooling import pool, word_weights
+from ._queries import QueryMixin
 from ._scoring import context_prior, mean_log_likelihood, pair_counts
 from ._threads import effective_n_threads
 from ._training import TrainingPlan, run_epoch
@@ -66,7 +67,7 @@ def _unfitted_on_failure(fit):
     return wrapper
 
 
-class Word2VecNS(TransformerMixin, BaseEstimator):
+class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
     """Word vectors by skip-gram or CBOW with negative sampling (or NCE).
 
     ``fit(X)`` learns one vector per word of the documents X;
@@ -766,55 +767,6 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         if "vectors_" in state and "output_bias_" not in state:
             # Pickled before skw2v learned an NCE bias: those models had none.
             self.output_bias_ = np.zeros(len(self.vectors_), dtype=np.float32)
-
-    # ---------------------------------------------------------- word lookups
-    def _row(self, token):
-        check_is_fitted(self)
-        try:
-            return self.vocabulary_[token]
-        except (KeyError, TypeError):
-            raise KeyError(f"token {token!r} is not in the vocabulary") from None
-
-    def get_vector(self, token):
-        """The vector of ``token`` (a copy, float32); KeyError if unknown."""
-        check_is_fitted(self)
-        return self.vectors_[self._row(token)].copy()
-
-    def similarity(self, a, b):
-        """Cosine similarity of two vocabulary words."""
-        check_is_fitted(self)
-        u, v = self.vectors_[self._row(a)], self.vectors_[self._row(b)]
-        return float(np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v) + 1e-30))
-
-    def most_similar(self, token_or_vector, topn=10):
-        """The ``topn`` words closest by cosine, as a list of (token, cosine).
-
-        The query word itself is left out when a token is given.
-        """
-        check_is_fitted(self)
-        if not isinstance(topn, Integral) or topn < 1:
-            raise ValueError(f"topn must be a positive integer, got {topn!r}")
-        if isinstance(token_or_vector, str):
-            exclude = self._row(token_or_vector)
-            query = self.vectors_[exclude]
-        else:
-            exclude = None
-            query = np.asarray(token_or_vector, dtype=np.float32)
-            if query.shape != (self.vectors_.shape[1],):
-                raise ValueError(
-                    f"a query vector must have shape ({self.vectors_.shape[1]},), "
-                    f"got {query.shape}"
-                )
-        norms = np.linalg.norm(self.vectors_, axis=1)
-        sims = (self.vectors_ @ query) / (norms * np.linalg.norm(query) + 1e-30)
-        if exclude is not None:
-            sims[exclude] = -np.inf
-        k = min(topn, len(sims) - (exclude is not None))
-        if k <= 0:
-            return []
-        top = np.argpartition(-sims, k - 1)[:k]
-        top = top[np.argsort(-sims[top], kind="stable")]
-        return [(self.index_to_token_[i], float(sims[i])) for i in top]
 
     # ------------------------------------- warm start, callbacks, saving
     def _warm_start(self, tokens, w_in, w_out, bias):
