@@ -117,10 +117,10 @@ def test_fit_releases_the_gil(monkeypatch):
     spans = []
     train_epoch = core.train_epoch
 
-    def timed_train_epoch(*args):
+    def timed_train_epoch(*args, **kwargs):
         start = time.perf_counter()
         try:
-            return train_epoch(*args)
+            return train_epoch(*args, **kwargs)
         finally:
             spans.append((start, time.perf_counter()))
 
