@@ -17,38 +17,22 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._corpus import DEFAULT_TOKEN_PATTERN, encode_known, encode_new, make_analyzer, remap
+from ._corpus import DEFAULT_TOKEN_PATTERN, encode_known, encode_new, make_analyzer
 from ._documents import check_X, checked_tokenizer, iter_documents
-from ._fitted import fitted_attributes, publish, unfitted_on_failure
+from ._fitted import (InconsistentVersionWarning, fitted_attributes, publish,
+                      unfitted_on_failure, weights_attributes)
 from ._params import check_fit_params
 from ._persist import read_model, save_model
 from ._plan import plan_for
 from ._pooling import pool, word_weights
 from ._progress import progress_bar
-from ._scoring import context_prior, mean_log_likelihood, pair_counts
+from ._scoring import held_out_score
+from ._similarity import cosine, nearest
 from ._threads import effective_n_threads
 from ._training import Schedule, callbacks_at_epoch_end, train_epochs
 from ._version import __version__
-from ._vocab import (build_vocabulary, check_corpus_size, document_frequency,
-                     keep_probabilities, noise_probabilities, smoothed_idf)
-from ._weights import epoch_seeds, initial_output_bias, initial_weights
-
-
-class InconsistentVersionWarning(UserWarning):
-    """An estimator pickled by one version of skw2v is unpickled by another."""
-
-    def __init__(self, estimator_name, original_version, current_version):
-        super().__init__(estimator_name, original_version, current_version)
-        self.estimator_name = estimator_name
-        self.original_version = original_version
-        self.current_version = current_version
-
-    def __str__(self):
-        return (
-            f"Trying to unpickle {self.estimator_name} from skw2v version "
-            f"{self.original_version} when using version {self.current_version}. "
-            "This might lead to breaking code or invalid results. Use at your own risk."
-        )
+from ._vocab import document_frequency, vocabulary_attributes, vocabulary_of
+from ._weights import continuation_rng, continued_weights, epoch_seeds, initial_weights
 
 
 class Word2VecNS(TransformerMixin, BaseEstimator):
@@ -239,32 +223,12 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
     }
 
     def __init__(
-        self,
-        *,
-        vector_size=100,
-        window=5,
-        sample_size=5,
-        power=0.75,
-        min_count=5,
-        max_vocab_size=None,
-        subsample=1e-3,
-        epochs=5,
-        learning_rate=0.025,
-        min_learning_rate=1e-4,
-        architecture="skipgram",
-        shrink_windows=True,
-        loss="negative_sampling",
-        noise="unigram",
-        lowercase=True,
-        token_pattern=DEFAULT_TOKEN_PATTERN,
-        tokenizer=None,
-        pooling="mean",
-        n_jobs=None,
-        random_state=None,
-        device="cpu",
-        verbose=0,
-        callbacks=None,
-        init_vectors=None,
+        self, *, vector_size=100, window=5, sample_size=5, power=0.75, min_count=5,
+        max_vocab_size=None, subsample=1e-3, epochs=5, learning_rate=0.025,
+        min_learning_rate=1e-4, architecture="skipgram", shrink_windows=True,
+        loss="negative_sampling", noise="unigram", lowercase=True,
+        token_pattern=DEFAULT_TOKEN_PATTERN, tokenizer=None, pooling="mean", n_jobs=None,
+        random_state=None, device="cpu", verbose=0, callbacks=None, init_vectors=None,
         shared_negatives=False,
     ):
         self.vector_size = vector_size
@@ -292,7 +256,6 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         self.callbacks = callbacks
         self.init_vectors = init_vectors
         self.shared_negatives = shared_negatives
-
 
     def _more_validate_params(self):
         """The cross-parameter rules; returns the device training runs on."""
@@ -357,36 +320,23 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
     def _fit(self, X):
         """Fit from scratch; returns the encoded corpus (in-vocabulary ids)."""
         device = self._more_validate_params()
-        raw = encode_new(iter_documents(check_X(X)), self._analyzer())
-        check_corpus_size(raw.n_documents, len(raw.tokens))
-        counts = np.bincount(raw.tokens, minlength=len(raw.types)).astype(np.int64)
-        kept, index_to_token, token_counts = build_vocabulary(
-            raw.types, counts, self.min_count, self.max_vocab_size)
-        lookup = np.full(len(raw.types), -1, dtype=np.int32)
-        lookup[kept] = np.arange(len(kept), dtype=np.int32)
-        corpus = remap(raw, lookup)
-        del raw
-
+        corpus, index_to_token, token_counts = vocabulary_of(
+            encode_new(iter_documents(check_X(X)), self._analyzer()), self.min_count,
+            self.max_vocab_size)
         rs = check_random_state(self.random_state)
         weights = initial_weights(index_to_token, token_counts, rs,
                                   vector_size=self.vector_size, loss=self.loss,
                                   subsample=self.subsample, init_vectors=self.init_vectors)
         seeds = epoch_seeds(rs, self.epochs)
         n_threads = effective_n_threads(self.n_jobs)
-        df = document_frequency(corpus.tokens, corpus.offsets, len(kept))
-        fitted = {
-            "index_to_token_": index_to_token,
-            "vocabulary_": {t: r for r, t in enumerate(index_to_token.tolist())},
-            "token_counts_": token_counts,
-            "idf_": smoothed_idf(df, corpus.n_documents),
-            "n_threads_": n_threads,
-            "device_": device,
-        }
+        df = document_frequency(corpus.tokens, corpus.offsets, len(index_to_token))
+        fitted = {**vocabulary_attributes(index_to_token, token_counts, df, corpus.n_documents),
+                  "n_threads_": n_threads, "device_": device}
         history, seconds = self._train(corpus, token_counts, weights, seeds, n_threads,
                                        device, fitted)
         # Published only once training succeeded (callbacks aside), so a failed fit
         # leaves no half-fitted model.
-        publish(self, {**fitted, **self._weights_attributes(weights, history, seconds)})
+        publish(self, {**fitted, **weights_attributes(weights, history, seconds)})
         return corpus
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -424,28 +374,19 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         if corpus.n_documents == 0:
             raise ValueError("X is empty: it has no documents")
         if len(corpus.tokens) == 0:
-            warnings.warn(
-                f"partial_fit: none of the {corpus.n_documents} document(s) has a token of "
-                "the fitted vocabulary; the model is unchanged",
-                UserWarning,
-                stacklevel=2,
-            )
+            warnings.warn(f"partial_fit: none of the {corpus.n_documents} document(s) has a "
+                          "token of the fitted vocabulary; the model is unchanged",
+                          UserWarning, stacklevel=2)
             return self
         n_threads = effective_n_threads(self.n_jobs)
-        seeds = epoch_seeds(self._continuation_rng(), self.epochs)
-        # Train copies: a diverged or interrupted call leaves the fitted vectors intact,
-        # and read-only (e.g. memory-mapped) fitted arrays are fine.
-        bias = self.output_bias_.copy()
-        if self.loss == "nce" and not np.any(bias):
-            # switched to NCE after a fit without a learned bias (negative sampling,
-            # imported vectors): start it where fit would
-            bias = initial_output_bias(self.token_counts_, self.loss, self.subsample)
-        weights = (self.vectors_.copy(), self.output_vectors_.copy(), bias)
+        seeds = epoch_seeds(continuation_rng(self.random_state, len(self.loss_history_)),
+                            self.epochs)
+        weights = continued_weights(fitted_attributes(self), self.loss, self.subsample)
         # (callbacks may publish the epochs of this call in between)
         old_history, old_seconds = self.loss_history_, self.train_seconds_
         history, seconds = self._train(corpus, self.token_counts_, weights, seeds, n_threads,
                                        device, {})
-        publish(self, {**self._weights_attributes(weights, history, seconds),
+        publish(self, {**weights_attributes(weights, history, seconds),
                        "loss_history_": np.concatenate([old_history, history]),
                        "train_seconds_": old_seconds + seconds,
                        "n_threads_": n_threads, "device_": device})
@@ -463,21 +404,6 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
                 n_threads, schedule, bar,
                 callbacks_at_epoch_end(self, self.callbacks, fitted, weights, len(seeds),
                                        schedule))
-
-    @staticmethod
-    def _weights_attributes(weights, history, seconds):
-        return {"vectors_": weights[0], "output_vectors_": weights[1],
-                "output_bias_": weights[2],
-                "loss_history_": np.asarray(history, dtype=np.float64),
-                "train_seconds_": seconds}
-
-    def _continuation_rng(self):
-        """Random state of a partial_fit call: distinct for each call, reproducible."""
-        if isinstance(self.random_state, np.random.RandomState):
-            return self.random_state
-        if self.random_state is None:
-            return np.random.RandomState()
-        return np.random.RandomState([int(self.random_state), len(self.loss_history_)])
 
     # ------------------------------------------------------------ transform
     def transform(self, X):
@@ -531,48 +457,24 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         subsampling keep probability. The mean of log p(c | w) over the pairs
         is returned; ``y`` is ignored.
 
-        Why it is comparable across ``sample_size``, ``power`` and
-        ``subsample``: at the optimum of negative sampling
-        ``u_c . v_w = log p(c | w) + log keep(c) - log q(c) - log k``
-        (Levy & Goldberg 2014; the keep(c) term is approximate, since
-        subsampling also widens windows), so s(w, c) equals ``log p(c | w)``
-        up to a term that depends only on w, which cancels in the softmax; in
-        particular ``log k = log(sample_size)`` is such a constant shift. So
-        every fitted model is scored on the same event, predicting raw-text
-        context words, by a proper probability distribution: a higher score
-        means better held-out predictions, whichever ``sample_size`` or
-        ``power`` produced the vectors. It is not the training loss, whose
-        value depends on k and q. Scores compare models with the same
-        vocabulary (same tokenization, ``min_count``, ``max_vocab_size``) and
-        ``window``. For CBOW the single context word stands in for the
-        context mean the model was trained on. ``subsample``, ``power``,
-        ``noise``, ``loss`` and ``window`` are read from the current
-        parameters.
+        Comparable across ``sample_size``, ``power`` and ``subsample`` (s(w, c)
+        is log p(c | w) up to a term in w alone, which cancels in the softmax:
+        see ``skw2v/_scoring.py``): every model is scored on predicting
+        raw-text context words, by a proper distribution; it is not the
+        training loss. Scores compare models with the same vocabulary (same
+        tokenization, ``min_count``, ``max_vocab_size``) and ``window``. For
+        CBOW the single context word stands in for the context mean.
+        ``subsample``, ``power``, ``noise``, ``loss`` and ``window`` are read
+        from the current parameters.
 
-        Cost: pairs are counted into a sparse (V, V) matrix; the normaliser
-        takes one row of V logits per distinct centre word, in blocks of
-        matrix products: O(n_distinct_words_in_X * V * vector_size) time.
-        Score a sample of documents when V is in the hundreds of thousands.
+        Cost: O(n_distinct_words_in_X * V * vector_size) time; score a sample
+        of documents when V is in the hundreds of thousands.
 
         Raises ValueError when X has no pair of in-vocabulary tokens.
         """
         check_is_fitted(self)
-        corpus = self._encode_known(X)
-        n_vocab = len(self.index_to_token_)
-        counts = pair_counts(corpus.tokens, corpus.offsets, n_vocab, self.window)
-        prior = context_prior(
-            noise_probabilities(self.token_counts_, self.noise, self.power),
-            keep_probabilities(self.token_counts_, self.subsample),
-            self.loss,
-            self.output_bias_,
-        )
-        mean, n_pairs = mean_log_likelihood(counts, self.vectors_, self.output_vectors_, prior)
-        if n_pairs == 0:
-            raise ValueError(
-                f"cannot score X: its {corpus.n_documents} document(s) have no two "
-                f"in-vocabulary tokens within window={self.window} of each other"
-            )
-        return mean
+        return held_out_score(self._encode_known(X), self.get_params(deep=False),
+                              fitted_attributes(self))
 
     # ------------------------------------------------------------- pickling
     def __getstate__(self):
@@ -611,8 +513,7 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
     def similarity(self, a, b):
         """Cosine similarity of two vocabulary words."""
         check_is_fitted(self)
-        u, v = self.vectors_[self._row(a)], self.vectors_[self._row(b)]
-        return float(np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v) + 1e-30))
+        return cosine(self.vectors_[self._row(a)], self.vectors_[self._row(b)])
 
     def most_similar(self, token_or_vector, topn=10):
         """The ``topn`` words closest by cosine, as a list of (token, cosine).
@@ -626,23 +527,9 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
             exclude = self._row(token_or_vector)
             query = self.vectors_[exclude]
         else:
-            exclude = None
-            query = np.asarray(token_or_vector, dtype=np.float32)
-            if query.shape != (self.vectors_.shape[1],):
-                raise ValueError(
-                    f"a query vector must have shape ({self.vectors_.shape[1]},), "
-                    f"got {query.shape}"
-                )
-        norms = np.linalg.norm(self.vectors_, axis=1)
-        sims = (self.vectors_ @ query) / (norms * np.linalg.norm(query) + 1e-30)
-        if exclude is not None:
-            sims[exclude] = -np.inf
-        k = min(topn, len(sims) - (exclude is not None))
-        if k <= 0:
-            return []
-        top = np.argpartition(-sims, k - 1)[:k]
-        top = top[np.argsort(-sims[top], kind="stable")]
-        return [(self.index_to_token_[i], float(sims[i])) for i in top]
+            exclude, query = None, token_or_vector
+        return [(self.index_to_token_[row], sim)
+                for row, sim in nearest(self.vectors_, query, topn, exclude)]
 
     def save(self, path):
         """Write the fitted model to ``path`` in skw2v's safe file format.
@@ -674,12 +561,10 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
 def load(path):
     """Read a model written by ``Word2VecNS.save``: a fitted ``Word2VecNS``.
 
-    Opening a file never runs code from it: a pickle, or anything that is not
-    a complete skw2v model file, is refused. Everything read is checked (a
-    SHA-256 checksum over the file, array dtypes and shapes against the
-    vocabulary and ``vector_size``, finite values, parameter values through
-    the estimator's own validation, a known format version); any failure
-    raises ``ValueError`` (``skw2v.ModelFileError``) saying what is wrong.
+    Opening a file never runs code from it, and everything read is checked
+    (parameter values through the estimator's own validation; the rest as
+    ``skw2v._persist.read_model`` says); any failure raises ``ValueError``
+    (``skw2v.ModelFileError``) saying what is wrong.
     """
     params, fitted = read_model(
         path, Word2VecNS.__name__, Word2VecNS().get_params(deep=False),

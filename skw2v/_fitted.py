@@ -11,6 +11,23 @@ import functools
 import numpy as np
 
 
+class InconsistentVersionWarning(UserWarning):
+    """An estimator pickled by one version of skw2v is unpickled by another."""
+
+    def __init__(self, estimator_name, original_version, current_version):
+        super().__init__(estimator_name, original_version, current_version)
+        self.estimator_name = estimator_name
+        self.original_version = original_version
+        self.current_version = current_version
+
+    def __str__(self):
+        return (
+            f"Trying to unpickle {self.estimator_name} from skw2v version "
+            f"{self.original_version} when using version {self.current_version}. "
+            "This might lead to breaking code or invalid results. Use at your own risk."
+        )
+
+
 def publish(estimator, fitted):
     """Set the fitted attributes of ``estimator`` from the dict ``fitted``.
 
@@ -25,6 +42,13 @@ def publish(estimator, fitted):
         fitted["output_bias_"] = np.zeros(len(fitted["vectors_"]), dtype=np.float32)
     for name, value in fitted.items():
         setattr(estimator, name, value)
+
+
+def weights_attributes(weights, history, seconds):
+    """The fitted attributes a run of epochs produces: the weights ``(w_in, w_out,
+    output_bias)``, the loss ``history`` (list) and the ``seconds`` it took."""
+    return {"vectors_": weights[0], "output_vectors_": weights[1], "output_bias_": weights[2],
+            "loss_history_": np.asarray(history, dtype=np.float64), "train_seconds_": seconds}
 
 
 def fitted_attributes(estimator):

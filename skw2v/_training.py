@@ -17,8 +17,8 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from . import _core
-from ._fitted import publish
-from ._plan import CHUNK_TOKENS, EpochResult  # noqa: F401  (CHUNK_TOKENS: the chunking)
+from ._fitted import publish, weights_attributes
+from ._plan import EpochResult
 
 _POLL_SECONDS = 0.1
 
@@ -200,15 +200,11 @@ def callbacks_at_epoch_end(estimator, callbacks, fitted, weights, epochs, schedu
     """
     if not callbacks:
         return None
-    w_in, w_out, bias = weights
 
     def on_epoch_end(epoch, result, history, seconds):
         # A complete model of the epochs so far (a fit that then fails still
         # ends unfitted: see _fitted.unfitted_on_failure).
-        publish(estimator, {**fitted, "vectors_": w_in, "output_vectors_": w_out,
-                            "output_bias_": bias,
-                            "loss_history_": np.asarray(history, dtype=np.float64),
-                            "train_seconds_": seconds})
+        publish(estimator, {**fitted, **weights_attributes(weights, history, seconds)})
         info = {
             "epoch": epoch + 1,
             "epochs": epochs,

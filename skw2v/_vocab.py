@@ -3,7 +3,7 @@ tables derived from the counts (subsampling, noise, idf)."""
 
 import numpy as np
 
-from ._corpus import sentence_blocks
+from ._corpus import remap, sentence_blocks
 
 
 def check_corpus_size(n_documents, n_tokens, name="X"):
@@ -40,9 +40,28 @@ def build_vocabulary(types, counts, min_count, max_vocab_size, name="X"):
     return kept, index_to_token, counts[kept]
 
 
-def smoothed_idf(df, n_documents):
-    """Smoothed inverse document frequency, as scikit-learn's TfidfTransformer."""
-    return np.log((1.0 + n_documents) / (1.0 + np.asarray(df))) + 1.0
+def vocabulary_of(raw, min_count, max_vocab_size):
+    """The vocabulary stage of a fit on ``raw`` (an ``EncodedCorpus`` of provisional
+    ids, consumed): ``(corpus of vocabulary ids, index_to_token, token_counts)``."""
+    check_corpus_size(raw.n_documents, len(raw.tokens))
+    counts = np.bincount(raw.tokens, minlength=len(raw.types)).astype(np.int64)
+    kept, index_to_token, token_counts = build_vocabulary(raw.types, counts, min_count,
+                                                          max_vocab_size)
+    lookup = np.full(len(raw.types), -1, dtype=np.int32)
+    lookup[kept] = np.arange(len(kept), dtype=np.int32)
+    return remap(raw, lookup), index_to_token, token_counts
+
+
+def vocabulary_attributes(index_to_token, token_counts, df, n_documents):
+    """The vocabulary-side fitted attributes of a model: tokens by row, the token ->
+    row dict, counts and the smoothed idf (as scikit-learn's TfidfTransformer) from
+    the document frequencies ``df`` over ``n_documents``."""
+    return {
+        "index_to_token_": index_to_token,
+        "vocabulary_": {t: r for r, t in enumerate(index_to_token.tolist())},
+        "token_counts_": token_counts,
+        "idf_": np.log((1.0 + n_documents) / (1.0 + df)) + 1.0,
+    }
 
 
 def select_vocabulary(types, counts, min_count, max_vocab_size):

@@ -47,6 +47,28 @@ def initial_weights(index_to_token, token_counts, rs, *, vector_size, loss, subs
     return w_in, w_out, bias
 
 
+def continued_weights(fitted, loss, subsample):
+    """The weights a partial_fit trains: copies of the fitted ones, so that a
+    diverged or interrupted call leaves the model intact (and read-only, e.g.
+    memory-mapped, fitted arrays are fine)."""
+    bias = fitted["output_bias_"].copy()
+    if loss == "nce" and not np.any(bias):
+        # switched to NCE after a fit without a learned bias (negative sampling,
+        # imported vectors): start it where fit would
+        bias = initial_output_bias(fitted["token_counts_"], loss, subsample)
+    return fitted["vectors_"].copy(), fitted["output_vectors_"].copy(), bias
+
+
+def continuation_rng(random_state, n_epochs_done):
+    """The RandomState of a partial_fit call after ``n_epochs_done`` epochs: distinct
+    for each call, reproducible for an int ``random_state``."""
+    if isinstance(random_state, np.random.RandomState):
+        return random_state
+    if random_state is None:
+        return np.random.RandomState()
+    return np.random.RandomState([int(random_state), n_epochs_done])
+
+
 def epoch_seeds(rs, epochs):
     """One kernel seed per epoch, drawn from ``rs`` (a RandomState)."""
     return rs.randint(0, np.iinfo(np.int64).max, size=epochs, dtype=np.int64)

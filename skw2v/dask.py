@@ -51,13 +51,14 @@ from . import _core
 from ._corpus import EncodedCorpus, encode_new, make_analyzer, remap
 from ._documents import checked_tokenizer, iter_documents
 from ._estimator import Word2VecNS
-from ._fitted import publish, unfitted_on_failure
+from ._fitted import publish, unfitted_on_failure, weights_attributes
 from ._params import check_fit_params
 from ._plan import EpochResult, plan_for
 from ._progress import progress_bar
 from ._training import (Schedule, all_finite, callbacks_at_epoch_end, check_not_diverged,
                         run_epoch)
-from ._vocab import build_vocabulary, check_corpus_size, document_frequency, smoothed_idf
+from ._vocab import (build_vocabulary, check_corpus_size, document_frequency,
+                     vocabulary_attributes)
 from ._weights import epoch_seeds, initial_weights
 
 __all__ = ["MERGES", "fit"]
@@ -238,14 +239,8 @@ def _fit(estimator, documents, client, merge, syncs_per_epoch):
                         token_counts, params)
     [template_future] = client.scatter([template], broadcast=True, hash=False)
     n_threads = max(workers.get(a, 1) for a in groups)
-    state = {
-        "index_to_token_": index_to_token,
-        "vocabulary_": {t: r for r, t in enumerate(index_to_token.tolist())},
-        "token_counts_": token_counts,
-        "idf_": smoothed_idf(token_df, n_documents),
-        "n_threads_": n_threads,
-        "device_": "cpu",
-    }
+    state = {**vocabulary_attributes(index_to_token, token_counts, token_df, n_documents),
+             "n_threads_": n_threads, "device_": "cpu"}
     stats.update(n_workers=len(addresses), n_partitions=len(shards), n_tokens=n_tokens,
                  n_raw_tokens=int(n_raw_tokens), n_vocab=len(index_to_token),
                  tokens_per_worker={a: int(sizes[g].sum()) for a, g in groups.items()},
@@ -253,10 +248,7 @@ def _fit(estimator, documents, client, merge, syncs_per_epoch):
     history, seconds = _train(estimator, client, w_in, w_out, bias, template_future, shards,
                               groups, starts, seeds, workers, merge, syncs_per_epoch, state,
                               stats)
-    publish(estimator, {**state, "vectors_": w_in, "output_vectors_": w_out,
-                        "output_bias_": bias,
-                        "loss_history_": np.asarray(history, dtype=np.float64),
-                        "train_seconds_": seconds})
+    publish(estimator, {**state, **weights_attributes((w_in, w_out, bias), history, seconds)})
     stats["total_seconds"] = time.perf_counter() - start
     return stats
 
