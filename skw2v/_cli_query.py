@@ -28,12 +28,12 @@ def add_query_parser(sub, positive_int):
 
 
 def cmd_query(args, stdin=None, stdout=None, stderr=None):
-    from .__main__ import _load
+    from ._estimator import load
 
     stdin = sys.stdin if stdin is None else stdin
     stdout = sys.stdout if stdout is None else stdout
     stderr = sys.stderr if stderr is None else stderr
-    model = _load(args.model)
+    model = load(args.model)
     interactive = hasattr(stdin, "isatty") and stdin.isatty()
     if interactive:
         print(f"{len(model.vocabulary_):,} words; {QUERY_HELP}", file=stderr)
@@ -75,10 +75,10 @@ def add_vectors_option(export_parser):
 def cmd_export_vectors(args):
     import numpy as np
 
-    from .__main__ import _load
+    from ._estimator import load
     from .word2vec_format import export_word2vec
 
-    model = _load(args.model)
+    model = load(args.model)
     chosen = getattr(args, "vectors", "input")
     if chosen != "input":
         # a shallow copy whose vectors_ are the matrix to write; the model is untouched
