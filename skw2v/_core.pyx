@@ -219,12 +219,14 @@ cdef void _train_chunk(
     uint64_t subsample_key, uint64_t rng,
     int* buf, int64_t* buf_pos, int* back, int* targets, int* next_targets,
     float* work, float* neu1, double* stats,
+    const unsigned char* frozen,
 ) noexcept nogil:
     """Train the centre positions [start, end) of the corpus.
 
     For each sentence piece in the chunk, the kept tokens are gathered in buf
     with up to `window` kept tokens of margin on each side (taken from the
     same sentence), so windows see exactly what a whole-sentence pass sees.
+    Input rows w with frozen[w] != 0 (frozen: NULL for none) are never written.
     """
     cdef int64_t pos = start, s = sentence, s_begin, s_end, seg_end, j
     cdef int n, nb, nf, k, k_next, i, c0, c1, b, lo, hi, w, cw, nt = 0, nt_next = 0
@@ -305,7 +307,8 @@ cdef void _train_chunk(
                     l1 = w_in + <int64_t> buf[k] * dim
                     loss += _update_targets(l1, work, w_out, dim, targets, nt, log_kq, bias,
                                            alpha)
-                    _add(dim, work, l1)
+                    if frozen == NULL or not frozen[buf[k]]:
+                        _add(dim, work, l1)
                     positives += 1.0
                     if prefetched:
                         swap = targets
@@ -327,7 +330,7 @@ cdef void _train_chunk(
                 loss += _update_targets(neu1, work, w_out, dim, targets, nt, log_kq, bias, alpha)
                 # word2vec's convention: each context word gets the full error of the mean.
                 for k in range(lo, hi):
-                    if k != i:
+                    if k != i and (frozen == NULL or not frozen[buf[k]]):
                         _add(dim, work, w_in + <int64_t> buf[k] * dim)
                 positives += 1.0
         pos = seg_end
@@ -364,6 +367,8 @@ def train_epoch(
     bint shared_negatives=False,            # skip-gram: one negative set per centre word
     float[::1] output_bias=None,            # IN/OUT (V,) NCE only: learned bias added to each
                                             # output word's logit; None: no bias
+    const unsigned char[::1] frozen_rows=None,  # IN (V,) non-zero: that input row is never
+                                            # updated (freeze_init_vectors); None: none
 ):
     """Train one epoch in place. Returns the number of chunks skipped by stop_flag."""
     cdef int64_t n_tokens = tokens.shape[0]
@@ -397,6 +402,9 @@ def train_epoch(
                          f"got {output_bias.shape[0]}")
     if output_bias is not None and loss != LOSS_NCE:
         raise ValueError("output_bias is only trained with the NCE loss")
+    if frozen_rows is not None and frozen_rows.shape[0] != w_in.shape[0]:
+        raise ValueError(f"frozen_rows must have one entry per row of w_in ({w_in.shape[0]}), "
+                         f"got {frozen_rows.shape[0]}")
     if window < 1 or sample_size < 0 or n_threads < 1 or progress_total < 1:
         raise ValueError("window, n_threads and progress_total must be >= 1, sample_size >= 0")
 
@@ -448,6 +456,7 @@ def train_epoch(
     cdef const int* alias = &alias_index[0]
     cdef const float* log_kq = &noise_log_kq[0] if loss == LOSS_NCE else NULL
     cdef float* bias = &output_bias[0] if output_bias is not None else NULL
+    cdef const unsigned char* frozen = &frozen_rows[0] if frozen_rows is not None else NULL
     cdef float* win = &w_in[0, 0]
     cdef float* wout = &w_out[0, 0]
     cdef double* stats = &chunk_stats[0, 0]
@@ -486,7 +495,7 @@ def train_epoch(
                              lr_start, lr_end, progress_offset, progress_total,
                              subsample_key, hash64(seed + <uint64_t> c),
                              buf, buf_pos, back, targets, next_targets, work, neu1,
-                             stats + c * N_STAT_COLUMNS)
+                             stats + c * N_STAT_COLUMNS, frozen)
                 done[c] = 1
         finally:
             free(buf)

@@ -24,7 +24,9 @@ from ._fitted import (InconsistentVersionWarning, fitted_attributes, publish,
 from ._params import check_fit_params
 from ._persist import read_model, save_model
 from ._plan import plan_for
+from ._growth import fit_vocabulary, grow_model
 from ._pooling import pool, word_weights
+from ._pretrained import frozen_mask, preload, pretrained_words
 from ._progress import progress_bar
 from ._queries import QueryMixin
 from ._scoring import held_out_score
@@ -60,7 +62,7 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
     subsample : float, default=1e-3
         Threshold of word2vec's frequent-word subsampling; 0 disables it.
     epochs : int, default=5
-        Passes over the corpus.
+        Passes over the corpus (0: nothing is trained, see ``init_vectors``).
     learning_rate : float, default=0.025
         Initial learning rate; it decays linearly to ``min_learning_rate``
         over all epochs of a ``fit`` (as a function of the position in the
@@ -122,7 +124,10 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         ``save`` a checkpoint. Not stored by ``save``.
     init_vectors : Word2VecNS, KeyedVectors-like, mapping, path or None, default=None
         Warm start: words of the new vocabulary found here start from these
-        vectors instead of random ones (other words start as usual). A fitted
+        vectors instead of random ones (other words start as usual). With
+        ``epochs=0`` nothing is trained: the vocabulary is the words of X
+        (``min_count``, ``max_vocab_size``) that have a vector here, so a
+        pretrained model serves as a featurizer in a ``Pipeline``. A fitted
         ``Word2VecNS`` (its output vectors are reused too, and its
         ``output_bias_`` when both models use ``loss="nce"``), an object with
         ``index_to_key`` and ``vectors`` (gensim's ``KeyedVectors``), a
@@ -138,6 +143,22 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         instead of fresh negatives for every (centre, context) pair. Fewer
         random draws and rows that stay in cache; see benchmarks/RESULTS.md
         for its speed and quality.
+    update_vocabulary : bool, default=False
+        ``partial_fit`` grows the vocabulary: counts accumulate over ``fit``
+        and every batch, and a word outside the vocabulary gets a new row
+        (appended, started as in ``fit``) once its count so far reaches
+        ``min_count`` (while ``max_vocab_size`` allows). ``token_counts_``,
+        and so the noise distribution and the subsampling, follow the
+        counts so far; a new word's idf comes from the batch that added it.
+        The counts of words below ``min_count`` are kept from a ``fit`` or
+        ``partial_fit`` run with this set (pickled, not stored by ``save``).
+        With False, ``partial_fit`` keeps the vocabulary and counts of ``fit``.
+    freeze_init_vectors : bool, default=False
+        The input vectors of words that start from ``init_vectors`` stay
+        bitwise unchanged during ``fit`` and ``partial_fit`` (the row lock of
+        gensim's ``vectors_lockf``), while the other words and all output
+        vectors train. The locked rows are ``frozen_rows_``, so a saved or
+        pickled model keeps them locked. CPU only for now.
 
     Attributes
     ----------
@@ -202,7 +223,7 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         "min_count": [Interval(Integral, 1, None, closed="left")],
         "max_vocab_size": [Interval(Integral, 1, None, closed="left"), None],
         "subsample": [Interval(Real, 0, None, closed="left")],
-        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 0, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "min_learning_rate": [Interval(Real, 0, None, closed="left")],
         "architecture": [StrOptions({"skipgram", "cbow"})],
@@ -220,6 +241,8 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         "callbacks": [list, tuple, None],
         "init_vectors": "no_validation",  # checked when fit reads it
         "shared_negatives": ["boolean"],
+        "update_vocabulary": ["boolean"],
+        "freeze_init_vectors": ["boolean"],
     }
 
     def __init__(
@@ -229,7 +252,7 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         loss="negative_sampling", noise="unigram", lowercase=True,
         token_pattern=DEFAULT_TOKEN_PATTERN, tokenizer=None, pooling="mean", n_jobs=None,
         random_state=None, device="cpu", verbose=0, callbacks=None, init_vectors=None,
-        shared_negatives=False,
+        shared_negatives=False, update_vocabulary=False, freeze_init_vectors=False,
     ):
         self.vector_size = vector_size
         self.window = window
@@ -256,6 +279,8 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         self.callbacks = callbacks
         self.init_vectors = init_vectors
         self.shared_negatives = shared_negatives
+        self.update_vocabulary = update_vocabulary
+        self.freeze_init_vectors = freeze_init_vectors
 
     def _more_validate_params(self):
         """The cross-parameter rules; returns the device training runs on."""
@@ -320,28 +345,40 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
     def _fit(self, X):
         """Fit from scratch; returns the encoded corpus (in-vocabulary ids)."""
         device = self._more_validate_params()
-        corpus, index_to_token, token_counts = vocabulary_of(
+        init = preload(self.init_vectors)  # a file is read once
+        pretrained_only = self.epochs == 0 and init is not None
+        corpus, index_to_token, token_counts, pending = fit_vocabulary(
             encode_new(iter_documents(check_X(X)), self._analyzer()), self.min_count,
-            self.max_vocab_size)
+            self.max_vocab_size, allowed=pretrained_words(init) if pretrained_only else None,
+            with_pending=self.update_vocabulary)
         rs = check_random_state(self.random_state)
         weights = initial_weights(index_to_token, token_counts, rs,
                                   vector_size=self.vector_size, loss=self.loss,
-                                  subsample=self.subsample, init_vectors=self.init_vectors)
+                                  subsample=self.subsample, init_vectors=init)
         seeds = epoch_seeds(rs, self.epochs)
         n_threads = effective_n_threads(self.n_jobs)
         df = document_frequency(corpus.tokens, corpus.offsets, len(index_to_token))
         fitted = {**vocabulary_attributes(index_to_token, token_counts, df, corpus.n_documents),
                   "n_threads_": n_threads, "device_": device}
+        if self.freeze_init_vectors:
+            if init is None:
+                warnings.warn("freeze_init_vectors=True has no effect without init_vectors: "
+                              "no row is frozen", UserWarning, stacklevel=3)
+            fitted["frozen_rows_"] = frozen_mask(index_to_token.tolist(), pretrained_words(init))
         history, seconds = self._train(corpus, token_counts, weights, seeds, n_threads,
-                                       device, fitted)
+                                       device, fitted, fitted.get("frozen_rows_"))
         # Published only once training succeeded (callbacks aside), so a failed fit
         # leaves no half-fitted model.
         publish(self, {**fitted, **weights_attributes(weights, history, seconds)})
+        if not self.freeze_init_vectors:
+            vars(self).pop("frozen_rows_", None)  # from an earlier fit
+        self._pending_counts = pending
         return corpus
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
-        """Continue training on new documents X with the vocabulary fixed.
+        """Continue training on new documents X (growing the vocabulary if
+        ``update_vocabulary``).
 
         On an unfitted estimator this is ``fit(X)``. Afterwards each call
         runs ``epochs`` passes over X, the learning rate decaying linearly
@@ -349,7 +386,8 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         this call (as gensim's ``train`` does on new sentences), starting
         from the current vectors. Tokens not in ``vocabulary_`` are skipped;
         the vocabulary, ``token_counts_``, ``idf_``, the noise distribution
-        and the subsampling probabilities stay those learned by ``fit``.
+        and the subsampling probabilities stay those learned by ``fit``,
+        unless ``update_vocabulary=True`` (see that parameter).
         ``loss_history_`` gains one entry per epoch and ``train_seconds_``
         accumulates. Parameters are read at each call (``vector_size`` must
         not change). With an int ``random_state`` the sequence of calls is
@@ -370,32 +408,49 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
                 f"({self.vectors_.shape[1]} dimensions); partial_fit cannot change it, "
                 "call fit to start over"
             )
-        corpus = self._encode_known(X)
+        rs = continuation_rng(self.random_state, len(self.loss_history_))
+        seeds = epoch_seeds(rs, self.epochs)
+        grown, pending = {}, None
+        if self.update_vocabulary:
+            corpus, grown, weights, pending = grow_model(
+                fitted_attributes(self), getattr(self, "_pending_counts", None),
+                encode_new(iter_documents(check_X(X)), self._analyzer()), rs,
+                self.get_params(deep=False))
+        else:
+            corpus = self._encode_known(X)
         if corpus.n_documents == 0:
             raise ValueError("X is empty: it has no documents")
         if len(corpus.tokens) == 0:
+            if pending is not None:  # the batch's counts are kept all the same
+                self._pending_counts = pending
             warnings.warn(f"partial_fit: none of the {corpus.n_documents} document(s) has a "
                           "token of the fitted vocabulary; the model is unchanged",
                           UserWarning, stacklevel=2)
             return self
         n_threads = effective_n_threads(self.n_jobs)
-        seeds = epoch_seeds(continuation_rng(self.random_state, len(self.loss_history_)),
-                            self.epochs)
-        weights = continued_weights(fitted_attributes(self), self.loss, self.subsample)
+        if not self.update_vocabulary:
+            weights = continued_weights(fitted_attributes(self), self.loss, self.subsample)
+        frozen = (grown.get("frozen_rows_", getattr(self, "frozen_rows_", None))
+                  if self.freeze_init_vectors else None)
         # (callbacks may publish the epochs of this call in between)
         old_history, old_seconds = self.loss_history_, self.train_seconds_
-        history, seconds = self._train(corpus, self.token_counts_, weights, seeds, n_threads,
-                                       device, {})
-        publish(self, {**weights_attributes(weights, history, seconds),
+        history, seconds = self._train(corpus, grown.get("token_counts_", self.token_counts_),
+                                       weights, seeds, n_threads, device, grown, frozen)
+        if pending is not None:
+            self._pending_counts = pending
+        publish(self, {**grown, **weights_attributes(weights, history, seconds),
                        "loss_history_": np.concatenate([old_history, history]),
                        "train_seconds_": old_seconds + seconds,
                        "n_threads_": n_threads, "device_": device})
         return self
 
-    def _train(self, corpus, token_counts, weights, seeds, n_threads, device, fitted):
+    def _train(self, corpus, token_counts, weights, seeds, n_threads, device, fitted,
+               frozen=None):
         """The epochs of fit and partial_fit: ``weights`` (w_in, w_out, bias) are
-        trained in place (the bias under NCE only); returns (history, seconds)."""
+        trained in place (the bias under NCE only), the input rows marked in
+        ``frozen`` (uint8 (V,) or None) excepted; returns (history, seconds)."""
         plan = plan_for(corpus, token_counts, self.get_params(deep=False))
+        plan.frozen_rows = frozen
         schedule = Schedule(self.learning_rate, self.min_learning_rate)
         w_in, w_out, bias = weights
         with progress_bar(self.verbose, len(seeds) * plan.n_tokens) as bar:
@@ -496,7 +551,6 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
                   if k.endswith("_") and not k.startswith("_")}
         super().__setstate__(state)
         publish(self, fitted)  # rebuilds vocabulary_, fills an older pickle's gaps
-
 
     def save(self, path):
         """Write the fitted model to ``path`` in skw2v's safe file format.

@@ -54,6 +54,7 @@ _ARRAYS = {
     "token_counts_": (np.dtype("<i8"), ("V",)),
     "idf_": (np.dtype("<f8"), ("V",)),
     "loss_history_": (np.dtype("<f8"), (None,)),
+    "frozen_rows_": (np.dtype("u1"), ("V",)),  # freeze_init_vectors: 1 = locked input row
 }
 _REQUIRED_ARRAYS = ("vectors_", "token_counts_", "idf_")
 # Scalar fitted attributes stored in the JSON document, with their checks.

@@ -51,6 +51,7 @@ class TrainingPlan:
         self.sample_size = sample_size
         self.shared_negatives = shared_negatives
         self.chunk_tokens = chunk_tokens
+        self.frozen_rows = None  # uint8 (V,): input rows never updated (freeze_init_vectors)
 
     def with_corpus(self, corpus):
         """The same tables and settings over another corpus (same vocabulary ids).

@@ -64,7 +64,7 @@ def run_epoch(plan, w_in, w_out, *, output_bias=None, lr_start, lr_end, progress
                     progress_offset=progress_offset, progress_total=progress_total,
                     seed=seed, n_threads=n_threads, chunk_stats=stats, chunk_done=done,
                     stop_flag=stop, shared_negatives=plan.shared_negatives,
-                    output_bias=output_bias,
+                    output_bias=output_bias, frozen_rows=plan.frozen_rows,
                 )
         except BaseException as exc:  # re-raised in the calling thread
             failure.append(exc)

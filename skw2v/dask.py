@@ -177,6 +177,9 @@ def _fit(estimator, documents, client, merge, syncs_per_epoch):
     # would pick on this driver.
     params = estimator.get_params(deep=False)
     check_fit_params({**params, "device": "cpu"})
+    if params["freeze_init_vectors"] or params["epochs"] == 0:
+        raise ValueError("skw2v.dask.fit supports neither freeze_init_vectors=True nor "
+                         "epochs=0; use Word2VecNS.fit for these")
     stats = {"merge": merge, "syncs_per_epoch": syncs_per_epoch}
     start = time.perf_counter()
     workers = _worker_threads(client, estimator.n_jobs)
