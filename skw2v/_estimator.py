@@ -150,9 +150,9 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         ``min_count`` (while ``max_vocab_size`` allows). ``token_counts_``,
         and so the noise distribution and the subsampling, follow the
         counts so far; a new word's idf comes from the batch that added it.
-        The counts of words below ``min_count`` are kept from a ``fit`` or
-        ``partial_fit`` run with this set (pickled, not stored by ``save``).
-        With False, ``partial_fit`` keeps the vocabulary and counts of ``fit``.
+        The counts of the words without a row are ``pending_counts_``, kept
+        from a ``fit`` or ``partial_fit`` run with this set. With False,
+        ``partial_fit`` keeps the vocabulary and counts of ``fit``.
     freeze_init_vectors : bool, default=False
         The input vectors of words that start from ``init_vectors`` stay
         bitwise unchanged during ``fit`` and ``partial_fit`` (the row lock of
@@ -190,6 +190,12 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
     train_seconds_ : float
         Seconds spent in the training epochs since ``fit`` (vocabulary
         building excluded).
+    frozen_rows_ : ndarray of uint8, shape (V,)
+        With ``freeze_init_vectors=True`` only: 1 for the input rows that
+        started from ``init_vectors`` and are never updated.
+    pending_counts_ : dict
+        With ``update_vocabulary=True`` only: word -> count so far of the
+        words seen but not (yet) in the vocabulary.
 
     Notes
     -----
@@ -369,10 +375,12 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
                                        device, fitted, fitted.get("frozen_rows_"))
         # Published only once training succeeded (callbacks aside), so a failed fit
         # leaves no half-fitted model.
+        if pending is not None:
+            fitted["pending_counts_"] = pending
         publish(self, {**fitted, **weights_attributes(weights, history, seconds)})
-        if not self.freeze_init_vectors:
-            vars(self).pop("frozen_rows_", None)  # from an earlier fit
-        self._pending_counts = pending
+        for name in ("frozen_rows_", "pending_counts_"):
+            if name not in fitted:
+                vars(self).pop(name, None)  # from an earlier fit
         return corpus
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -413,7 +421,7 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         grown, pending = {}, None
         if self.update_vocabulary:
             corpus, grown, weights, pending = grow_model(
-                fitted_attributes(self), getattr(self, "_pending_counts", None),
+                fitted_attributes(self), getattr(self, "pending_counts_", None),
                 encode_new(iter_documents(check_X(X)), self._analyzer()), rs,
                 self.get_params(deep=False))
         else:
@@ -422,7 +430,7 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
             raise ValueError("X is empty: it has no documents")
         if len(corpus.tokens) == 0:
             if pending is not None:  # the batch's counts are kept all the same
-                self._pending_counts = pending
+                publish(self, {"pending_counts_": pending})
             warnings.warn(f"partial_fit: none of the {corpus.n_documents} document(s) has a "
                           "token of the fitted vocabulary; the model is unchanged",
                           UserWarning, stacklevel=2)
@@ -437,7 +445,7 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         history, seconds = self._train(corpus, grown.get("token_counts_", self.token_counts_),
                                        weights, seeds, n_threads, device, grown, frozen)
         if pending is not None:
-            self._pending_counts = pending
+            grown["pending_counts_"] = pending
         publish(self, {**grown, **weights_attributes(weights, history, seconds),
                        "loss_history_": np.concatenate([old_history, history]),
                        "train_seconds_": old_seconds + seconds,

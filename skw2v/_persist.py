@@ -63,6 +63,10 @@ _SCALARS = {
     "device_": lambda v: v in ("cpu", "cuda"),
     "train_seconds_": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
     and math.isfinite(v) and v >= 0,
+    # update_vocabulary: counts of the words without a row
+    "pending_counts_": lambda v: isinstance(v, dict) and all(
+        isinstance(w, str) and isinstance(c, int) and not isinstance(c, bool) and c >= 1
+        for w, c in v.items()),
 }
 # Parameters that only steer a future fit and cannot be stored as data:
 # saved as None (documented in ``Word2VecNS.save``).

@@ -76,7 +76,7 @@ def test_counts_and_noise_follow_the_batches():
     est.partial_fit([["rare", "b"], ["rare", "new"]])  # rare: 1 + 2 = 3 reaches min_count
     assert est.index_to_token_.tolist() == ["a", "b", "c", "rare"]
     assert est.token_counts_.tolist() == [7, 4, 3, 3]
-    assert est._pending_counts == {"new": 1}
+    assert est.pending_counts_ == {"new": 1}
     assert est.vectors_.shape == (4, 8) and est.output_vectors_.shape == (4, 8)
     assert est.idf_.shape == (4,) and est.output_bias_.shape == (4,)
     assert not np.array_equal(est.vectors_[:3], before)  # old rows train too
@@ -93,10 +93,10 @@ def test_max_vocab_size_caps_growth_and_pending_survives_pickle():
     est = Word2VecNS(vector_size=4, min_count=2, max_vocab_size=3, epochs=1, n_jobs=1,
                      random_state=0, update_vocabulary=True).fit([["a", "a", "b", "b", "c"]])
     est = pickle.loads(pickle.dumps(est))
-    assert est._pending_counts == {"c": 1}
+    assert est.pending_counts_ == {"c": 1}
     est.partial_fit([["c", "d", "d", "a"]])
     assert est.index_to_token_.tolist() == ["a", "b", "c"]  # d also reached 2: no room
-    assert est._pending_counts == {"d": 2}
+    assert est.pending_counts_ == {"d": 2}
 
 
 def test_growth_with_nce_and_a_batch_of_unknown_words(tmp_path):
@@ -104,15 +104,16 @@ def test_growth_with_nce_and_a_batch_of_unknown_words(tmp_path):
                      loss="nce", update_vocabulary=True).fit([["a", "b", "a", "b", "x"]] * 4)
     with pytest.warns(UserWarning, match="none of the 1 document"):
         est.partial_fit([["y"]])  # nothing to train on, but y's count is kept
-    assert est._pending_counts == {"y": 1}
-    est.partial_fit([["y", "a"]])
+    assert est.pending_counts_ == {"y": 1}
+    est.partial_fit([["y", "a", "q"]])
     assert "y" in est.vocabulary_ and np.isfinite(est.output_bias_).all()
     est.save(tmp_path / "m.skw2v")
     loaded = load(tmp_path / "m.skw2v")
     assert loaded.update_vocabulary is True
     assert loaded.index_to_token_.tolist() == est.index_to_token_.tolist()
-    loaded.partial_fit([["z", "z", "a"]])  # pending counts are not in the file
-    assert "z" in loaded.vocabulary_
+    assert loaded.pending_counts_ == est.pending_counts_ == {"q": 1}
+    loaded.partial_fit([["q", "a"]])  # the pending count came back with the file
+    assert "q" in loaded.vocabulary_
 
 
 def test_update_vocabulary_is_validated():
