@@ -185,8 +185,8 @@ def main(argv=None):
                    help="experiment: gensim-w2vinit starts gensim from word2vec.c's initial "
                         "scale uniform(-0.5, 0.5) / d")
     p.add_argument("--merge", nargs="*", default=[], metavar="JSON",
-                   help="quality JSON files whose runs join this table, relative to benchmarks/results/ "
-                        "(e.g. bench_vs_gensim/<commit>-quality.json)")
+                   help="quality JSON files whose runs join this table, relative to "
+                        "benchmarks/results/ (e.g. bench_vs_gensim/<commit>-quality.json)")
     p.add_argument("--quality-threads", type=int, default=2)
     add_out_argument(p)
     args = p.parse_args(argv)

@@ -1,7 +1,7 @@
 """Redraw every figure of RESULTS.md from the JSON stored under benchmarks/results/.
 
     python benchmarks/plot_results.py                 # print each table of RESULTS.md
-    python benchmarks/plot_results.py --check         # ... and fail unless RESULTS.md has it verbatim
+    python benchmarks/plot_results.py --check         # ... fail unless RESULTS.md has it verbatim
     python benchmarks/plot_results.py --png DIR       # also draw the speed and quality charts
 
 Each figure names the JSON files it is drawn from (``FIGURES`` below); a new
