@@ -49,6 +49,7 @@ def main():
     kv.fill_norms()
     model._unit_vectors()  # both sides start with their norms computed
 
+    load_before = os.getloadavg()[0]
     # Interleaved rounds, so both sides see the same load on a shared machine.
     n_gensim = min(args.gensim_queries or args.queries, args.queries)
     rounds = max(1, min(args.rounds, n_gensim))
@@ -72,7 +73,8 @@ def main():
 
     print(f"{args.queries:,} most_similar queries (top {args.topn}), vocabulary "
           f"{args.vocab:,}, d={args.dim}, {os.cpu_count()} CPU(s), "
-          f"OMP/BLAS threads {os.environ.get('OMP_NUM_THREADS', 'default')}")
+          f"BLAS threads {os.environ.get('OPENBLAS_NUM_THREADS', 'default')}, "
+          f"load average before/after {load_before:.1f}/{os.getloadavg()[0]:.1f}")
     print(f"  skw2v most_similar(queries=...)  {ours_s:8.2f} s  "
           f"({args.queries / ours_s:,.0f} queries/s)")
     scaled = "" if n_gensim == args.queries else f" (timed on {n_gensim:,}, scaled)"
