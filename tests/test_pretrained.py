@@ -185,3 +185,12 @@ def test_epochs_0_without_overlap_or_without_init_vectors():
     before = est.vectors_.copy()
     est.partial_fit([["a", "b"]])  # epochs=0 trains nothing here either
     np.testing.assert_array_equal(est.vectors_, before)
+
+
+def test_frozen_rows_with_shared_negatives():
+    docs = tiny_docs(n_docs=200, vocab=30)
+    init = pretrained([f"w{i}" for i in range(0, 30, 4)], dim=6)
+    est = Word2VecNS(vector_size=6, min_count=1, epochs=2, n_jobs=1, random_state=0,
+                     shared_negatives=True, init_vectors=init,
+                     freeze_init_vectors=True).fit(docs)
+    assert_rows_bitwise(est, init)
