@@ -9,7 +9,7 @@ queries plus a partial sort, never a Python loop over the vocabulary.
 
 import difflib
 import weakref
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
@@ -208,9 +208,10 @@ class QueryMixin:
         return vector
 
     def _terms(self, items, name):
-        """Split query items into (rows of tokens, list of vectors), in order.
+        """Check query items (tokens or vectors of shape (d,)).
 
-        Returns a list of ("row", int) / ("vector", ndarray) pairs.
+        Returns ``(terms, tokens)``: ("token", str) / ("vector", ndarray) pairs
+        in order, and the tokens among them (looked up by the caller at once).
         """
         terms, tokens = [], []
         for item in items:
@@ -318,7 +319,8 @@ class QueryMixin:
 
     # -------------------------------------------------------------- lookups
     def get_vector(self, token, norm=False):
-        """The vector of ``token`` (a copy, float32); unit length if ``norm``. KeyError if unknown."""
+        """The vector of ``token`` (a copy, float32), of unit length if ``norm``;
+        KeyError if unknown."""
         check_is_fitted(self)
         row = self._row(token)
         return (self._unit_vectors() if norm else self.vectors_)[row].copy()

@@ -1,7 +1,12 @@
 """A growing vocabulary (partial_fit with update_vocabulary=True)."""
 
-import numpy as np
+import pickle
 
+import numpy as np
+import pytest
+from conftest import make_topic_corpus, topic_scores
+
+from skw2v import Word2VecNS, load
 from skw2v._growth import grow_vocabulary, pending_counts
 
 
@@ -28,13 +33,6 @@ def test_pending_counts_after_fit():
 
 
 # ------------------------------------------------------------- estimator level
-import pickle  # noqa: E402
-
-import pytest  # noqa: E402
-from conftest import make_topic_corpus, topic_scores  # noqa: E402
-
-from skw2v import Word2VecNS, load  # noqa: E402
-
 PARAMS = {"vector_size": 24, "window": 4, "min_count": 1, "epochs": 4, "random_state": 0,
           "n_jobs": 1}
 
