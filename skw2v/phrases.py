@@ -10,6 +10,7 @@ the same settings finds the same phrases with the same scores.
 import math
 import re
 from collections import Counter
+from itertools import islice
 from numbers import Integral, Real
 
 import numpy as np
@@ -263,9 +264,13 @@ def count_words_and_pairs(documents, max_vocab_size):
     for tokens in documents:
         n_words += len(tokens)
         for start in range(0, len(tokens), _SLICE_TOKENS):
-            piece = tokens[start:start + _SLICE_TOKENS + 1]  # +1: the pair across the cut
-            words.update(piece[:_SLICE_TOKENS])
-            pairs.update(zip(piece, piece[1:]))
+            if len(tokens) <= _SLICE_TOKENS:
+                words.update(tokens)
+                pairs.update(zip(tokens, islice(tokens, 1, None)))
+            else:
+                piece = tokens[start:start + _SLICE_TOKENS + 1]  # +1: the pair across the cut
+                words.update(piece[:_SLICE_TOKENS])
+                pairs.update(zip(piece, islice(piece, 1, None)))
             while len(words) + len(pairs) > max_vocab_size:
                 min_reduce += 1
                 words = Counter({w: c for w, c in words.items() if c >= min_reduce})
