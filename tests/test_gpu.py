@@ -20,7 +20,6 @@ Three layers, so that most of it runs on a machine without a GPU:
 
 import ctypes
 import ctypes.util
-import hashlib
 import logging
 import pickle
 import shutil
@@ -36,6 +35,8 @@ from skw2v._alias import alias_table, kernel_thresholds
 from skw2v._corpus import EncodedCorpus
 from skw2v._cuda import _train as gt
 from skw2v._training import TrainingPlan, run_epoch
+
+from _cuda_emulator import EmulatedBackend, have_compiler
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".." / "shared" / "data"
@@ -181,7 +182,9 @@ def test_kernel_signatures_parse():
     train = {p.name: p for p in gt.kernel_signature(src, "skw2v_train")}
     assert train["w_in"].dtype == np.float32 and train["w_in"].pointer and not train["w_in"].const
     assert train["kept_pos"].dtype == np.int64 and train["kept_pos"].const
-    assert train["alias_thr"].dtype == np.uint32
+    # threshold and alias word packed in one 8-byte entry (one load per draw)
+    assert train["alias_table"].dtype == np.uint64 and train["alias_table"].const
+    assert train["work_counter"].dtype == np.uint64 and not train["work_counter"].const
     assert train["rng_key"].dtype == np.uint64 and not train["rng_key"].pointer
     assert train["lr_start"].dtype == np.float64
     with pytest.raises(ValueError, match="not found"):
@@ -422,202 +425,13 @@ def _init(n_vocab, dim, rng):
 # =====================================================================
 # A CPU emulation of the CUDA kernels
 # =====================================================================
-_SHIM = r"""
-#include <math.h>
-#include <stdint.h>
-#include <string.h>
-#include <ucontext.h>
-#include <functional>
-#include <vector>
-
-#define __global__
-#define __device__
-#define __forceinline__ inline
-#define __restrict__ __restrict
-#define __launch_bounds__(...)
-
-struct skw2v_emu_dim3 { unsigned x = 0, y = 1, z = 1; };
-static skw2v_emu_dim3 threadIdx, blockIdx, blockDim, gridDim;
-struct alignas(16) float4 { float x, y, z, w; };
-
-// The 32 lanes of a warp are coroutines on one thread: each runs until its
-// next shuffle (or its end), then the next lane runs; a shuffle completes when
-// every lane has reached it. Lanes that finish while others wait at a shuffle
-// are reported as divergence.
-enum { EMU_READY = 0, EMU_AT_SHUFFLE = 1, EMU_DONE = 2 };
-static ucontext_t emu_main, emu_lane[32];
-static int emu_state[32];
-static int emu_current;
-static const std::function<void()>* emu_body;
-static uint64_t emu_slots[32];
-
-static void emu_arrive() {
-    emu_state[emu_current] = EMU_AT_SHUFFLE;
-    swapcontext(&emu_lane[emu_current], &emu_main);
-}
-
-static void emu_lane_entry() {
-    (*emu_body)();
-    emu_state[emu_current] = EMU_DONE;  // returns to emu_main through uc_link
-}
-
-template <class T> static T emu_exchange(T v, int src) {
-    const int lane = (int)(threadIdx.x & 31);
-    uint64_t bits = 0;
-    memcpy(&bits, &v, sizeof(T));
-    emu_slots[lane] = bits;
-    emu_arrive();
-    const uint64_t got = emu_slots[src & 31];
-    emu_arrive();  // nobody overwrites a slot before everyone has read
-    T out;
-    memcpy(&out, &got, sizeof(T));
-    return out;
-}
-template <class T> static T __shfl_xor_sync(unsigned, T v, int m) {
-    return emu_exchange(v, (int)(threadIdx.x & 31) ^ m);
-}
-template <class T> static T __shfl_sync(unsigned, T v, int src) { return emu_exchange(v, src); }
-
-static int emu_launch(unsigned grid, unsigned block, const std::function<void()>& body) {
-    const size_t stack_size = 1 << 18;
-    std::vector<std::vector<char>> stacks(32, std::vector<char>(stack_size));
-    gridDim.x = grid;
-    blockDim.x = block;
-    emu_body = &body;
-    for (unsigned b = 0; b < grid; ++b) {
-        for (unsigned wi = 0; wi < block / 32; ++wi) {
-            for (int l = 0; l < 32; ++l) {
-                getcontext(&emu_lane[l]);
-                emu_lane[l].uc_stack.ss_sp = stacks[l].data();
-                emu_lane[l].uc_stack.ss_size = stack_size;
-                emu_lane[l].uc_link = &emu_main;
-                makecontext(&emu_lane[l], emu_lane_entry, 0);
-                emu_state[l] = EMU_READY;
-            }
-            for (;;) {
-                for (int l = 0; l < 32; ++l) {
-                    if (emu_state[l] == EMU_DONE) continue;
-                    emu_state[l] = EMU_READY;
-                    emu_current = l;
-                    blockIdx.x = b;
-                    threadIdx.x = wi * 32 + l;
-                    swapcontext(&emu_main, &emu_lane[l]);
-                }
-                int waiting = 0, done = 0;
-                for (int l = 0; l < 32; ++l) {
-                    waiting += emu_state[l] == EMU_AT_SHUFFLE;
-                    done += emu_state[l] == EMU_DONE;
-                }
-                if (done == 32) break;
-                if (waiting != 32) return 1;
-            }
-        }
-    }
-    return 0;
-}
-
-#include "sgns.cu"
-"""
-
-_CTYPES = {"int": ctypes.c_int32, "float": ctypes.c_float, "double": ctypes.c_double,
-           "unsigned char": ctypes.c_uint8, "skw2v_i64": ctypes.c_int64,
-           "skw2v_u64": ctypes.c_uint64, "skw2v_u32": ctypes.c_uint32}
-_KERNELS = ("skw2v_train", "skw2v_keep_flags")
-
-
-def _wrappers(source):
-    out = []
-    for name in _KERNELS:
-        sig = gt.kernel_signature(source, name)
-        decl = ", ".join(f"{'const ' if p.const else ''}{p.ctype}{'*' if p.pointer else ''} "
-                         f"{p.name}" for p in sig)
-        call = ", ".join(p.name for p in sig)
-        out.append(f'extern "C" int emu_{name}(unsigned grid, unsigned block, {decl}) '
-                   f"{{ return emu_launch(grid, block, [&] {{ {name}({call}); }}); }}")
-    return "\n".join(out)
-
-
-class EmulatedBackend:
-    """The driver's backend interface on NumPy arrays and the emulated kernels."""
-
-    xp = np
-
-    def __init__(self, build_dir, max_blocks=2):
-        self.build_dir = Path(build_dir)
-        self.max_blocks = max_blocks
-        self._libs = {}
-        self.launches = []  # (kernel, grid, block) of every launch
-
-    def is_device_array(self, a):
-        return False
-
-    def to_device(self, a, dtype):
-        return np.array(a, dtype=dtype, order="C", copy=True)
-
-    def to_host(self, a):
-        return np.array(a, copy=True)
-
-    def pointer(self, a):
-        return a.ctypes.data
-
-    def free_bytes(self):
-        return None
-
-    def synchronize(self):
-        pass
-
-    def _library(self, variant):
-        if variant not in self._libs:
-            self._libs[variant] = _build_emulator(self.build_dir, variant)
-        return self._libs[variant]
-
-    def function(self, variant, threads_per_block, name):
-        lib = self._library(variant)
-        sig = gt.kernel_signature(gt.kernel_source(), name)
-        fn = getattr(lib, f"emu_{name}")
-        fn.restype = ctypes.c_int
-        fn.argtypes = [ctypes.c_uint, ctypes.c_uint] + [
-            ctypes.c_void_p if p.pointer else _CTYPES[p.ctype] for p in sig]
-
-        def launch(grid, block, args):
-            assert block == threads_per_block and block % 32 == 0
-            values = []
-            for p, a in zip(sig, args, strict=True):
-                if p.pointer:
-                    assert isinstance(a, np.ndarray) and a.dtype == p.dtype
-                    if a.dtype == np.float32 and variant[0] == 4:
-                        assert a.ctypes.data % 16 == 0  # float4 loads
-                    values.append(a.ctypes.data)
-                else:
-                    assert type(a) is p.dtype.type, (p.name, type(a))
-                    values.append(a.item())
-            self.launches.append((name, grid, block))
-            if fn(grid, block, *values) != 0:
-                raise AssertionError(f"{name}: lanes of a warp diverged around a shuffle")
-
-        return launch
-
-
-def _build_emulator(build_dir, variant):
-    source = gt.kernel_source()
-    code = _SHIM + _wrappers(source)
-    vec, r = variant
-    digest = hashlib.sha1((code + repr(variant)).encode()).hexdigest()[:12]
-    lib_path = Path(build_dir) / f"emu_{vec}_{r}_{digest}.so"
-    if not lib_path.exists():
-        cpp = Path(build_dir) / f"emu_{vec}_{r}_{digest}.cpp"
-        cpp.write_text(code)
-        cmd = ["g++", "-std=c++17", "-O1", "-fPIC", "-shared", "-fno-strict-aliasing",
-               f"-DSKW2V_VEC={vec}", f"-DSKW2V_R={r}", f"-I{CUDA_DIR}", str(cpp), "-o",
-               str(lib_path)]
-        proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=300)
-        assert proc.returncode == 0, f"emulator build failed:\n{proc.stderr}"
-    return ctypes.CDLL(str(lib_path))
+# The emulator itself lives in tests/_cuda_emulator.py (the acceptance
+# script's dry run uses it too).
 
 
 @pytest.fixture(scope="session")
 def emulator_dir(tmp_path_factory):
-    if shutil.which("g++") is None:
+    if not have_compiler():
         pytest.skip("g++ not on PATH (needed to emulate the CUDA kernels on the CPU)")
     return tmp_path_factory.mktemp("cuda_emulator")
 
