@@ -103,12 +103,19 @@ template <class T> static unsigned __match_any_sync(unsigned, T v) {
 }
 static int __ffs(int x) { return __builtin_ffs(x); }
 static int __popc(unsigned x) { return __builtin_popcount(x); }
-// Warps run one at a time: a read-modify-write is atomic.
-static float atomicAdd(float* p, float v) { const float old = *p; *p = old + v; return old; }
+// Warps run one at a time: a read-modify-write is atomic. Float atomics are
+// counted (memory traffic of the row updates, see emu_float_atomics).
+static unsigned long long emu_n_atomics[2];  // scalar, float4
+extern "C" unsigned long long emu_float_atomics(int vector) { return emu_n_atomics[vector]; }
+static float atomicAdd(float* p, float v) {
+    ++emu_n_atomics[0];
+    const float old = *p; *p = old + v; return old;
+}
 static unsigned long long atomicAdd(unsigned long long* p, unsigned long long v) {
     const unsigned long long old = *p; *p = old + v; return old;
 }
 static float4 atomicAdd(float4* p, float4 v) {
+    ++emu_n_atomics[1];
     const float4 old = *p;
     p->x += v.x; p->y += v.y; p->z += v.z; p->w += v.w;
     return old;
@@ -245,6 +252,17 @@ class EmulatedBackend:
 
     def release(self):
         self.released += 1
+
+    def float_atomics(self):
+        """(scalar, float4) atomic adds on floats so far, over every module."""
+        counts = [0, 0]
+        for lib in self._libs.values():
+            fn = lib.emu_float_atomics
+            fn.restype = ctypes.c_ulonglong
+            fn.argtypes = [ctypes.c_int]
+            counts[0] += fn(0)
+            counts[1] += fn(1)
+        return tuple(counts)
 
     def blocks_per_sm(self, options, name, threads_per_block):
         return self._blocks_per_sm
