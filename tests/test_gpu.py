@@ -101,8 +101,8 @@ def test_cuda_source_compiles_with_nvcc(path, arch, variant, tmp_path):
         assert f".entry {kernel}(" in ptx
 
 
-def _load_nvrtc():
-    """libnvrtc from the system or from the nvidia-cuda-nvrtc wheel, else None."""
+def _nvrtc_candidates():
+    """libnvrtc from the system and from the nvidia-cuda-nvrtc wheel."""
     candidates = []
     found = ctypes.util.find_library("nvrtc")
     if found:
@@ -114,14 +114,42 @@ def _load_nvrtc():
             candidates += sorted(str(p) for p in Path(base).glob("**/libnvrtc.so*"))
     except ImportError:
         pass
+    return [c for c in candidates if "builtins" not in Path(c).name]
+
+
+def _load_nvrtc(candidates=None):
+    """(libnvrtc, None) when it can compile, else (None, why).
+
+    libnvrtc loads libnvrtc-builtins at its first compile, by name: the
+    wheel's copy sits beside it but off the loader's path, so it is loaded
+    first from there (RTLD_GLOBAL); without it NVRTC fails every compile, a
+    broken installation rather than a broken kernel, and the test skips.
+    """
+    candidates = _nvrtc_candidates() if candidates is None else candidates
+    reason = "libnvrtc not found (pip install nvidia-cuda-nvrtc)"
     for path in candidates:
-        if "builtins" in Path(path).name:
-            continue
+        folder = Path(path).parent
+        if folder != Path("."):  # a path (the wheel's), not a bare soname
+            builtins = sorted(folder.glob("libnvrtc-builtins.so*"))
+            if not builtins:
+                reason = f"libnvrtc-builtins not found beside {path}"
+                continue
+            try:
+                ctypes.CDLL(str(builtins[0]), mode=ctypes.RTLD_GLOBAL)
+            except OSError as exc:
+                reason = f"cannot load {builtins[0]}: {exc}"
+                continue
         try:
-            return ctypes.CDLL(path)
-        except OSError:
+            lib = ctypes.CDLL(path)
+        except OSError as exc:
+            reason = f"cannot load {path}: {exc}"
             continue
-    return None
+        ok, log, _ = _nvrtc_compile(lib, 'extern "C" __global__ void k() {}', [])
+        if not ok:
+            reason = f"NVRTC at {path} cannot compile an empty kernel: {log.strip()!r}"
+            continue
+        return lib, None
+    return None, reason
 
 
 def _nvrtc_compile(lib, source, options):
@@ -147,14 +175,28 @@ def _nvrtc_compile(lib, source, options):
         lib.nvrtcDestroyProgram(ctypes.byref(prog))
 
 
-_NVRTC = _load_nvrtc()
+_NVRTC, _NO_NVRTC = _load_nvrtc()
 
 
-@pytest.mark.skipif(_NVRTC is None, reason="libnvrtc not found (pip install nvidia-cuda-nvrtc)")
-@pytest.mark.parametrize("arch, variant", [("compute_90", (4, 1)), ("compute_75", (1, 2))])
-def test_cuda_source_compiles_with_nvrtc(arch, variant):
+def test_nvrtc_loader_skips_without_builtins(tmp_path):
+    # The wheel's layout with libnvrtc-builtins missing: a reason, not a failure.
+    lib = tmp_path / "libnvrtc.so.13"
+    lib.write_bytes(b"not a library")
+    assert _load_nvrtc([str(lib)]) == (None, f"libnvrtc-builtins not found beside {lib}")
+    (tmp_path / "libnvrtc-builtins.so.13.0").write_bytes(b"not a library either")
+    lib_, reason = _load_nvrtc([str(lib)])
+    assert lib_ is None and reason.startswith("cannot load")
+    assert _load_nvrtc([])[1].startswith("libnvrtc not found")
+
+
+@pytest.mark.skipif(_NVRTC is None, reason=f"{_NO_NVRTC}")
+@pytest.mark.parametrize("arch, variant, path", [
+    ("compute_90", (4, 1), gt.PATH_SKIPGRAM), ("compute_90", (4, 1), gt.PATH_BATCHED),
+    ("compute_80", (4, 1), gt.PATH_CBOW), ("compute_75", (1, 2), gt.PATH_BATCHED),
+])
+def test_cuda_source_compiles_with_nvrtc(arch, variant, path):
     # Exactly what the driver hands cupy.RawModule (which adds the -arch).
-    options = [*gt.compile_options(variant), f"-arch={arch}"]
+    options = [*gt.compile_options(variant, path=path), f"-arch={arch}"]
     ok, log, ptx = _nvrtc_compile(_NVRTC, gt.kernel_source(), options)
     assert ok, log
     for kernel in ("skw2v_train", "skw2v_keep_flags"):
