@@ -21,6 +21,7 @@ Three layers, so that most of it runs on a machine without a GPU:
 import ctypes
 import ctypes.util
 import logging
+import os
 import pickle
 import re
 import shutil
@@ -40,7 +41,8 @@ from skw2v._training import TrainingPlan, run_epoch
 from _cuda_emulator import EmulatedBackend, have_compiler
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / ".." / "shared" / "data"
+# SKW2V_DATA_DIR: where the GPU machine's copy travels (tools/gpu_acceptance.sh)
+DATA = Path(os.environ.get("SKW2V_DATA_DIR", ROOT / ".." / "shared" / "data"))
 CUDA_DIR = Path(_cuda.__file__).resolve().parent
 CU_FILES = sorted(CUDA_DIR.glob("*.cu"))
 

@@ -6,10 +6,11 @@ window-batched, CBOW) and launch geometry (threads per block, the
 timed epoch of a Zipf(1) corpus at d=100, window 5, 5 negatives, subsampling
 1e-3, and records words/s (corpus positions per second), the mean loss, the
 grid and the kernel's registers and occupancy. One row per path also runs
-with plain (non-atomic) row updates, to price the atomics. Where nvcc is on
-PATH, ptxas's register/spill report for sm_75, sm_80 and sm_90 is added.
+with plain (non-atomic) row updates, to price the atomics. With ``--ptxas``
+(and nvcc on PATH), ptxas's register/spill report for sm_75, sm_80 and sm_90
+of every module is added.
 
-    python tools/gpu_sweep.py OUT.json [--tokens N] [--vocab V ...] [--emulate]
+    python tools/gpu_sweep.py OUT.json [--tokens N] [--vocab V ...] [--emulate] [--ptxas]
 
 ``--emulate`` runs the CUDA emulator of tests/_cuda_emulator.py on the CPU
 (tiny sizes; a dry run of the script, not a measurement).
@@ -40,8 +41,9 @@ PATHS = (("skipgram", False), ("skipgram", True), ("cbow", False))
 GEOMETRIES = ((256, 0), (256, 2), (256, 3), (128, 0))  # (threads, min blocks per SM)
 
 
-def zipf_plan(n_tokens, n_vocab, arch, rng, sentence_length=20):
-    """A plan-like object (the attributes GpuTrainer reads) over Zipf(1) ids."""
+def zipf_plan(n_tokens, n_vocab, rng, sentence_length=20):
+    """A plan-like object (the attributes GpuTrainer reads) over Zipf(1) ids;
+    set its ``architecture`` before use."""
     cdf = np.cumsum(1.0 / np.arange(1, n_vocab + 1))
     cdf /= cdf[-1]
     tokens = np.minimum(np.searchsorted(cdf, rng.random(n_tokens)), n_vocab - 1).astype(np.int32)
@@ -55,7 +57,7 @@ def zipf_plan(n_tokens, n_vocab, arch, rng, sentence_length=20):
         tokens=tokens, offsets=offsets, keep_prob=keep_probabilities(counts, SUBSAMPLE),
         alias_threshold=kernel_thresholds(accept), alias_index=alias,
         noise_log_kq=np.log(NEGATIVES * q).astype(np.float32),
-        architecture=_core.ARCHITECTURES[arch], loss=_core.LOSSES["negative_sampling"],
+        architecture=None, loss=_core.LOSSES["negative_sampling"],
         window=WINDOW, shrink_windows=True, sample_size=NEGATIVES, n_tokens=n_tokens,
     )
 
@@ -100,9 +102,11 @@ def release_pool(emulate):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out", type=Path)
-    ap.add_argument("--tokens", type=int, default=20_000_000)
+    ap.add_argument("--tokens", type=int, default=10_000_000)
     ap.add_argument("--vocab", type=int, nargs="+", default=[17_262, 1_000_000])
     ap.add_argument("--emulate", action="store_true")
+    ap.add_argument("--ptxas", action="store_true",
+                    help="add nvcc's register/spill report per arch (CPU time; skip on the GPU)")
     args = ap.parse_args(argv)
     geometries = GEOMETRIES[:1] if args.emulate else GEOMETRIES
     rng = np.random.default_rng(0)
@@ -110,11 +114,18 @@ def main(argv=None):
     t_start = time.perf_counter()
     print(f"{'V':>9} {'path':<17}{'thr':>4}{'minb':>5}{'atom':>5}{'grid':>6}{'regs':>5}"
           f"{'Mw/s':>8}{'loss':>8}", flush=True)
+    def save(**extra):  # after every row: a timeout still leaves the rows so far
+        args.out.write_text(json.dumps(dict(
+            emulated=args.emulate, tokens=args.tokens, dim=DIM, window=WINDOW,
+            negatives=NEGATIVES, rows=rows, seconds=time.perf_counter() - t_start, **extra),
+            indent=1))
+
     for n_vocab in args.vocab:
         w_in = ((rng.random((n_vocab, DIM), dtype=np.float32) - 0.5) / DIM).astype(np.float32)
         w_out = np.zeros_like(w_in)
+        plan = zipf_plan(args.tokens, n_vocab, rng)
         for arch, batch in PATHS:
-            plan = zipf_plan(args.tokens, n_vocab, arch, rng)
+            plan.architecture = _core.ARCHITECTURES[arch]
             name = arch + ("-batched" if batch else "")
             configs = [(t, m, True) for t, m in geometries] + [(geometries[0][0], 0, False)]
             for threads, min_blocks, atomic in configs:
@@ -141,11 +152,12 @@ def main(argv=None):
                     trainer.close()
                     release_pool(args.emulate)
                 rows.append(row)
+                save()
                 print(f"{n_vocab:>9} {name:<17}{threads:>4}{min_blocks:>5}{int(atomic):>5}"
                       f"{row['grid']:>6}{row.get('num_regs', '-'):>5}"
                       f"{row['words_per_s'] / 1e6:>8.2f}{row['mean_loss']:>8.4f}", flush=True)
     ptxas = {}
-    for options in kernels:
+    for options in kernels if args.ptxas else ():
         opts = tuple(options.split())
         ptxas[options] = {arch: ptxas_report(opts, arch) for arch in ("sm_75", "sm_80", "sm_90")}
     best = {}
@@ -165,9 +177,7 @@ def main(argv=None):
         print(f"  ptxas path={path} threads={thr} min_blocks={mb} atomic={atomic}: " + ", ".join(
             f"{a} {v['registers']} regs {v['spill_bytes']} B spill" if v and "registers" in v
             else f"{a} {v}" for a, v in per_arch.items()))
-    args.out.write_text(json.dumps(dict(
-        emulated=args.emulate, tokens=args.tokens, dim=DIM, window=WINDOW, negatives=NEGATIVES,
-        rows=rows, ptxas=ptxas, seconds=time.perf_counter() - t_start), indent=1))
+    save(ptxas=ptxas)
     return rows
 
 
