@@ -1257,3 +1257,42 @@ def test_gpu_trained_estimator_holds_numpy_arrays():
                           capture_output=True, timeout=120)
     assert proc.returncode == 0, proc.stderr.decode()
     assert proc.stdout.decode().strip() == "(1, 16)"
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif("not _gpu_ok()", reason="needs CuPy and a CUDA device")
+@pytest.mark.parametrize("batch_window", [False, True])
+def test_gpu_grid_is_sized_by_occupancy(batch_window):
+    """The grid is what the driver says fits at once; the register-count
+    estimate (the fallback) agrees with the driver within one block."""
+    rng = np.random.default_rng(0)
+    tokens, offsets = _zipf_corpus(200_000, 1000, rng)
+    plan = _plan(tokens, offsets, 1000, window=5, sample_size=5)
+    w_in, w_out = _init(1000, 100, rng)
+    with gt.GpuTrainer(plan, w_in, w_out, batch_window=batch_window) as trainer:
+        b = trainer._b
+        regs = b.kernel_attributes(trainer.options, "skw2v_train")["num_regs"]
+        assert trainer.blocks_per_sm >= 1
+        assert trainer.max_blocks == trainer.blocks_per_sm * b.multiprocessors
+        assert abs(trainer.blocks_per_sm - gt.occupancy_blocks(regs, 256)) <= 1
+        res = trainer.run_epoch(seed=1, lr_start=0.025, lr_end=0.025, progress_offset=0,
+                                progress_total=len(tokens))
+        assert res.words == len(tokens) and trainer.all_finite()
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif("not _gpu_ok()", reason="needs CuPy and a CUDA device")
+def test_gpu_close_returns_the_pool_to_the_device():
+    import cupy
+
+    pool = cupy.get_default_memory_pool()
+    pool.free_all_blocks()
+    before = pool.total_bytes()
+    rng = np.random.default_rng(0)
+    tokens, offsets = _zipf_corpus(100_000, 200_000, rng)
+    plan = _plan(tokens, offsets, 200_000, window=2, sample_size=2)
+    w = np.zeros((200_000, 100), np.float32)
+    trainer = gt.GpuTrainer(plan, w, w)
+    assert pool.total_bytes() - before >= 2 * w.nbytes
+    trainer.close()
+    assert pool.total_bytes() - before < w.nbytes // 10  # handed back, not kept in the pool
