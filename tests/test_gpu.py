@@ -1065,7 +1065,8 @@ def test_update_flavours_give_the_same_step(vector_atomics, atomic, emulator_dir
     np.testing.assert_allclose(gpu_out, cpu_out, rtol=1e-5, atol=1e-7)
 
 
-@pytest.mark.parametrize("batch_window, sample_size", [(False, 0), (False, 2), (True, 0), (True, 2)])
+@pytest.mark.parametrize("batch_window, sample_size",
+                         [(False, 0), (False, 2), (True, 0), (True, 2)])
 def test_row_updates_per_centre(batch_window, sample_size, emulator_dir):
     """Each changed row is written once per step: the centre's output row
     stays in registers across the window (it was read and written once per

@@ -406,10 +406,12 @@ class GpuTrainer:
             )
         if not isinstance(batch_window, (bool, np.bool_)):
             raise TypeError(f"batch_window must be a bool, got {batch_window!r}")
-        if (not isinstance(min_blocks_per_sm, (int, np.integer)) or isinstance(min_blocks_per_sm, bool)
-                or not 0 <= min_blocks_per_sm <= 32):
-            raise ValueError(f"min_blocks_per_sm must be an integer in [0, 32], got {min_blocks_per_sm!r}")
-        if max_blocks is not None and (not isinstance(max_blocks, (int, np.integer)) or max_blocks < 1):
+        if (not isinstance(min_blocks_per_sm, (int, np.integer))
+                or isinstance(min_blocks_per_sm, bool) or not 0 <= min_blocks_per_sm <= 32):
+            raise ValueError(
+                f"min_blocks_per_sm must be an integer in [0, 32], got {min_blocks_per_sm!r}")
+        if max_blocks is not None and (not isinstance(max_blocks, (int, np.integer))
+                                       or max_blocks < 1):
             raise ValueError(f"max_blocks must be >= 1, got {max_blocks!r}")
         b = CupyBackend() if backend is None else backend
         self._b = b

@@ -214,25 +214,6 @@ __device__ __forceinline__ void skw2v_frag_load(skw2v_frag& a, const float* row,
     }
 }
 
-__device__ __forceinline__ void skw2v_frag_store(float* row, const skw2v_frag& a, int dim, int lane) {
-#pragma unroll
-    for (int r = 0; r < SKW2V_R; ++r) {
-        const int e = skw2v_frag_elem(lane, r);
-        if (e < dim) {
-#if SKW2V_VEC == 4
-            float4 q;
-            q.x = a.v[r][0];
-            q.y = a.v[r][1];
-            q.z = a.v[r][2];
-            q.w = a.v[r][3];
-            *reinterpret_cast<float4*>(row + e) = q;
-#else
-            row[e] = a.v[r][0];
-#endif
-        }
-    }
-}
-
 __device__ __forceinline__ float skw2v_frag_dot(const skw2v_frag& a, const skw2v_frag& b) {
     float s = 0.0f;
 #pragma unroll
@@ -334,12 +315,15 @@ __device__ __forceinline__ int skw2v_draw_targets(int w, int sample_size, skw2v_
 }
 
 // Load the output rows of targets [first, n_t) together (their latencies overlap).
-__device__ __forceinline__ void skw2v_load_targets(skw2v_frag (&rows)[SKW2V_T], const int (&t)[SKW2V_T],
+__device__ __forceinline__ void skw2v_load_targets(skw2v_frag (&rows)[SKW2V_T],
+                                                   const int (&t)[SKW2V_T],
                                                    int first, int n_t, const float* w_out, int dim,
                                                    int lane) {
 #pragma unroll
     for (int j = 0; j < SKW2V_T; ++j) {
-        if (j >= first && j < n_t) skw2v_frag_load(rows[j], w_out + (skw2v_i64)t[j] * dim, dim, lane);
+        if (j >= first && j < n_t) {
+            skw2v_frag_load(rows[j], w_out + (skw2v_i64)t[j] * dim, dim, lane);
+        }
     }
 }
 
@@ -429,7 +413,10 @@ __device__ __forceinline__ double skw2v_centre_batched(
         skw2v_frag_zero(d_out[j]);
         if (j < n_t) {
             if (use_nce) offset[j] -= log_kq[t[j]];
-            if (use_bias) offset[j] += bias[t[j]];
+            // Lane 0 alone writes the bias: it reads it too, and broadcasts.
+            if (use_bias) {
+                offset[j] += __shfl_sync(SKW2V_FULL_MASK, lane == 0 ? bias[t[j]] : 0.0f, 0);
+            }
         }
     }
     double loss = 0.0;
@@ -546,8 +533,9 @@ extern "C" __global__ void SKW2V_BOUNDS skw2v_train(
     double* __restrict__ stats)                // IN/OUT (warps, 3) loss, positives, words
 {
     // A module built for another path, or too few target slots: fail loudly.
-    if (architecture != (SKW2V_PATH == 2 ? 1 : 0) || (architecture == 0 && batch_window != (SKW2V_PATH == 1)) ||
-        sample_size < 0 || sample_size > SKW2V_T - 1) {
+    if (architecture != (SKW2V_PATH == 2 ? 1 : 0) ||
+        (architecture == 0 && batch_window != (SKW2V_PATH == 1)) || sample_size < 0 ||
+        sample_size > SKW2V_T - 1) {
         __trap();
     }
     const int lane = (int)(threadIdx.x & (SKW2V_WARP - 1));
@@ -627,7 +615,9 @@ extern "C" __global__ void SKW2V_BOUNDS skw2v_train(
                     skw2v_frag_axpy(d_centre, g[0], l1);
 #pragma unroll
                     for (int j = 1; j < SKW2V_T; ++j) {
-                        if (j < n_t) skw2v_row_add(w_out + (skw2v_i64)t[j] * dim, g[j], l1, dim, lane);
+                        if (j < n_t) {
+                            skw2v_row_add(w_out + (skw2v_i64)t[j] * dim, g[j], l1, dim, lane);
+                        }
                     }
                     skw2v_row_add(l1p, 1.0f, work, dim, lane);
                     positives += 1.0;
