@@ -933,6 +933,43 @@ def test_epoch_with_random_draws_matches_float64_reference(arch, batch_window, m
     _assert_matches(ref, got, w_in, w_out, rtol=1e-3, atol=1e-5)
 
 
+@pytest.mark.parametrize("loss", ["negative_sampling", "nce"])
+def test_batched_window_matches_the_cpu_kernel(loss, make_backend):
+    """The CPU kernel's batch_window (where this build has it) and the GPU's
+    batched path train the same model: with forced draws (one-hot noise, a
+    fixed radius) and the same subsampling hash, every update agrees, across
+    repeated context words and two epochs."""
+    rng = np.random.default_rng(17)
+    n_vocab = 12
+    sentences = [[3, 5, 3, 7, 4, 2, 3, 6, 8, 1, 5, 9], [], [4, 4], [10, 11, 10, 2, 0, 1, 6]]
+    keep = rng.uniform(0.4, 1.0, n_vocab).astype(np.float32)
+    keep[::2] = 1.0
+    plan = _sentences_plan(sentences, n_vocab, keep_prob=keep, noise=_one_hot(n_vocab, 3),
+                           loss=loss, window=3, shrink=False, sample_size=3, chunk_tokens=5)
+    if not hasattr(plan, "batch_window"):
+        pytest.skip("this build's CPU kernel has no batch_window")
+    plan.batch_window = True
+    w_in, w_out = _init(n_vocab, 8, rng)
+    bias = rng.normal(0.0, 1.0, n_vocab).astype(np.float32) if loss == "nce" else None
+    cpu_in, cpu_out = w_in.copy(), w_out.copy()
+    cpu_bias = None if bias is None else bias.copy()
+    trainer = _trainer(plan, w_in, w_out, make_backend(1), output_bias=bias, batch_window=True,
+                       batch_tokens=9, **SINGLE_WARP)
+    kw = dict(lr_start=0.3, lr_end=0.001, progress_total=2 * plan.n_tokens)
+    for epoch, seed in enumerate((4, 5)):
+        kw["progress_offset"] = epoch * plan.n_tokens
+        cpu = run_epoch(plan, cpu_in, cpu_out, seed=seed, n_threads=1, output_bias=cpu_bias, **kw)
+        gpu = trainer.run_epoch(seed=seed, **kw)
+        assert gpu.words == cpu.words and gpu.positives == cpu.positives
+        np.testing.assert_allclose(gpu.loss, cpu.loss, rtol=1e-4)
+    got_bias = None if bias is None else np.empty_like(bias)
+    gpu_in, gpu_out = trainer.download(output_bias=got_bias)
+    np.testing.assert_allclose(gpu_in, cpu_in, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(gpu_out, cpu_out, rtol=1e-4, atol=1e-6)
+    if bias is not None:
+        np.testing.assert_allclose(got_bias, cpu_bias, rtol=1e-4, atol=1e-6)
+
+
 def test_batched_window_without_context_changes_nothing(make_backend):
     plan = _sentences_plan([[1], [2], [3, 3]], 4, window=2, sample_size=3)
     w_in, w_out = _init(4, 8, np.random.default_rng(0))
