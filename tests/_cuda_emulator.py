@@ -254,7 +254,8 @@ class EmulatedBackend:
         self.released += 1
 
     def float_atomics(self):
-        """(scalar, float4) atomic adds on floats so far, over every module."""
+        """(scalar, float4) atomic adds on floats so far, over this backend's
+        modules (a module's counters are per process: compare differences)."""
         counts = [0, 0]
         for lib in self._libs.values():
             fn = lib.emu_float_atomics
