@@ -51,6 +51,9 @@ BLOCKS_PER_SM = 2         # fallback grid cap per multiprocessor when occupancy 
 PIECES_PER_WARP = 16      # work items per warp and launch: small items balance the load
 MAX_PIECE = 64            # centre words per work item
 MAX_SAMPLE_SIZE = 63      # target slots live in registers: 1 + sample_size of them
+# __launch_bounds__(256, 2): at most 128 registers. ptxas then keeps every path
+# at d <= 128 and 5 negatives free of spills (left alone, it spills CBOW at 80).
+MIN_BLOCKS_PER_SM = 2
 BATCH_TOKENS = 1 << 21    # corpus positions per launch (~10-50 ms of GPU work)
 WARP = 32
 MAX_VOCAB = 2**31 - 1     # token ids are int32
@@ -387,7 +390,7 @@ class GpuTrainer:
         Block size (a multiple of 32, at most 1024).
     min_blocks_per_sm : int
         ``__launch_bounds__`` hint: the register allocator keeps this many
-        blocks resident per multiprocessor (0: no hint).
+        blocks resident per multiprocessor (0: no hint; default 2).
     atomic : bool, default=True
         Rows change by atomic adds (False: plain read-add-write, hogwild;
         kept for measuring what the atomics cost).
@@ -395,7 +398,8 @@ class GpuTrainer:
 
     def __init__(self, plan, w_in, w_out, *, output_bias=None, batch_window=False,
                  batch_tokens=BATCH_TOKENS, backend=None, max_blocks=None,
-                 threads_per_block=THREADS_PER_BLOCK, min_blocks_per_sm=0, atomic=True):
+                 threads_per_block=THREADS_PER_BLOCK, min_blocks_per_sm=MIN_BLOCKS_PER_SM,
+                 atomic=True):
         if not isinstance(batch_tokens, (int, np.integer)) or batch_tokens < 1:
             raise ValueError(f"batch_tokens must be a positive integer, got {batch_tokens!r}")
         if (not isinstance(threads_per_block, (int, np.integer)) or threads_per_block < WARP
