@@ -1134,6 +1134,19 @@ def gpu_reference_targets(plan, *, seed, position):
     return [w] + [d for d in got if d != w]
 
 
+def test_driver_rejects_what_the_kernel_cannot_hold(emulator_dir):
+    be = EmulatedBackend(emulator_dir, 1)
+    w = np.zeros((3, 4), np.float32)
+    plan = _sentences_plan([[0, 1, 2]], 3, sample_size=gt.MAX_SAMPLE_SIZE + 1)
+    with pytest.raises(ValueError, match=f"sample_size must be at most {gt.MAX_SAMPLE_SIZE}"):
+        gt.GpuTrainer(plan, w, w, backend=be)
+    plan = _sentences_plan([[0, 1, 2]], 3, window=2**31)
+    with pytest.raises(ValueError, match="window must be at most 2147483647"):
+        gt.GpuTrainer(plan, w, w, backend=be)
+    plan = _sentences_plan([[0, 1, 2]], 3, sample_size=gt.MAX_SAMPLE_SIZE)
+    assert f"-DSKW2V_T={gt.MAX_SAMPLE_SIZE + 1}" in gt.GpuTrainer(plan, w, w, backend=be).options
+
+
 def test_close_frees_the_pool(emulator_dir):
     plan = _sentences_plan([[0, 1, 2]], 3)
     w = np.zeros((3, 4), np.float32)

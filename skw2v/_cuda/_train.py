@@ -482,6 +482,7 @@ class GpuTrainer:
         source = kernel_source()
         self._train_sig = kernel_signature(source, "skw2v_train")
         self._flags_sig = kernel_signature(source, "skw2v_keep_flags")
+        self.blocks_per_sm = None  # resident blocks per SM, when the grid is sized by them
         if max_blocks is None:
             self.blocks_per_sm = _resident_blocks(b, self.options, self.threads_per_block)
             max_blocks = (self.blocks_per_sm * b.multiprocessors if self.blocks_per_sm
