@@ -1188,9 +1188,15 @@ def test_compiled_kernel_resources(arch, path, tmp_path):
     per SM): at most 128 registers and no spills on any path, vector atomics
     exactly on sm_90, one 8-byte load per alias draw."""
     options = gt.compile_options((4, 1), 256, path=path, targets=6,
-                                 min_blocks=gt.MIN_BLOCKS_PER_SM)
+                                 min_blocks=gt.default_min_blocks((4, 1)))
     regs, spills, ptx = _ptxas(arch, options, tmp_path)
     assert regs <= 128 and spills == 0, (arch, path, regs, spills)
+    # d = 300 (R = 3) gets no bound: more registers, still no spills
+    wide = gt.compile_options((4, 3), 256, path=path, targets=6,
+                              min_blocks=gt.default_min_blocks((4, 3)))
+    (tmp_path / "wide").mkdir()
+    regs_wide, spills_wide, _ = _ptxas(arch, wide, tmp_path / "wide")
+    assert regs_wide <= 255 and spills_wide == 0, (arch, path, regs_wide, spills_wide)
     v4 = re.search(r"(red|atom)\.global(\.\w+)*\.v4\.f32", ptx) is not None
     assert v4 == (arch == "sm_90")
     assert re.search(r"(red|atom)\.global(\.\w+)*\.f32", ptx)

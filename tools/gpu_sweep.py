@@ -38,7 +38,7 @@ from skw2v._vocab import keep_probabilities, noise_distribution  # noqa: E402
 
 DIM, WINDOW, NEGATIVES, SUBSAMPLE = 100, 5, 5, 1e-3
 PATHS = (("skipgram", False), ("skipgram", True), ("cbow", False))
-# (threads per block, __launch_bounds__ min blocks per SM); the first is the default
+# (threads per block, __launch_bounds__ min blocks per SM); the first is the default at d=100
 GEOMETRIES = ((256, 2), (256, 0), (256, 3), (128, 4))
 
 

@@ -52,8 +52,14 @@ PIECES_PER_WARP = 16      # work items per warp and launch: small items balance 
 MAX_PIECE = 64            # centre words per work item
 MAX_SAMPLE_SIZE = 63      # target slots live in registers: 1 + sample_size of them
 # __launch_bounds__(256, 2): at most 128 registers. ptxas then keeps every path
-# at d <= 128 and 5 negatives free of spills (left alone, it spills CBOW at 80).
+# at d <= 128 (R = 1) and 5 negatives free of spills (left alone, it spills CBOW
+# at 80). Wider rows need more (d = 300: 160-244) and get no bound.
 MIN_BLOCKS_PER_SM = 2
+
+
+def default_min_blocks(variant):
+    """The __launch_bounds__ blocks-per-SM hint for a (VEC, R) variant."""
+    return MIN_BLOCKS_PER_SM if variant[1] == 1 else 0
 BATCH_TOKENS = 1 << 21    # corpus positions per launch (~10-50 ms of GPU work)
 WARP = 32
 MAX_VOCAB = 2**31 - 1     # token ids are int32
@@ -388,9 +394,10 @@ class GpuTrainer:
         (the kernel's occupancy times the multiprocessors).
     threads_per_block : int
         Block size (a multiple of 32, at most 1024).
-    min_blocks_per_sm : int
+    min_blocks_per_sm : int, optional
         ``__launch_bounds__`` hint: the register allocator keeps this many
-        blocks resident per multiprocessor (0: no hint; default 2).
+        blocks resident per multiprocessor (0: no hint). Default: 2 for
+        d <= 128 (at most 128 registers, no spills), else none.
     atomic : bool, default=True
         Rows change by atomic adds (False: plain read-add-write, hogwild;
         kept for measuring what the atomics cost).
@@ -398,8 +405,7 @@ class GpuTrainer:
 
     def __init__(self, plan, w_in, w_out, *, output_bias=None, batch_window=False,
                  batch_tokens=BATCH_TOKENS, backend=None, max_blocks=None,
-                 threads_per_block=THREADS_PER_BLOCK, min_blocks_per_sm=MIN_BLOCKS_PER_SM,
-                 atomic=True):
+                 threads_per_block=THREADS_PER_BLOCK, min_blocks_per_sm=None, atomic=True):
         if not isinstance(batch_tokens, (int, np.integer)) or batch_tokens < 1:
             raise ValueError(f"batch_tokens must be a positive integer, got {batch_tokens!r}")
         if (not isinstance(threads_per_block, (int, np.integer)) or threads_per_block < WARP
@@ -410,7 +416,8 @@ class GpuTrainer:
             )
         if not isinstance(batch_window, (bool, np.bool_)):
             raise TypeError(f"batch_window must be a bool, got {batch_window!r}")
-        if (not isinstance(min_blocks_per_sm, (int, np.integer))
+        if min_blocks_per_sm is not None and (
+                not isinstance(min_blocks_per_sm, (int, np.integer))
                 or isinstance(min_blocks_per_sm, bool) or not 0 <= min_blocks_per_sm <= 32):
             raise ValueError(
                 f"min_blocks_per_sm must be an integer in [0, 32], got {min_blocks_per_sm!r}")
@@ -474,6 +481,8 @@ class GpuTrainer:
         if vec == 4 and (b.pointer(self.w_in) % 16 or b.pointer(self.w_out) % 16):
             vec, r = 1, -(-dim // WARP)  # float4 loads need 16-byte aligned rows
         self.variant = (vec, r)
+        if min_blocks_per_sm is None:
+            min_blocks_per_sm = default_min_blocks(self.variant)
         self.options = compile_options(self.variant, self.threads_per_block, path=self.path,
                                        targets=self.sample_size + 1,
                                        min_blocks=int(min_blocks_per_sm), atomic=atomic)
