@@ -203,6 +203,9 @@ def test_cuda_source_compiles_with_nvrtc(arch, variant, path):
     assert ok, log
     for kernel in ("skw2v_train", "skw2v_keep_flags"):
         assert f".entry {kernel}(" in ptx
+    # float4 atomics (of float4 rows) exactly where the device has them
+    vector = re.search(r"(red|atom)\.global[.\w]*\.v4\.f32", ptx) is not None
+    assert vector == (arch == "compute_90" and variant[0] == 4)
 
 
 def test_kernel_source_is_package_data():
