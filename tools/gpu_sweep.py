@@ -128,7 +128,7 @@ def main(argv=None):
         for arch, batch in PATHS:
             plan.architecture = _core.ARCHITECTURES[arch]
             name = arch + ("-batched" if batch else "")
-            configs = [(t, m, True) for t, m in geometries] + [(geometries[0][0], 0, False)]
+            configs = [(t, m, True) for t, m in geometries] + [(*geometries[0], False)]
             for threads, min_blocks, atomic in configs:
                 if not atomic and n_vocab != args.vocab[0]:
                     continue
