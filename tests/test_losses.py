@@ -10,7 +10,8 @@ import pytest
 from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
-from skw2v import Word2VecNS, _core, _cuda_losses, _losses, losses
+from skw2v import Word2VecNS, _core, _losses, losses
+from skw2v._cuda import _losses as _cuda_losses
 from skw2v._alias import alias_table, kernel_thresholds
 from skw2v.losses import NCELoss, NegativeSampling, nce_loss, negative_sampling
 from skw2v.samplers import AliasSampler, LogUniformSampler, UnigramSampler
