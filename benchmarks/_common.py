@@ -392,13 +392,23 @@ def _ldd(exe, needle):
     return None
 
 
-PWORD2VEC_SELF_REPORTED = []  # its own last "Words/sec" per run, in words/s
+PWORD2VEC_SELF_REPORTED = []  # its own last "Words/sec" per run, in raw corpus words/s
 
 
-def train_pword2vec(exe, corpus_file, vocab_file, threads, epochs=SETTINGS["epochs"]):
+def train_pword2vec(exe, corpus_file, vocab_file, threads, epochs=SETTINGS["epochs"],
+                    raw_tokens=None):
     """pWord2Vec (skip-gram, HogBatch); wall time of the process given the vocabulary,
-    as for word2vec.c. Its own progress figure (training loop only) is kept in
-    PWORD2VEC_SELF_REPORTED."""
+    as for word2vec.c.
+
+    Its own progress figure covers the training loop only (no vocabulary, no
+    1e8-entry noise table, no loading); it counts in-vocabulary words plus one
+    end-of-sentence marker per line, so it is rescaled to raw corpus tokens
+    (``raw_tokens``) like every other figure and kept in PWORD2VEC_SELF_REPORTED.
+    """
+    counted = 0  # what pWord2Vec counts per epoch: the vocabulary file's counts, </s> included
+    with open(vocab_file, encoding="utf8") as f:
+        for line in f:
+            counted += int(line.split()[1])
     s = SETTINGS
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "vectors.bin"
@@ -413,7 +423,8 @@ def train_pword2vec(exe, corpus_file, vocab_file, threads, epochs=SETTINGS["epoc
         seconds = time.perf_counter() - start
         rates = [float(x) for x in
                  re.findall(r"Words/sec: ([0-9.]+)k", proc.stdout)]
-        PWORD2VEC_SELF_REPORTED.append(rates[-1] * 1000 if rates else None)
+        scale = raw_tokens / counted if raw_tokens else 1.0
+        PWORD2VEC_SELF_REPORTED.append(rates[-1] * 1000 * scale if rates else None)
         vectors, tokens = read_word2vec_binary(out)
     return Run("pword2vec", seconds, seconds, vectors, tokens)
 
@@ -466,7 +477,7 @@ def train_impl(impl, sentences, files, sg, threads, seed, epochs):
         if not sg:
             return None  # skip-gram only (HogBatch)
         return train_pword2vec(files["pword2vec"], files["corpus"], files["w2v_vocab"],
-                               threads, epochs)
+                               threads, epochs, raw_tokens=n_tokens(sentences))
     if impl == "gensim":
         return train_gensim(sentences, sg, threads, seed, epochs)
     if impl == "gensim-w2vinit":
