@@ -5,7 +5,7 @@ Runs one epoch of the kernel (n_jobs=1) on a fixed synthetic corpus and
 prints instructions per corpus position and per trained pair, and the SIMD
 clone that ran (``SKW2V_SIMD`` forces one).
 
-valgrind emulates a CPU of its own: 3.19-3.2x has no AVX-512, so under it
+valgrind emulates a CPU of its own (3.19, installed here, has no AVX-512), so under it
 the x86-64-v4 clone is not usable, and a run that asks for it stops with a
 message instead of silently counting another clone.
 
@@ -35,11 +35,12 @@ def kernel_symbol():
     """The kernel entry's symbol. Cython numbers its wrappers by definition order
     (..._1train_epoch, ..._9train_epoch), so it is read from the built module's
     symbol table (plain bytes in the .so; callgrind's --dump-after takes no wildcard)."""
-    for so in sorted(Path(SRC, "skw2v").glob("_core*.so")):
+    src = os.environ.get("SKW2V_SRC") or SRC  # ablation.py sets it per tree
+    for so in sorted(Path(src, "skw2v").glob("_core*.so")):
         found = set(re.findall(rb"__pyx_pw_5skw2v_5_core_\d+train_epoch", so.read_bytes()))
         if len(found) == 1:
             return found.pop().decode()
-    sys.exit(f"cannot find the kernel entry __pyx_pw_..._train_epoch in {SRC}/skw2v/_core*.so "
+    sys.exit(f"cannot find the kernel entry __pyx_pw_..._train_epoch in {src}/skw2v/_core*.so "
              "(built? python setup.py build_ext --inplace)")
 
 
@@ -83,7 +84,8 @@ def run_kernel(args, configs):
             result["skipped"] = (f"clone {config['clone']} not usable in this process "
                                  f"(usable: {', '.join(_core.usable_simd_clones())})")
         else:
-            _core.select_simd(config["clone"])
+            if config["clone"]:
+                _core.select_simd(config["clone"])
             result.update(one_epoch(args, config["mode"], tokens, offsets, counts))
         print("RESULT " + json.dumps(result), flush=True)
 
@@ -108,14 +110,18 @@ def one_epoch(args, mode, tokens, offsets, counts):
         docs = [[str(t) for t in tokens[a:b]] for a, b in zip(offsets[:-1], offsets[1:])]
         Word2VecNS(**{**est.get_params(), "epochs": 1, "min_count": 1}).fit(docs)
         return {"positives": None, "words": None, "tokens": len(tokens),
-                "clone": _core.simd_clone(), "mode": mode}
+                "clone": _clone(_core), "mode": mode}
     rng = np.random.default_rng(0)
     w_in = ((rng.random((args.types, args.dim), dtype=np.float32) - 0.5) / args.dim)
     w_out = np.zeros_like(w_in)
     res = run_epoch(plan, w_in, w_out, lr_start=0.025, lr_end=1e-4, progress_offset=0,
                     progress_total=len(tokens), seed=1, n_threads=1)
     return {"positives": float(res.positives), "words": float(res.words),
-            "tokens": len(tokens), "clone": _core.simd_clone(), "mode": mode}
+            "tokens": len(tokens), "clone": _clone(_core), "mode": mode}
+
+
+def _clone(core):
+    return getattr(core, "simd_clone", lambda: "pre-dispatch build")()
 
 
 def measure_many(configs, argv=()):
