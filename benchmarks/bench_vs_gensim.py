@@ -155,13 +155,16 @@ def speed_table(records, ours=None):
     return C.markdown_table(header, rows), summary
 
 
-def quality(sentences, archs, threads, seeds, epochs, impls=("skw2v", "gensim")):
+def quality(sentences, archs, threads, seeds, epochs, impls=("skw2v", "gensim"), files=None):
+    """``files``: what the C peers need (see _common.train_impl); pWord2Vec takes no
+    seed, so its runs differ only by thread timing."""
     words = C.n_tokens(sentences) * epochs
     records = []
     for arch in archs:
         for seed in seeds:
             for impl in impls_for(arch, impls):
-                run = C.train_impl(impl, sentences, {}, ARCHS[arch], threads, seed, epochs)
+                run = C.train_impl(impl, sentences, files or {}, ARCHS[arch], threads, seed,
+                                   epochs)
                 start = time.perf_counter()
                 scores = C.evaluate(run)
                 eval_seconds = time.perf_counter() - start
@@ -326,9 +329,11 @@ def main(argv=None):
     p.add_argument("--seeds", type=int, default=5, help="seeds per implementation (quality)")
     p.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed, first-seed+1, ...")
     p.add_argument("--quality-impls", nargs="+", default=["skw2v", "gensim"],
-                   choices=["skw2v", "gensim", "gensim-w2vinit"],
-                   help="skw2v means every --skw2v-variants; experiment: gensim-w2vinit starts "
-                        "gensim from word2vec.c's initial scale uniform(-0.5, 0.5) / d")
+                   choices=["skw2v", "gensim", "gensim-w2vinit", "pword2vec"],
+                   help="skw2v means every --skw2v-variants; pword2vec (skip-gram) is built "
+                        "from ../shared/peers as in bench_vs_peers.py; experiment: "
+                        "gensim-w2vinit starts gensim from word2vec.c's initial scale "
+                        "uniform(-0.5, 0.5) / d")
     p.add_argument("--merge", nargs="*", default=[], metavar="JSON",
                    help="quality JSON files under benchmarks/results/ whose runs join this table")
     p.add_argument("--quality-threads", type=int, default=2)
@@ -367,7 +372,24 @@ def main(argv=None):
     if args.quality:
         seeds = range(args.first_seed, args.first_seed + args.seeds)
         impls = expand_impls(args.quality_impls, args.skw2v_variants)
-        records = quality(sentences, args.archs, args.quality_threads, seeds, args.epochs, impls)
+        with tempfile.TemporaryDirectory() as tmp:
+            files = {}
+            if "pword2vec" in impls:
+                exe, peer = C.build_pword2vec(Path(tmp) / "pWord2Vec")
+                if exe is None:
+                    print(f"skipping pword2vec: {peer['skipped']}")
+                    impls.remove("pword2vec")
+                else:
+                    print("pword2vec code path: " + "; ".join(f"{k}: {v}" for k, v in
+                                                               peer.items()))
+                    print("pword2vec takes no seed: its runs differ only by thread timing")
+                    out["pword2vec"] = peer
+                    files = {"pword2vec": exe,
+                             "corpus": C.write_sentences(sentences, Path(tmp) / "corpus.txt"),
+                             "w2v_vocab": C.write_word2vec_vocab(
+                                 sentences, Path(tmp) / "vocab.txt", C.SETTINGS["min_count"])}
+            records = quality(sentences, args.archs, args.quality_threads, seeds, args.epochs,
+                              impls, files)
         out["quality_records"] = records
         for name in args.merge:
             with open(C.RESULTS / name) as f:
@@ -383,9 +405,13 @@ def main(argv=None):
             print("How often the criterion holds for 3 random seeds of each (from these runs):\n\n"
                   + rates + "\n")
             out["criterion_pass_rates"] = rates
-        for variant in ("gensim-w2vinit",):
+        for variant in ("gensim-w2vinit", "pword2vec"):
             if variant in impls:
-                print(quality_table(records, ours=variant)[0] + "\n")
+                peer_table, peer_verdicts = quality_table(records, ours=variant)
+                print(f"{variant} beside gensim (the same runs' gensim):\n\n" + peer_table
+                      + "\n")
+                out[f"{variant}_quality_table"] = peer_table
+                out[f"{variant}_quality_verdicts"] = peer_verdicts
         out.update(quality_verdicts=verdicts, quality_table=table, merged=args.merge)
     C.save_json(out, args.json)
 
