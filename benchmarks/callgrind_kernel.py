@@ -103,7 +103,10 @@ def one_epoch(args, mode, tokens, offsets, counts):
         from skw2v._training import run_epoch
 
         est.token_counts_ = counts
-        plan = est._plan(EncodedCorpus(tokens, offsets, None), counts)
+        try:
+            plan = est._plan(EncodedCorpus(tokens, offsets, None), counts)
+        except TypeError:  # kernels before 28ec66f: _plan(corpus) read token_counts_
+            plan = est._plan(EncodedCorpus(tokens, offsets, None))
     except (ImportError, AttributeError, TypeError) as exc:
         print(f"NOTE internal kernel path unavailable ({exc}); fitting through the "
               "estimator: instructions per token only", file=sys.stderr)
