@@ -78,9 +78,13 @@ kept = select_vocabulary(raw.types, counts, 5, None)
 lookup = np.full(len(raw.types), -1, np.int32); lookup[kept] = np.arange(len(kept))
 corpus = remap(raw, lookup); est.token_counts_ = counts[kept]
 try:
-    plan = est._plan(corpus, est.token_counts_)
-except TypeError:  # kernels before 28ec66f: _plan(corpus) read token_counts_
-    plan = est._plan(corpus)
+    from skw2v._plan import plan_for
+    plan = plan_for(corpus, est.token_counts_, est.get_params())
+except ImportError:  # commits before skw2v._plan
+    try:
+        plan = est._plan(corpus, est.token_counts_)
+    except TypeError:  # kernels before 28ec66f: _plan(corpus) read token_counts_
+        plan = est._plan(corpus)
 rng = np.random.default_rng(0)
 w_in = (rng.random((len(kept), 100), dtype=np.float32) - 0.5) / 100
 w_out = np.zeros_like(w_in)

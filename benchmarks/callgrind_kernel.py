@@ -102,11 +102,7 @@ def one_epoch(args, mode, tokens, offsets, counts):
         from skw2v._corpus import EncodedCorpus
         from skw2v._training import run_epoch
 
-        est.token_counts_ = counts
-        try:
-            plan = est._plan(EncodedCorpus(tokens, offsets, None), counts)
-        except TypeError:  # kernels before 28ec66f: _plan(corpus) read token_counts_
-            plan = est._plan(EncodedCorpus(tokens, offsets, None))
+        plan = _plan(est, EncodedCorpus(tokens, offsets, None), counts)
     except (ImportError, AttributeError, TypeError) as exc:
         print(f"NOTE internal kernel path unavailable ({exc}); fitting through the "
               "estimator: instructions per token only", file=sys.stderr)
@@ -121,6 +117,19 @@ def one_epoch(args, mode, tokens, offsets, counts):
                     progress_total=len(tokens), seed=1, n_threads=1)
     return {"positives": float(res.positives), "words": float(res.words),
             "tokens": len(tokens), "clone": _clone(_core), "mode": mode}
+
+
+def _plan(est, corpus, counts):
+    """The training plan of ``est`` over ``corpus``, in this tree's layout."""
+    try:
+        from skw2v._plan import plan_for
+    except ImportError:  # commits before skw2v._plan
+        est.token_counts_ = counts
+        try:
+            return est._plan(corpus, counts)
+        except TypeError:  # kernels before 28ec66f: _plan(corpus) read token_counts_
+            return est._plan(corpus)
+    return plan_for(corpus, counts, est.get_params())
 
 
 def _clone(core):
