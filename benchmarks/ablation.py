@@ -261,8 +261,10 @@ def main():
     print("\n" + table + "\n")
     if "x86-64-v4" in native:
         v4 = [r for r in rows if r.clone == "x86-64-v4" and not r.history]
-        print("This CPU has AVX-512: the x86-64-v4 rows are the AVX-512 clone's figures "
-              f"({', '.join(f'{r.arch} {r.label} {np.median(r.speed):,.0f} words/CPU-s' for r in v4)}); "
+        figures = ", ".join(f"{r.arch} {r.label} {np.median(r.speed):,.0f} words/CPU-s"
+                            for r in v4)
+        print(f"This CPU has AVX-512: the x86-64-v4 rows are the AVX-512 clone's figures "
+              f"({figures}); "
               f"instructions per pair for it: "
               + ("none, valgrind's emulated CPU has no AVX-512"
                  if any("not usable" in r.note for r in v4) else "see the table"))

@@ -327,7 +327,8 @@ def main(argv=None):
     p.add_argument("--quality", action="store_true", help="also run the quality comparison")
     p.add_argument("--no-speed", action="store_true", help="skip the speed comparison")
     p.add_argument("--seeds", type=int, default=5, help="seeds per implementation (quality)")
-    p.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed, first-seed+1, ...")
+    p.add_argument("--first-seed", type=int, default=0,
+                   help="seeds are first-seed, first-seed+1, ...")
     p.add_argument("--quality-impls", nargs="+", default=["skw2v", "gensim"],
                    choices=["skw2v", "gensim", "gensim-w2vinit", "pword2vec"],
                    help="skw2v means every --skw2v-variants; pword2vec (skip-gram) is built "
