@@ -291,7 +291,9 @@ def skw2v_impls(variants):
             continue
         names.append(C.skw2v_impl_name(variant))
     if not names:
-        raise SystemExit("no skw2v variant can run: see the messages above")
+        print("none of the skw2v variants asked for can run: running 'default' (the "
+              "estimator's defaults) instead")
+        names = ["skw2v"]
     return names
 
 
