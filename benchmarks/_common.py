@@ -6,6 +6,8 @@ implementations and compare them on equal terms. Speed is always reported
 as raw corpus tokens x epochs / seconds, the figure gensim logs.
 """
 
+import contextlib
+import functools
 import json
 import os
 import platform
@@ -106,18 +108,66 @@ def skw2v_variant_of(impl):
 
 
 def skw2v_variant_params(variant):
-    """Extra estimator parameters of ``variant``, or a ValueError saying why it cannot run."""
+    """(estimator parameters, kernel flags) of ``variant``, or a ValueError saying why
+    it cannot run.
+
+    A parameter the estimator lacks but ``_core.train_epoch`` takes (a kernel
+    merged before its estimator parameter) becomes a kernel flag, passed by
+    ``kernel_flags``.
+    """
     from skw2v import Word2VecNS
 
     if variant not in SKW2V_VARIANTS:
         raise ValueError(f"unknown skw2v variant {variant!r}; choose from {list(SKW2V_VARIANTS)}")
-    extra = SKW2V_VARIANTS[variant]
     have = Word2VecNS().get_params()
-    missing = [k for k in extra if k not in have]
-    if missing:
-        raise ValueError(f"this skw2v has no parameter {missing[0]!r} (variant {variant!r} "
-                         "needs a build that has it)")
-    return dict(extra)
+    params, flags = {}, {}
+    for name, value in SKW2V_VARIANTS[variant].items():
+        if name in have:
+            params[name] = value
+        elif name in kernel_parameters():
+            flags[name] = value
+        else:
+            raise ValueError(f"this skw2v has no parameter {name!r} (variant {variant!r} "
+                             "needs a build that has it)")
+    return params, flags
+
+
+def kernel_parameters():
+    """{name: default} of the keyword arguments of this build's ``_core.train_epoch``."""
+    import inspect
+
+    from skw2v import _core
+
+    try:
+        return {name: p.default
+                for name, p in inspect.signature(_core.train_epoch).parameters.items()}
+    except (TypeError, ValueError):
+        return {}
+
+
+def skw2v_defaults():
+    """What skw2v does by default: the estimator's parameters, and for options only
+    its kernel has yet, the kernel's defaults."""
+    from skw2v import Word2VecNS
+
+    return {**kernel_parameters(), **Word2VecNS().get_params()}
+
+
+@contextlib.contextmanager
+def kernel_flags(**flags):
+    """Pass ``flags`` to every ``_core.train_epoch`` call inside the block (for kernel
+    options the estimator does not expose yet)."""
+    from skw2v import _core
+
+    if not flags:
+        yield
+        return
+    kernel = _core.train_epoch
+    _core.train_epoch = functools.partial(kernel, **flags)
+    try:
+        yield
+    finally:
+        _core.train_epoch = kernel
 
 
 SIMD_FORCED = [None]  # the clone --simd forced in this process (None: the best one)
@@ -161,14 +211,16 @@ def train_skw2v(sentences, sg, threads, seed, epochs=SETTINGS["epochs"], variant
     from skw2v import Word2VecNS, _core
 
     s = SETTINGS
+    params, flags = skw2v_variant_params(variant)
     model = Word2VecNS(vector_size=s["dim"], window=s["window"], sample_size=s["negative"],
                        min_count=s["min_count"], subsample=s["sample"], epochs=epochs,
                        learning_rate=s["alpha"], min_learning_rate=s["min_alpha"],
                        architecture="skipgram" if sg else "cbow", n_jobs=threads,
-                       random_state=seed, **skw2v_variant_params(variant))
+                       random_state=seed, **params)
     clone = check_simd_clone()
     start = time.perf_counter()
-    model.fit(sentences)
+    with kernel_flags(**flags):
+        model.fit(sentences)
     fit = time.perf_counter() - start
     if _core.simd_clone() != clone:
         raise AssertionError(f"the SIMD clone changed during the fit: {clone} -> "
@@ -176,8 +228,12 @@ def train_skw2v(sentences, sg, threads, seed, epochs=SETTINGS["epochs"], variant
     run = Run(skw2v_impl_name(variant), model.train_seconds_, fit,
               model.vectors_, model.index_to_token_)
     params = model.get_params()
+    if "batch_window" in flags:
+        batch_window = f"{flags['batch_window']} (kernel flag: no estimator parameter yet)"
+    else:
+        batch_window = params.get("batch_window", "n/a (no such parameter)")
     run.code_path = {"simd_clone": clone, "n_threads_": int(model.n_threads_),
-                     "batch_window": params.get("batch_window", "n/a (no such parameter)"),
+                     "batch_window": batch_window,
                      "shared_negatives": params.get("shared_negatives")}
     return run
 

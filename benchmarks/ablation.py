@@ -71,7 +71,14 @@ clone = getattr(_core, "simd_clone", lambda: "pre-dispatch build")()
 if sys.argv[5] != "-" and clone != sys.argv[5]:
     sys.exit(f"asked for clone {sys.argv[5]} but {clone} runs")
 docs = [l.split() for l in open(sys.argv[2])]
-est = Word2VecNS(n_jobs=1, random_state=0, architecture=sys.argv[3], **json.loads(sys.argv[4]))
+mode = json.loads(sys.argv[4])
+have = Word2VecNS().get_params()
+flags = {k: v for k, v in mode.items() if k not in have}  # options only the kernel has yet
+if flags:
+    import functools
+    _core.train_epoch = functools.partial(_core.train_epoch, **flags)
+est = Word2VecNS(n_jobs=1, random_state=0, architecture=sys.argv[3],
+                 **{k: v for k, v in mode.items() if k in have})
 raw = encode_new(docs, est._analyzer())
 counts = np.bincount(raw.tokens)
 kept = select_vocabulary(raw.types, counts, 5, None)
@@ -137,7 +144,7 @@ def current_rows(archs):
     """Rows of this checkout: clones x modes (skip-gram), clones (CBOW)."""
     from skw2v import Word2VecNS, _core
 
-    have = Word2VecNS().get_params()
+    have = set(Word2VecNS().get_params()) | set(C.kernel_parameters())
     rows, missing = [], []
     for arch in archs:
         for clone in _core.usable_simd_clones():

@@ -92,15 +92,13 @@ def speed(sentences, files, archs, threads_list, impls, repeats, epochs):
 def reference_skw2v(impls):
     """The skw2v implementation the ratios and targets are about: plain "skw2v"
     (the estimator's defaults), else the variant whose parameters are the defaults."""
-    from skw2v import Word2VecNS
-
     names = [i for i in dict.fromkeys(impls) if C.skw2v_variant_of(i) is not None]
     if "skw2v" in names or not names:
         return "skw2v"
-    defaults = Word2VecNS().get_params()
+    defaults = C.skw2v_defaults()
     for name in names:
         extra = C.SKW2V_VARIANTS[C.skw2v_variant_of(name)]
-        if all(defaults.get(k) == v for k, v in extra.items()):
+        if all(k in defaults and defaults[k] == v for k, v in extra.items()):
             return name
     return names[0]
 

@@ -15,6 +15,7 @@ message instead of silently counting another clone.
 """
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -74,7 +75,7 @@ def run_kernel(args, configs):
     from skw2v import Word2VecNS, _core
 
     tokens, offsets, counts = synthetic_corpus(args.tokens, args.types)
-    have = Word2VecNS().get_params()
+    have = set(Word2VecNS().get_params()) | set(kernel_parameters())
     for i, config in enumerate(configs):
         result = {"index": i, "requested": config}
         missing = [k for k in config["mode"] if k not in have]
@@ -94,10 +95,40 @@ def one_epoch(args, mode, tokens, offsets, counts):
     from skw2v import _core
     from skw2v._estimator import Word2VecNS
 
+    have = Word2VecNS().get_params()
+    params = {k: v for k, v in mode.items() if k in have}
+    flags = {k: v for k, v in mode.items() if k not in have}  # kernel-only options
     est = Word2VecNS(architecture=args.arch, vector_size=args.dim, sample_size=args.negative,
-                     subsample=1e-3, random_state=0, n_jobs=1, **mode)
+                     subsample=1e-3, random_state=0, n_jobs=1, **params)
     mode = {k: v for k, v in est.get_params().items()
             if k in ("batch_window", "shared_negatives")}
+    mode.update({k: f"{v} (kernel flag)" for k, v in flags.items()})
+    if flags:
+        _core.train_epoch = functools.partial(_core.train_epoch, **flags)
+    try:
+        return _one_epoch(args, est, mode, tokens, offsets, counts)
+    finally:
+        if flags:
+            _core.train_epoch = _core.train_epoch.func
+
+
+def kernel_parameters():
+    """{name: default} of this build's ``_core.train_epoch`` keywords."""
+    import inspect
+
+    from skw2v import _core
+
+    try:
+        return {name: p.default
+                for name, p in inspect.signature(_core.train_epoch).parameters.items()}
+    except (TypeError, ValueError):
+        return {}
+
+
+def _one_epoch(args, est, mode, tokens, offsets, counts):
+    from skw2v import _core
+    from skw2v._estimator import Word2VecNS
+
     try:  # the internal path gives the positive pairs; it may move (refactors)
         from skw2v._corpus import EncodedCorpus
         from skw2v._training import run_epoch
