@@ -23,7 +23,7 @@ whose emulated CPU reports itself as an Intel Haswell
 clone: for those rows the instruction count and the speed on AMD come from
 different clones.
 
-    python benchmarks/ablation.py [--repeats 3] [--no-callgrind] [--history]
+    python benchmarks/ablation.py [--repeats 3] [--no-callgrind | --no-speed] [--history]
 """
 
 import argparse
@@ -215,6 +215,8 @@ def main():
     ap.add_argument("--archs", nargs="+", default=["skipgram", "cbow"],
                     choices=["skipgram", "cbow"])
     ap.add_argument("--no-callgrind", action="store_true")
+    ap.add_argument("--no-speed", action="store_true",
+                    help="instruction counts only (load-independent: any time)")
     ap.add_argument("--callgrind-tokens", type=int, default=30000)
     ap.add_argument("--history", action="store_true",
                     help="also build and measure the earlier kernels (skip-gram; minutes)")
@@ -246,30 +248,33 @@ def main():
             rows = history + rows
         if not args.no_callgrind:
             count_instructions(rows, args.callgrind_tokens)
-        time_rows(rows, args.corpus, args.repeats)
+        if not args.no_speed:
+            time_rows(rows, args.corpus, args.repeats)
     base = {arch: next((np.median(r.speed) for r in rows
                         if r.arch == arch and not r.history and r.clone == "baseline"
-                        and r.label.startswith(("pairwise", "CBOW"))), None) for arch in args.archs}
+                        and r.label.startswith(("pairwise", "CBOW")) and r.speed), None)
+            for arch in args.archs}
     lines = ["| arch | variant | SIMD clone (ran) | instructions / positive pair | "
              "words/CPU-s (median) | vs baseline clone, same arch |",
              "|---|---|---|---:|---:|---:|"]
     for r in rows:
-        med = float(np.median(r.speed))
+        med = float(np.median(r.speed)) if r.speed else float("nan")
         ins = f"{r.instructions:,.0f}" if r.instructions else (
             "n/a (valgrind cannot run this clone)" if "not usable" in r.note else
             ("-" if args.no_callgrind else f"n/a ({r.note})" if r.note else "n/a"))
-        clone = r.clone_ran if not r.history else (
+        clone = (r.clone_ran or r.clone) if not r.history else (
             "pre-dispatch: default (SSE2) clone natively on AMD, haswell clone under valgrind"
             if info.get("cpu_vendor") == "AuthenticAMD"
             else "pre-dispatch (arch=haswell by CPU model; haswell under valgrind)")
-        rel = f"{med / base[r.arch]:.2f}x" if base.get(r.arch) else "-"
-        lines.append(f"| {r.arch} | {r.label} | {clone} | {ins} | {med:,.0f} | {rel} |")
+        rel = f"{med / base[r.arch]:.2f}x" if base.get(r.arch) and r.speed else "-"
+        speed = f"{med:,.0f}" if r.speed else "-"
+        lines.append(f"| {r.arch} | {r.label} | {clone} | {ins} | {speed} | {rel} |")
     table = "\n".join(lines)
     print("\n" + table + "\n")
     if "x86-64-v4" in native:
         v4 = [r for r in rows if r.clone == "x86-64-v4" and not r.history]
         figures = ", ".join(f"{r.arch} {r.label} {np.median(r.speed):,.0f} words/CPU-s"
-                            for r in v4)
+                            for r in v4 if r.speed) or "speed not measured (--no-speed)"
         print(f"This CPU has AVX-512: the x86-64-v4 rows are the AVX-512 clone's figures "
               f"({figures}); "
               f"instructions per pair for it: "
