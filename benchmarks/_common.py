@@ -8,7 +8,6 @@ as raw corpus tokens x epochs / seconds, the figure gensim logs.
 
 import contextlib
 import functools
-import json
 import os
 import platform
 import re
@@ -720,13 +719,18 @@ def print_machine(info):
     print(f"skw2v imported from: {cp['skw2v_file']}")
 
 
-def save_json(obj, name):
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / name
-    with open(path, "w") as f:
-        json.dump(obj, f, indent=1, default=float)
-    print(f"wrote {path}")
-    return path
+def args_record(args):
+    """The command-line arguments as JSON-able values (paths as strings)."""
+    return {k: (str(v) if isinstance(v, Path) else
+                [str(x) if isinstance(x, Path) else x for x in v] if isinstance(v, list) else v)
+            for k, v in vars(args).items()}
+
+
+def save_json(obj, out=None, label=None):
+    """Write results where ``_results`` says (``--out`` or results/<script>/<commit>.json)."""
+    from _results import write_json
+
+    return write_json(obj, out, label)
 
 
 def markdown_table(header, rows):

@@ -35,6 +35,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from _results import add_out_argument
 
 import _common as C
 import callgrind_kernel
@@ -221,7 +222,7 @@ def main():
     ap.add_argument("--history", action="store_true",
                     help="also build and measure the earlier kernels (skip-gram; minutes)")
     ap.add_argument("--corpus", type=Path, default=DATA / "ptb.train.txt")
-    ap.add_argument("--json", default=None, help="file name under benchmarks/results/")
+    add_out_argument(ap)
     args = ap.parse_args()
     from skw2v import _core
 
@@ -289,8 +290,7 @@ def main():
                      "instructions_per_pair": r.instructions, "note": r.note,
                      "words_per_cpu_second": r.speed} for r in rows],
            "table": table}
-    if args.json:
-        C.save_json(out, args.json)
+    C.save_json(out, args.out)
 
 
 if __name__ == "__main__":

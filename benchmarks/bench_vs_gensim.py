@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 import _common as C
+from _results import add_out_argument
 
 IMPLS = ("skw2v", "gensim", "gensim-file")
 ARCHS = {"sg": True, "cbow": False}
@@ -336,10 +337,10 @@ def main(argv=None):
                         "gensim-w2vinit starts gensim from word2vec.c's initial scale "
                         "uniform(-0.5, 0.5) / d")
     p.add_argument("--merge", nargs="*", default=[], metavar="JSON",
-                   help="quality JSON files under benchmarks/results/ whose runs join this table")
+                   help="quality JSON files whose runs join this table, relative to "
+                        "benchmarks/results/ (e.g. bench_vs_gensim/<commit>-quality.json)")
     p.add_argument("--quality-threads", type=int, default=2)
-    p.add_argument("--json", default="bench_vs_gensim.json",
-                   help="file name under benchmarks/results/")
+    add_out_argument(p)
     args = p.parse_args(argv)
 
     C.force_simd(args.simd)
@@ -357,8 +358,7 @@ def main(argv=None):
     print(f"corpus: {corpus_name}: {C.n_tokens(sentences):,} tokens, "
           f"{len(sentences):,} sentences; settings {C.SETTINGS} (epochs={args.epochs})")
     out = {"machine": info, "corpus": corpus_name, "n_tokens": C.n_tokens(sentences),
-           "settings": {**C.SETTINGS, "epochs": args.epochs}, "args": vars(args)}
-    out["args"]["corpus"] = str(args.corpus)
+           "settings": {**C.SETTINGS, "epochs": args.epochs}, "args": C.args_record(args)}
 
     if not args.no_speed:
         impls = expand_impls(args.impls, args.skw2v_variants)
@@ -414,7 +414,7 @@ def main(argv=None):
                 out[f"{variant}_quality_table"] = peer_table
                 out[f"{variant}_quality_verdicts"] = peer_verdicts
         out.update(quality_verdicts=verdicts, quality_table=table, merged=args.merge)
-    C.save_json(out, args.json)
+    C.save_json(out, args.out)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ import time
 from pathlib import Path
 
 import _common as C
+from _results import add_out_argument
 from bench_vs_gensim import (ARCHS, add_skw2v_arguments, describe_run, expand_impls, impls_for,
                              print_code_paths, speed, speed_table)
 
@@ -207,8 +208,7 @@ def run_speed(args):
     print("\n## Issue 15's targets (skw2v's default settings, training words/s medians)\n\n"
           + targets_table + "\n")
     out = {"machine": info, "corpus": corpus_name, "n_tokens": n,
-           "settings": {**C.SETTINGS, "epochs": args.epochs}, "args": {
-               **vars(args), "corpus": str(args.corpus)},
+           "settings": {**C.SETTINGS, "epochs": args.epochs}, "args": C.args_record(args),
            "skipped": missing, "peers": peers, "fasttext_nan_failures": C.FASTTEXT_FAILURES,
            "speed_records": records, "speed_summary": summary, "speed_table": table,
            "code_paths": code_paths, "targets": targets, "targets_table": targets_table,
@@ -219,7 +219,7 @@ def run_speed(args):
         out["evaluation_table"] = C.markdown_table(
             ["arch", "implementation", "WS353", "SimLex", "analogy"], rows)
         print("## Quality (one seed each)\n\n" + out["evaluation_table"] + "\n")
-    C.save_json(out, args.json)
+    C.save_json(out, args.out, args.label)
     return out
 
 
@@ -263,7 +263,7 @@ def run_memory(args):
          "peak RSS MB", "fit increment MB", "bound 2 x (model + 4 B/token) + 100 MB"], rows)
     print("\n## Peak RSS of skw2v fit (token lists in memory)\n\n" + table + "\n")
     C.save_json({"machine": C.machine(), "arch": args.archs[0], "threads": args.threads[-1],
-                 "epochs": args.epochs, "records": records, "table": table}, args.json)
+                 "epochs": args.epochs, "records": records, "table": table}, args.out, args.label)
 
 
 def main(argv=None):
@@ -286,7 +286,7 @@ def main(argv=None):
     p.add_argument("--memory", nargs="+", type=Path, metavar="FILE",
                    help="peak RSS of skw2v fitting each file (first --archs, last --threads)")
     p.add_argument("--memory-child", type=Path, help=argparse.SUPPRESS)
-    p.add_argument("--json", default=None, help="file name under benchmarks/results/")
+    add_out_argument(p)
     args = p.parse_args(argv)
     if args.memory_child:
         return memory_child(args.memory_child, args.archs[0], args.threads[-1], args.epochs)
@@ -294,13 +294,12 @@ def main(argv=None):
         for path in args.memory:
             if not path.is_file():
                 p.error(f"--memory file {path} does not exist (make_zipf_corpus.py writes it)")
-        args.json = args.json or "memory.json"
+        args.label = "memory"
         return run_memory(args)
     if args.corpus is not None and not args.corpus.is_file():
         p.error(f"--corpus must be an existing file, got {args.corpus} "
                 "(python benchmarks/make_zipf_corpus.py writes one)")
-    stem = "ptb_brown" if args.corpus is None else args.corpus.stem
-    args.json = args.json or f"peers_{stem}.json"
+    args.label = "ptb_brown" if args.corpus is None else args.corpus.stem
     return run_speed(args)
 
 
