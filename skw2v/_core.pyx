@@ -17,6 +17,19 @@ Arithmetic: the per-pair update is the fused loop of _sgns.h, compiled per
 SIMD clone (baseline, x86-64-v3, x86-64-v4) and chosen at import by the CPU's
 features (``simd_clone()``; ``SKW2V_SIMD`` forces one); builds with
 SKW2V_USE_BLAS=1 call sdot/saxpy from scipy.linalg.cython_blas instead (benchmarks/RESULTS.md, section 5).
+
+Skip-gram updates, per kept centre word:
+- per pair (default): each (context, centre) pair is one update against its
+  own k negatives, applied before the next pair (word2vec's order);
+- ``shared_negatives``: the same sequential per-pair updates, with one set of
+  negatives per centre word;
+- ``batch_window``: one update per centre word with one set of negatives,
+  every score taken from the rows as they were at the start of the step, the
+  score block, gradients and both row updates as small matrix products
+  (register-blocked micro-kernels per clone in _sgns_clone.h; sgemm in
+  SKW2V_USE_BLAS builds). It overrides ``shared_negatives``. CBOW already
+  makes one update per centre word (its input is the context mean), so it is
+  unchanged by either flag.
 """
 
 from cython.parallel cimport parallel, prange
@@ -70,6 +83,7 @@ cdef extern from "_sgns.h":
                                 float* bias, float alpha) noexcept nogil
     void skw2v_prefetch_targets(const float* w_out, int dim, const int* targets,
                                 int n_targets) noexcept nogil
+    int skw2v_prefetch_mode
     ctypedef struct skw2v_window_scratch:
         int dp
         float* y
@@ -153,6 +167,12 @@ USES_BLAS = bool(SKW2V_USE_BLAS)
 
 # SIMD clones of the fused kernels, in order of preference (see _sgns.h).
 SIMD_CLONES = tuple(skw2v_clone_names[i].decode() for i in range(SKW2V_N_CLONES))
+
+
+def _set_prefetch_mode(int mode):
+    """EXPERIMENT: 0 no prefetch, 1 for read, 2 for write (default)."""
+    global skw2v_prefetch_mode
+    skw2v_prefetch_mode = mode
 
 
 def usable_simd_clones():

@@ -202,16 +202,31 @@ SKW2V_INLINE SKW2V_CLONE_ATTR void SKW2V_CLONE(gemm_rows)(
     if (tail) SKW2V_CLONE(gemm_tile)(A, ars, acs, B, dp, K, out, c * SKW2V_LANES, RB, 1, tail);
 }
 
-/* Copy row src[:dim] to dst[:dp], zero padded. */
+/* Copy row src[:dim] to dst, zero padded to whole vectors (the tiles read
+ * no further). Written with explicit vectors and a vector tail: as plain
+ * loops GCC calls memcpy/memset for a few dozen bytes. */
 SKW2V_INLINE SKW2V_CLONE_ATTR void SKW2V_CLONE(pack_row)(float *restrict dst,
-                                                         const float *restrict src, int dim,
-                                                         int dp) {
+                                                         const float *restrict src, int dim) {
     typedef SKW2V_CLONE(bvec) v;
-    int k = 0;
-    /* Explicit vectors: as a plain loop GCC turns the copy into a memcpy call. */
+    int64_t k = 0;
+    for (; k + 2 * SKW2V_LANES <= dim; k += 2 * SKW2V_LANES) {
+        *(v *)(dst + k) = *(const v *)(src + k);
+        *(v *)(dst + k + SKW2V_LANES) = *(const v *)(src + k + SKW2V_LANES);
+    }
     for (; k + SKW2V_LANES <= dim; k += SKW2V_LANES) *(v *)(dst + k) = *(const v *)(src + k);
-    for (; k < dim; k++) dst[k] = src[k];
-    for (; k < dp; k++) dst[k] = 0.0f;
+#if SKW2V_LANES > 1
+    if (k < dim) {
+        v t = {0};
+        for (int l = 0; l < dim - k; l++) t[l] = src[k + l];
+        *(v *)(dst + k) = t;
+    }
+#endif
+}
+
+/* Zero a packed row (whole vectors up to dim). */
+SKW2V_INLINE SKW2V_CLONE_ATTR void SKW2V_CLONE(zero_row)(float *dst, int dim) {
+    typedef SKW2V_CLONE(bvec) v;
+    for (int64_t k = 0; k < dim; k += SKW2V_LANES) *(v *)(dst + k) = (v){0};
 }
 
 /* The window-batched skip-gram update of one centre word (semantics: the
@@ -240,10 +255,10 @@ SKW2V_INLINE SKW2V_CLONE_ATTR double SKW2V_CLONE(update_window_impl)(
     double loss = 0.0;
     for (int j = 0; j < ntp; j++) {
         if (j < nt) {
-            SKW2V_CLONE(pack_row)(y + j * dp, w_out + (int64_t)targets[j] * dim, dim, dp);
+            SKW2V_CLONE(pack_row)(y + j * dp, w_out + (int64_t)targets[j] * dim, dim);
             sc->corr[j] = (bias ? bias[targets[j]] : 0.0f) - (log_kq ? log_kq[targets[j]] : 0.0f);
         } else {
-            for (int k = 0; k < dp; k++) y[j * dp + k] = 0.0f;
+            SKW2V_CLONE(zero_row)(y + j * dp, dim);
         }
         sc->dbias[j] = 0.0f;
     }
@@ -252,8 +267,8 @@ SKW2V_INLINE SKW2V_CLONE_ATTR double SKW2V_CLONE(update_window_impl)(
         int mbp = SKW2V_ROUND_UP(mb, SKW2V_CONTEXT_PAD);
         float *gb = g + (int64_t)c0 * ntp;
         for (int a = 0; a < mbp; a++) {
-            if (a < mb) SKW2V_CLONE(pack_row)(x + a * dp, w_in + (int64_t)contexts[c0 + a] * dim, dim, dp);
-            else for (int k = 0; k < dp; k++) x[a * dp + k] = 0.0f;
+            if (a < mb) SKW2V_CLONE(pack_row)(x + a * dp, w_in + (int64_t)contexts[c0 + a] * dim, dim);
+            else SKW2V_CLONE(zero_row)(x + a * dp, dim);
         }
         for (int a = 0; a < mbp; a += SKW2V_DOT_ROWS) {
             int b = 0;
