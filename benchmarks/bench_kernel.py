@@ -5,12 +5,19 @@ thread counts and SIMD clones alternated within each repeat, so machine load
 hits every configuration alike. Prints one line per run and the medians.
 
     python benchmarks/bench_kernel.py --modes pair batched cbow --threads 1 2 --repeats 3
+
+``--private`` adds, per mode, a run of two threads that each train half the
+chunks on their own copy of the weights (nothing shared): if it scales and
+the shared two-thread run does not, rows bouncing between cores are the
+cause. ``--prefetch read`` switches the per-pair kernel's row prefetch from
+write intent to read intent (an experiment switch, _core._set_prefetch_mode).
 """
 
 import argparse
 import os
 import resource
 import sys
+import threading
 import time
 from collections import Counter, defaultdict
 
@@ -59,6 +66,9 @@ def main():
     ap.add_argument("--window", type=int, default=5)
     ap.add_argument("--negative", type=int, default=5)
     ap.add_argument("--chunk-tokens", type=int, default=10_000)
+    ap.add_argument("--private", action="store_true",
+                    help="also two threads on private weight copies (no sharing)")
+    ap.add_argument("--prefetch", choices=["write", "read", "none"], default="write")
     ap.add_argument("--max-sentences", type=int, default=None,
                     help="first sentences only (e.g. for a run under callgrind)")
     args = ap.parse_args()
@@ -72,6 +82,36 @@ def main():
     rs = np.random.default_rng(0)
     w0 = (rs.random((len(counts), args.dim), dtype=np.float32) - 0.5) / args.dim
     print(f"{len(tokens)} tokens, V={len(counts)}, {len(bounds) - 1} chunks, d={args.dim}")
+    _core._set_prefetch_mode({"none": 0, "read": 1, "write": 2}[args.prefetch])
+    n_chunks = len(bounds) - 1
+    half = n_chunks // 2
+    halves = [(bounds[:half + 1], first[:half]), (bounds[half:], first[half:])]
+
+    def epoch(arch, shared, batched, b, f, w_in, w_out, n_threads, seed):
+        stats = np.zeros((len(b) - 1, _core.N_STATS))
+        _core.train_epoch(
+            tokens, offsets, b, f, keep, thr, alias, kq, w_in, w_out,
+            _core.ARCHITECTURES[arch], 0, args.window, True, args.negative, 0.025,
+            1e-4, 0, len(tokens), seed, n_threads, stats,
+            np.zeros(len(b) - 1, np.uint8), np.zeros(1, np.int32),
+            shared_negatives=shared, batch_window=batched)
+        return stats
+
+    def private(arch, shared, batched, seed):
+        # Each thread its half of the chunks and its own weights: no row is shared.
+        out = [None, None]
+
+        def run(k):
+            out[k] = epoch(arch, shared, batched, *halves[k], w0.copy(), np.zeros_like(w0), 1,
+                           seed)
+        workers = [threading.Thread(target=run, args=(k,)) for k in (0, 1)]
+        for t in workers:
+            t.start()
+        for t in workers:
+            t.join()
+        return np.concatenate(out)
+
+    threads = list(args.threads) + (["2p"] if args.private else [])
     results = defaultdict(list)
     cpu_us = defaultdict(list)
     for rep in range(args.repeats):
@@ -79,17 +119,14 @@ def main():
             _core.select_simd(clone)
             for mode in args.modes:
                 arch, shared, batched = MODES[mode]
-                for n_threads in args.threads:
-                    w_in, w_out = w0.copy(), np.zeros_like(w0)
-                    stats = np.zeros((len(bounds) - 1, _core.N_STATS))
+                for n_threads in threads:
                     r0 = resource.getrusage(resource.RUSAGE_SELF)
                     t0 = time.perf_counter()
-                    _core.train_epoch(
-                        tokens, offsets, bounds, first, keep, thr, alias, kq, w_in, w_out,
-                        _core.ARCHITECTURES[arch], 0, args.window, True, args.negative, 0.025,
-                        1e-4, 0, len(tokens), rep + 1, n_threads, stats,
-                        np.zeros(len(bounds) - 1, np.uint8), np.zeros(1, np.int32),
-                        shared_negatives=shared, batch_window=batched)
+                    if n_threads == "2p":
+                        stats = private(arch, shared, batched, rep + 1)
+                    else:
+                        stats = epoch(arch, shared, batched, bounds, first, w0.copy(),
+                                      np.zeros_like(w0), n_threads, rep + 1)
                     dt = time.perf_counter() - t0
                     r1 = resource.getrusage(resource.RUSAGE_SELF)
                     # CPU seconds of all threads: under machine load, the ratio of
@@ -101,19 +138,18 @@ def main():
                     cpu_us[clone, mode, n_threads].append(cpu / len(tokens) * 1e6)
                     print(f"rep {rep} {clone:10s} {mode:8s} threads {n_threads}: "
                           f"{wps / 1e3:8.0f}k words/s  {cpu / len(tokens) * 1e6:.3f} cpu-us/word"
-                          f"  loss/pair "
-                          f"{stats[:, 0].sum() / stats[:, 1].sum():.4f}  pairs "
+                          f"  loss/pair {stats[:, 0].sum() / stats[:, 1].sum():.4f}  pairs "
                           f"{stats[:, 1].sum():.0f}  words {stats[:, 2].sum():.0f}", flush=True)
     print("\nmedians: k words/s (wall), CPU us per word, and the last / first thread-count "
           "ratios of both (speed-up; CPU cost)")
     for clone in args.clones:
         for mode in args.modes:
-            med = {t: np.median(results[clone, mode, t]) for t in args.threads}
-            cpu = {t: np.median(cpu_us[clone, mode, t]) for t in args.threads}
-            line = "  ".join(f"{t} thr {med[t] / 1e3:6.0f}k {cpu[t]:.3f}us" for t in args.threads)
-            first, last = args.threads[0], args.threads[-1]
-            ratio = (f"  speed-up {med[last] / med[first]:.2f}  cpu {cpu[last] / cpu[first]:.2f}"
-                     if len(args.threads) > 1 else "")
+            med = {t: np.median(results[clone, mode, t]) for t in threads}
+            cpu = {t: np.median(cpu_us[clone, mode, t]) for t in threads}
+            line = "  ".join(f"{t} thr {med[t] / 1e3:6.0f}k {cpu[t]:.3f}us" for t in threads)
+            lo, hi = threads[0], threads[-1]
+            ratio = (f"  speed-up {med[hi] / med[lo]:.2f}  cpu {cpu[hi] / cpu[lo]:.2f}"
+                     if len(threads) > 1 else "")
             print(f"{clone:10s} {mode:8s} {line}{ratio}")
 
 
