@@ -383,7 +383,8 @@ cdef void _train_chunk(
     cdef int64_t progress_total = schedule.progress_total
     cdef int64_t pos = start, s = sentence, s_begin, s_end, seg_end, j
     cdef int n, nb, nf, k, k_next, i, c0, c1, b, lo, hi, w, cw, m, nt = 0, nt_next = 0
-    cdef bint prefetched
+    cdef int b_ahead = 0, nt_ahead = 0
+    cdef bint prefetched, ahead = False
     cdef int* swap
     cdef double loss = 0.0, positives = 0.0, words = 0.0, lr_delta = lr_start - lr_end
     cdef float alpha
@@ -427,7 +428,9 @@ cdef void _train_chunk(
                              / <double> progress_total)
             if alpha < lr_end:
                 alpha = <float> lr_end
-            if mode.shrink_windows:
+            if batched and ahead:
+                b = b_ahead
+            elif mode.shrink_windows:
                 b = 1 + <int> bounded(rng_next(&rng), <uint32_t> window)
             else:
                 b = window
@@ -443,9 +446,26 @@ cdef void _train_chunk(
                     if k != i:
                         contexts[m] = buf[k]
                         m += 1
+                if ahead:
+                    swap = targets
+                    targets = next_targets
+                    next_targets = swap
+                    nt = nt_ahead
+                elif m > 0:
+                    nt = _draw_targets(w, noise, &rng, targets)
+                # The next centre's radius and negatives are drawn now (the RNG
+                # order is unchanged) so that its rows load during this update.
+                ahead = i + 1 < c1
+                if ahead:
+                    if mode.shrink_windows:
+                        b_ahead = 1 + <int> bounded(rng_next(&rng), <uint32_t> window)
+                    else:
+                        b_ahead = window
+                    # buf[i] is in its window, so it has contexts and draws.
+                    nt_ahead = _draw_targets(buf[i + 1], noise, &rng, next_targets)
+                    skw2v_prefetch_targets(w_out, dim, next_targets, nt_ahead)
                 if m == 0:
                     continue
-                nt = _draw_targets(w, noise, &rng, targets)
                 if SKW2V_USE_BLAS:
                     loss += _update_window_blas(model, contexts, m, targets, nt, log_kq, alpha,
                                                 scratch)
