@@ -8,6 +8,7 @@ plan (_plan), the epochs (_training), fitted attributes (_fitted), pooling
 (_pooling) and scoring (_scoring). The numerics live in the compiled ``_core``.
 """
 
+import inspect
 import warnings
 from numbers import Integral, Real
 
@@ -143,6 +144,15 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         instead of fresh negatives for every (centre, context) pair. Fewer
         random draws and rows that stay in cache; see benchmarks/RESULTS.md
         for its speed and quality.
+    batch_window : bool, default=False
+        Skip-gram only: the window-batched update (HogBatch, Ji et al. 2016).
+        Each centre word draws one set of ``sample_size`` negatives; the
+        scores of every context word of its window against the centre and the
+        negatives are computed from the rows as they were before the step, and
+        each touched row is then written once. Same gradient per pair as the
+        default update, applied per window instead of per pair: much faster
+        (small matrix products instead of one dot product at a time), and
+        ``device="cuda"`` trains the same semantics. Implies shared negatives.
     update_vocabulary : bool, default=False
         ``partial_fit`` grows the vocabulary: counts accumulate over ``fit``
         and every batch, and a word outside the vocabulary gets a new row
@@ -247,6 +257,7 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         "callbacks": [list, tuple, None],
         "init_vectors": "no_validation",  # checked when fit reads it
         "shared_negatives": ["boolean"],
+        "batch_window": ["boolean"],
         "update_vocabulary": ["boolean"],
         "freeze_init_vectors": ["boolean"],
     }
@@ -258,7 +269,8 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         loss="negative_sampling", noise="unigram", lowercase=True,
         token_pattern=DEFAULT_TOKEN_PATTERN, tokenizer=None, pooling="mean", n_jobs=None,
         random_state=None, device="cpu", verbose=0, callbacks=None, init_vectors=None,
-        shared_negatives=False, update_vocabulary=False, freeze_init_vectors=False,
+        shared_negatives=False, batch_window=False, update_vocabulary=False,
+        freeze_init_vectors=False,
     ):
         self.vector_size = vector_size
         self.window = window
@@ -285,6 +297,7 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         self.callbacks = callbacks
         self.init_vectors = init_vectors
         self.shared_negatives = shared_negatives
+        self.batch_window = batch_window
         self.update_vocabulary = update_vocabulary
         self.freeze_init_vectors = freeze_init_vectors
 
@@ -557,8 +570,16 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
             )
         fitted = {k: state.pop(k) for k in list(state)
                   if k.endswith("_") and not k.startswith("_")}
+        # A pickle from before a parameter existed trains as that version did.
+        for name, default in self._get_param_defaults().items():
+            state.setdefault(name, default)
         super().__setstate__(state)
         publish(self, fitted)  # rebuilds vocabulary_, fills an older pickle's gaps
+
+    @classmethod
+    def _get_param_defaults(cls):
+        return {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
+                if p.kind == p.KEYWORD_ONLY}
 
     def save(self, path):
         """Write the fitted model to ``path`` in skw2v's safe file format.

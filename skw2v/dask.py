@@ -575,7 +575,7 @@ def _touch_weights(plan, counts):
     mean_contexts = (plan.window + 1) if plan.shrink_windows else 2 * plan.window
     if plan.architecture == _core.ARCHITECTURES["skipgram"]:
         positives = mean_contexts
-        negatives = 1.0 if plan.shared_negatives else mean_contexts
+        negatives = 1.0 if plan.shared_negatives or plan.batch_window else mean_contexts
     else:
         positives, negatives = 1.0, 1.0
     return kept, positives * kept + negatives * kq * kept.sum()

@@ -53,6 +53,7 @@ BAD_PARAMS = [
     ("callbacks", "log"), ("callbacks", [1]), ("callbacks", print),
     ("init_vectors", 5), ("init_vectors", [0.5, 1.0]),
     ("shared_negatives", "yes"), ("shared_negatives", None),
+    ("batch_window", "yes"), ("batch_window", None),
     ("update_vocabulary", "yes"), ("update_vocabulary", None),
     ("freeze_init_vectors", "yes"), ("freeze_init_vectors", 2),
 ]

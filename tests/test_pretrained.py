@@ -194,3 +194,16 @@ def test_frozen_rows_with_shared_negatives():
                      shared_negatives=True, init_vectors=init,
                      freeze_init_vectors=True).fit(docs)
     assert_rows_bitwise(est, init)
+
+
+def test_frozen_rows_not_yet_with_the_window_batched_update():
+    init = pretrained(["w1"], dim=4)
+    with pytest.raises(ValueError, match="freeze_init_vectors=True does not work with "
+                                         "batch_window=True"):
+        Word2VecNS(vector_size=4, batch_window=True, init_vectors=init,
+                   freeze_init_vectors=True).fit(tiny_docs(n_docs=5))
+    # CBOW ignores batch_window: the lock holds
+    est = Word2VecNS(vector_size=4, min_count=1, epochs=1, n_jobs=1, architecture="cbow",
+                     batch_window=True, init_vectors=init,
+                     freeze_init_vectors=True).fit(tiny_docs(n_docs=50))
+    assert_rows_bitwise(est, init)
