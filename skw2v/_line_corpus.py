@@ -717,7 +717,7 @@ def encode_files(corpus, vocabulary, n_vocab, *, n_jobs=1, verbose=0, analyzer=N
             source = _Source(piece)
             try:
                 for buf, n, at_end, offset in _blocks(source, block_bytes, stop):
-                    if len(mine["out"]) < n // 2 + 1:
+                    if len(mine["out"]) < n // 2 + 1 or len(mine["ends"]) < n + 1:
                         mine["out"] = np.empty(n // 2 + 1, dtype=np.int32)
                         mine["ends"] = np.empty(n + 1, dtype=np.int64)
                     before = state[_reader.TOKENS]
