@@ -167,15 +167,29 @@ class LineCorpus:
 
 def _text_lines(f, path):
     """Lines of a text file; a decoding error names the file and the line."""
-    line_no = 0
     try:
-        for line_no, line in enumerate(f, 1):
-            yield line
+        yield from f
     except UnicodeDecodeError as exc:
+        line = _undecodable_line(path, exc.encoding)
         raise ValueError(
-            f"corpus file {path!r}, line {line_no + 1}: invalid {exc.encoding} ({exc.reason}); "
+            f"corpus file {path!r}, line {line}: invalid {exc.encoding} ({exc.reason}); "
             "pass LineCorpus(..., errors='replace') or errors='ignore' to read it anyway"
         ) from None
+
+
+def _undecodable_line(path, encoding):
+    """The first line that does not decode (the text layer decodes whole blocks)."""
+    opener = _OPENERS.get(_compression(path), open)
+    line = 0
+    with opener(path, "rb") as f:
+        for raw in f:
+            for part in raw.splitlines(keepends=True):  # \r, \n, \r\n: universal newlines
+                line += 1
+                try:
+                    part.decode(encoding)
+                except UnicodeDecodeError:
+                    return line
+    return line
 
 
 # ------------------------------------------------------------ byte ranges
@@ -322,7 +336,7 @@ def _blocks(source, block_bytes, stop):
         total = carry + n
         at_end = n == 0 or source.exhausted
         cut = total if at_end else _reader.cut(buf, total, True)
-        if cut == 0:
+        if cut == 0 and not at_end:
             carry = total
             continue
         buf[total:total + pad] = 0
