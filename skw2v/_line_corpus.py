@@ -580,13 +580,12 @@ def select_vocabulary_from_counts(counts, min_count, max_vocab_size):
 
     keys, key_counts, invalid = counts.table.entries(min_count)
     errors = counts.errors
+    forms = None  # byte spellings of each name, when several decode alike
     if counts.text_mode:
         names = [k.decode("utf-8", "surrogatepass") for k in keys]
-        forms = [[k] for k in keys]
         totals = key_counts
     elif not invalid.any():
         names = [k.decode("utf-8") for k in keys]
-        forms = [[k] for k in keys]
         totals = key_counts
     else:
         merged = {}
@@ -608,14 +607,15 @@ def select_vocabulary_from_counts(counts, min_count, max_vocab_size):
         names = list(merged)
         totals = np.asarray([merged[n][0] for n in names], dtype=np.int64)
         forms = [merged[n][1] for n in names]
-    kept = select_vocabulary(names, totals, min_count, max_vocab_size)
-    types = [names[i] for i in kept.tolist()]
+    kept = select_vocabulary(names, totals, min_count, max_vocab_size).tolist()
+    types = [names[i] for i in kept]
     table = _reader.Table(0, False)
-    all_forms, ids = [], []
-    for row, i in enumerate(kept.tolist()):
-        all_forms.extend(forms[i])
-        ids.extend([row] * len(forms[i]))
-    table.add(all_forms, ids=np.asarray(ids, dtype=np.int32))
+    if forms is None:
+        table.add([keys[i] for i in kept], ids=np.arange(len(kept), dtype=np.int32))
+    else:
+        spellings = [forms[i] for i in kept]
+        table.add([k for f in spellings for k in f],
+                  ids=np.repeat(np.arange(len(kept), dtype=np.int32), [len(f) for f in spellings]))
     return Vocabulary(types, np.asarray(totals, dtype=np.int64)[kept], table)
 
 
