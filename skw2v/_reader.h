@@ -19,6 +19,12 @@
 
 #define SK_PAD 8
 
+#if defined(__GNUC__) || defined(__clang__)
+#define SK_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define SK_PREFETCH(p) ((void)0)
+#endif
+
 enum { SK_TOK = 0, SK_WS = 1, SK_NL = 2, SK_CR = 3, SK_LEAD = 4 };
 
 static uint8_t sk_class[256];
@@ -194,7 +200,7 @@ static int64_t sk_cut(const uint8_t *b, int64_t n, int allow_space)
 typedef struct {
     uint64_t hash;
     int64_t count;
-    uint64_t off;    /* key bytes at arena + off */
+    uint64_t off;    /* key bytes at arena + off; keys of <= 8 bytes sit here instead */
     uint32_t len;
     int32_t id;      /* vocabulary id; in a counting table, 1 if the key is not valid UTF-8 */
 } sk_entry;
@@ -241,16 +247,26 @@ static void sk_table_free(sk_table *t)
     t->n = 0;
 }
 
+#define SK_INLINE 8  /* keys this short live in the entry: no arena access */
+
+static inline const uint8_t *sk_key(const sk_table *t, const sk_entry *e)
+{
+    return e->len <= SK_INLINE ? (const uint8_t *)&e->off : t->arena + e->off;
+}
+
 static inline int64_t sk_find(const sk_table *t, const uint8_t *key, int64_t len, uint64_t h)
 {
     uint64_t idx = h & t->mask, hi = h >> 32;
+    uint64_t word = len <= SK_INLINE ? sk_load_tail(key, len) : 0;
     for (;;) {
         uint64_t s = t->slots[idx];
         if (!s)
             return -1;
         if ((s >> 32) == hi) {
             const sk_entry *e = t->e + ((s & 0xFFFFFFFFULL) - 1);
-            if (e->hash == h && e->len == (uint64_t)len && memcmp(t->arena + e->off, key, len) == 0)
+            if (e->hash == h && e->len == (uint64_t)len
+                    && (len <= SK_INLINE ? e->off == word
+                        : memcmp(t->arena + e->off, key, len) == 0))
                 return (int64_t)((s & 0xFFFFFFFFULL) - 1);
         }
         idx = (idx + 1) & t->mask;
@@ -319,10 +335,12 @@ static int sk_prune(sk_table *t)
         if (e.count <= d)
             continue;
         e.count -= d;
-        if (e.off != used)
-            memmove(t->arena + used, t->arena + e.off, e.len);
-        e.off = used;
-        used += e.len;
+        if (e.len > SK_INLINE) {
+            if (e.off != used)
+                memmove(t->arena + used, t->arena + e.off, e.len);
+            e.off = used;
+            used += e.len;
+        }
         t->e[w++] = e;
     }
     t->n = w;
@@ -354,7 +372,7 @@ static int64_t sk_intern(sk_table *t, const uint8_t *key, int64_t len, uint64_t 
     }
     if ((uint64_t)(t->n + 1) * 2 > t->mask + 1 && sk_rehash(t, (t->mask + 1) * 2) < 0)
         return -1;
-    if (t->used + (uint64_t)len > t->acap) {
+    if (len > SK_INLINE && t->used + (uint64_t)len > t->acap) {
         uint64_t acap = t->acap * 2;
         uint8_t *grown;
         while (acap < t->used + (uint64_t)len)
@@ -366,15 +384,19 @@ static int64_t sk_intern(sk_table *t, const uint8_t *key, int64_t len, uint64_t 
         t->arena = grown;
         t->acap = acap;
     }
-    memcpy(t->arena + t->used, key, len);
     k = t->n++;
     e = t->e + k;
     e->hash = h;
     e->count = 0;
-    e->off = t->used;
     e->len = (uint32_t)len;
     e->id = (t->counting && !sk_utf8_valid(key, len)) ? 1 : 0;
-    t->used += len;
+    if (len <= SK_INLINE) {
+        e->off = sk_load_tail(key, len);
+    } else {
+        memcpy(t->arena + t->used, key, len);
+        e->off = t->used;
+        t->used += len;
+    }
     sk_place(t, k);
     return k;
 }
@@ -388,15 +410,29 @@ enum { SK_OK = 0, SK_NOMEM = -1, SK_BAD_UTF8 = -2 };
 static int sk_count(sk_table *t, sk_scan *s, int strict, int64_t *n_tokens, int64_t *n_lines,
                     int64_t *bad_at)
 {
-    int64_t start = 0, len = 0, k, tokens = 0, lines = 0;
-    int r, status = SK_OK;
-    while ((r = sk_next(s, &start, &len)) != SK_DONE) {
+    int64_t start = 0, len = 0, k, tokens = 0, lines = 0, p_start = 0, p_len = 0;
+    uint64_t h, p_h = 0;
+    int r, status = SK_OK, pending = 0;
+    /* One token of look-ahead: its slot is prefetched while the previous one
+     * is looked up, hiding part of the cache miss of a large table. */
+    for (;;) {
+        r = sk_next(s, &start, &len);
+        if (r == SK_TOKEN) {
+            h = sk_hash(s->b + start, len);
+            SK_PREFETCH(t->slots + (h & t->mask));
+        }
+        if (pending) {
+            k = sk_intern(t, s->b + p_start, p_len, p_h);
+            if (k < 0) { status = SK_NOMEM; break; }
+            if (strict && t->e[k].id) { *bad_at = p_start; status = SK_BAD_UTF8; break; }
+            t->e[k].count++;
+            tokens++;
+            pending = 0;
+        }
+        if (r == SK_DONE)
+            break;
         if (r == SK_LINE) { lines++; continue; }
-        k = sk_intern(t, s->b + start, len, sk_hash(s->b + start, len));
-        if (k < 0) { status = SK_NOMEM; break; }
-        if (strict && t->e[k].id) { *bad_at = start; status = SK_BAD_UTF8; break; }
-        t->e[k].count++;
-        tokens++;
+        p_start = start; p_len = len; p_h = h; pending = 1;
     }
     t->total += tokens;
     *n_tokens += tokens;
@@ -410,7 +446,7 @@ static int sk_merge(sk_table *dst, const sk_table *src)
     int64_t k, j;
     for (k = 0; k < src->n; k++) {
         const sk_entry *e = src->e + k;
-        j = sk_intern(dst, src->arena + e->off, e->len, e->hash);
+        j = sk_intern(dst, sk_key(src, e), e->len, e->hash);
         if (j < 0)
             return SK_NOMEM;
         dst->e[j].count += e->count;
@@ -432,23 +468,36 @@ static void sk_encode(const sk_table *v, sk_scan *s, int32_t *out, int64_t *n_ou
                       int64_t *df, int64_t *last_doc, int64_t *doc_serial)
 {
     int64_t start = 0, len = 0, k, w = *n_out, nl = *n_lines, seen = 0, doc = *doc_serial + 1;
-    int r;
-    while ((r = sk_next(s, &start, &len)) != SK_DONE) {
+    int64_t p_start = 0, p_len = 0;
+    uint64_t h, p_h = 0;
+    int r, pending = 0;
+    for (;;) {
+        r = sk_next(s, &start, &len);
+        if (r == SK_TOKEN) {
+            h = sk_hash(s->b + start, len);
+            SK_PREFETCH(v->slots + (h & v->mask));
+        }
+        if (pending) {
+            seen++;
+            k = sk_find(v, s->b + p_start, p_len, p_h);
+            if (k >= 0) {
+                int32_t id = v->e[k].id;
+                out[w++] = id;
+                if (last_doc[id] != doc) {
+                    last_doc[id] = doc;
+                    df[id]++;
+                }
+            }
+            pending = 0;
+        }
+        if (r == SK_DONE)
+            break;
         if (r == SK_LINE) {
             line_ends[nl++] = w;
             doc++;
             continue;
         }
-        seen++;
-        k = sk_find(v, s->b + start, len, sk_hash(s->b + start, len));
-        if (k >= 0) {
-            int32_t id = v->e[k].id;
-            out[w++] = id;
-            if (last_doc[id] != doc) {
-                last_doc[id] = doc;
-                df[id]++;
-            }
-        }
+        p_start = start; p_len = len; p_h = h; pending = 1;
     }
     *n_out = w;
     *n_lines = nl;

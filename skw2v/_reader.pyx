@@ -51,6 +51,7 @@ cdef extern from "_reader.h":
                    int64_t* line_ends, int64_t* n_lines, int64_t* n_seen,
                    int64_t* df, int64_t* last_doc, int64_t* doc_serial) noexcept nogil
     int64_t sk_cut(const uint8_t* b, int64_t n, int allow_space) noexcept nogil
+    const uint8_t* sk_key(const sk_table* t, const sk_entry* e) noexcept nogil
 
 sk_init_classes()
 
@@ -224,7 +225,7 @@ cdef class Table:
         for k in range(self.t.n):
             e = &self.t.e[k]
             if e.count >= min_count or e.id:
-                keys.append((<char*> self.t.arena)[e.off:e.off + e.len])
+                keys.append((<char*> sk_key(&self.t, e))[:e.len])
                 counts.append(e.count)
                 invalid.append(e.id != 0)
         return keys, np.asarray(counts, dtype=np.int64), np.asarray(invalid, dtype=bool)
