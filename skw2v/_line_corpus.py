@@ -543,10 +543,13 @@ def count_tokens(corpus, *, n_jobs=1, verbose=0, analyzer=None, range_bytes=None
         results = _run_pieces(pieces, work, n_jobs, progress)
     finally:
         progress.close()
-    merged = _reader.Table(corpus.max_types, True)
-    for table in tables.all:
-        merged.merge(table)
+    # Merge into the largest table: one table fewer in memory at the peak.
+    parts = sorted(tables.all, key=lambda t: -t.n_types)
     tables.all.clear()
+    merged = parts.pop(0) if parts else _reader.Table(corpus.max_types, True)
+    merged.set_max_types(corpus.max_types)
+    while parts:
+        merged.merge(parts.pop(0))
     return TokenCounts(merged, sum(r[0] for r in results), sum(r[1] for r in results),
                        text_mode=not corpus.compiled, errors=corpus.errors)
 
@@ -578,7 +581,16 @@ def select_vocabulary_from_counts(counts, min_count, max_vocab_size):
     """
     from ._vocab import select_vocabulary
 
-    keys, key_counts, invalid = counts.table.entries(min_count)
+    all_counts, all_invalid = counts.table.counts()
+    candidates = (all_counts >= min_count) | all_invalid
+    if max_vocab_size is not None and not all_invalid.any() \
+            and np.count_nonzero(candidates) > max_vocab_size:
+        # Only the top max_vocab_size counts (and ties with the last) become Python strings.
+        last = np.partition(all_counts[candidates], -max_vocab_size)[-max_vocab_size]
+        candidates &= all_counts >= last
+    idx = np.flatnonzero(candidates)
+    keys, key_counts, invalid = counts.table.keys(idx), all_counts[idx], all_invalid[idx]
+    del all_counts, all_invalid, candidates
     errors = counts.errors
     forms = None  # byte spellings of each name, when several decode alike
     if counts.text_mode:

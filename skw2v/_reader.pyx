@@ -214,21 +214,43 @@ cdef class Table:
             return None
         return self.t.e[j].count, self.t.e[j].id
 
+    def counts(self):
+        """(counts: int64 array, invalid: bool array) of every entry, in table order."""
+        cdef int64_t k
+        cdef int64_t[::1] c = np.empty(self.t.n, dtype=np.int64)
+        cdef uint8_t[::1] bad = np.empty(self.t.n, dtype=np.uint8)
+        for k in range(self.t.n):
+            c[k] = self.t.e[k].count
+            bad[k] = self.t.e[k].id != 0
+        return np.asarray(c), np.asarray(bad).view(bool)
+
+    def keys(self, indices):
+        """The key bytes of the entries at ``indices`` (positions in table order)."""
+        cdef int64_t k
+        cdef sk_entry* e
+        cdef const int64_t[::1] idx = np.ascontiguousarray(indices, dtype=np.int64)
+        out = []
+        for k in range(idx.shape[0]):
+            if idx[k] < 0 or idx[k] >= self.t.n:
+                raise IndexError(f"entry {idx[k]} out of range")
+            e = &self.t.e[idx[k]]
+            out.append((<char*> sk_key(&self.t, e))[:e.len])
+        return out
+
+    def set_max_types(self, int64_t max_types):
+        """Change the cap (applies from the next insertion)."""
+        if max_types < 0:
+            raise ValueError(f"max_types must be >= 0, got {max_types}")
+        self.t.max_types = max_types
+
     def entries(self, int64_t min_count=1):
         """Keys with count >= min_count, plus every key that is not valid UTF-8.
 
         Returns (keys: list of bytes, counts: int64 array, invalid: bool array).
         """
-        cdef int64_t k
-        cdef sk_entry* e
-        keys, counts, invalid = [], [], []
-        for k in range(self.t.n):
-            e = &self.t.e[k]
-            if e.count >= min_count or e.id:
-                keys.append((<char*> sk_key(&self.t, e))[:e.len])
-                counts.append(e.count)
-                invalid.append(e.id != 0)
-        return keys, np.asarray(counts, dtype=np.int64), np.asarray(invalid, dtype=bool)
+        counts, invalid = self.counts()
+        idx = np.flatnonzero((counts >= min_count) | invalid)
+        return self.keys(idx), counts[idx], invalid[idx]
 
     def encode(self, const uint8_t[::1] buf, int64_t n, bint at_end, int64_t[::1] state,
                int32_t[::1] out, int64_t[::1] line_ends, int64_t[::1] df, int64_t[::1] last_doc):
