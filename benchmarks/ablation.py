@@ -46,7 +46,11 @@ counts = np.bincount(raw.tokens)
 kept = select_vocabulary(raw.types, counts, 5, None)
 lookup = np.full(len(raw.types), -1, np.int32); lookup[kept] = np.arange(len(kept))
 corpus = remap(raw, lookup); est.token_counts_ = counts[kept]
-plan = est._plan(corpus, est.token_counts_)
+try:
+    from skw2v._plan import plan_for
+    plan = plan_for(corpus, est.token_counts_, est.get_params())
+except ImportError:  # commits before skw2v._plan
+    plan = est._plan(corpus, est.token_counts_)
 if sys.argv[3] == "shared":
     plan.shared_negatives = True
 rng = np.random.default_rng(0)

@@ -175,9 +175,8 @@ def fit(docs, device, arch, epochs, seed):
 
 def build_plan(docs, arch):
     """Vocabulary, tables and corpus as Word2VecNS.fit prepares them."""
-    from skw2v._alias import alias_table, kernel_thresholds
     from skw2v._corpus import encode_new, make_analyzer, remap
-    from skw2v._training import TrainingPlan
+    from skw2v._plan import make_plan
     from skw2v._vocab import keep_probabilities, noise_distribution, select_vocabulary
 
     raw = encode_new(docs, make_analyzer())
@@ -186,12 +185,10 @@ def build_plan(docs, arch):
     lookup = np.full(len(raw.types), -1, dtype=np.int32)
     lookup[kept] = np.arange(len(kept), dtype=np.int32)
     corpus = remap(raw, lookup)
-    q = noise_distribution(counts[kept], 0.75)
-    accept, alias = alias_table(q)
-    log_kq = np.log(PARAMS["sample_size"] * q).astype(np.float32)
-    return TrainingPlan(corpus, keep_probabilities(counts[kept], PARAMS["subsample"]),
-                        kernel_thresholds(accept), alias, log_kq, arch, "negative_sampling",
-                        PARAMS["window"], True, PARAMS["sample_size"]), len(kept)
+    return make_plan(corpus, keep_probabilities(counts[kept], PARAMS["subsample"]),
+                     noise_distribution(counts[kept], 0.75), architecture=arch,
+                     window=PARAMS["window"], shrink_windows=True,
+                     sample_size=PARAMS["sample_size"]), len(kept)
 
 
 def trainer_speed(plan, n_vocab, device, epochs, seed):

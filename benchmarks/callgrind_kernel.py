@@ -42,12 +42,12 @@ def synthetic_corpus(n_tokens, n_types, seed=0):
 def run_kernel(args):
     from skw2v._corpus import EncodedCorpus
     from skw2v._estimator import Word2VecNS
+    from skw2v._plan import plan_for
 
     tokens, offsets, counts = synthetic_corpus(args.tokens, args.types)
     est = Word2VecNS(architecture=args.arch, vector_size=args.dim, sample_size=args.negative,
                      subsample=1e-3, random_state=0, n_jobs=1)
-    est.token_counts_ = counts
-    plan = est._plan(EncodedCorpus(tokens, offsets, None), counts)
+    plan = plan_for(EncodedCorpus(tokens, offsets, None), counts, est.get_params())
     if args.shared_negatives:
         plan.shared_negatives = True
     from skw2v._training import run_epoch

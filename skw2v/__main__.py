@@ -25,7 +25,7 @@ class CommandError(Exception):
 
 # ------------------------------------------------------------------ helpers
 def _load(path):
-    from ._persist import load
+    from ._estimator import load
 
     return load(path)
 

@@ -8,7 +8,8 @@ import pytest
 
 import skw2v
 from skw2v import _corpus
-from skw2v._corpus import LineCorpus, encode_new, make_analyzer, remap
+from skw2v._corpus import encode_new, make_analyzer, remap
+from skw2v._documents import LineCorpus
 from skw2v._vocab import document_frequency
 
 

@@ -255,7 +255,7 @@ def test_partial_fit_learning_rate_schedule(monkeypatch):
                       kw["progress_total"], plan.n_tokens))
         return real(plan, w_in, w_out, **kw)
 
-    monkeypatch.setattr("skw2v._estimator.run_epoch", spy)
+    monkeypatch.setattr("skw2v._training.run_epoch", spy)
     est.partial_fit(DOCS[:10])
     n = calls[0][4]
     assert n == sum(len(d.split()) for d in DOCS[:10])
@@ -310,9 +310,9 @@ def test_blas_limited_to_one_thread_during_training(monkeypatch):
     seen = []
     real = _training._core.train_epoch
 
-    def spy(*args):
+    def spy(**kwargs):
         seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
-        return real(*args)
+        return real(**kwargs)
 
     monkeypatch.setattr(_training._core, "train_epoch", spy)
     Word2VecNS(**{**SMALL, "n_jobs": 2}).fit(DOCS)

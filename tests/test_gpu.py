@@ -32,10 +32,10 @@ import numpy as np
 import pytest
 
 from skw2v import _core, _cuda
-from skw2v._alias import alias_table, kernel_thresholds
 from skw2v._corpus import EncodedCorpus
 from skw2v._cuda import _train as gt
-from skw2v._training import TrainingPlan, run_epoch
+from skw2v._plan import make_plan
+from skw2v._training import run_epoch
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".." / "shared" / "data"
@@ -373,15 +373,14 @@ def _plan(tokens, offsets, n_vocab, *, keep_prob=None, noise=None, log_kq=None,
     tokens = np.asarray(tokens, dtype=np.int32)
     offsets = np.asarray(offsets, dtype=np.int64)
     q = np.full(n_vocab, 1.0 / n_vocab) if noise is None else np.asarray(noise, np.float64)
-    accept, alias = alias_table(q)
     if log_kq is None:
         with np.errstate(divide="ignore"):
             log_kq = np.log(max(sample_size, 1) * q)
     keep = np.ones(n_vocab, np.float32) if keep_prob is None else keep_prob
-    return TrainingPlan(
-        EncodedCorpus(tokens, offsets, None), np.asarray(keep, np.float32),
-        kernel_thresholds(accept), alias, np.asarray(log_kq, np.float32), architecture, loss,
-        window, shrink, sample_size, chunk_tokens,
+    return make_plan(
+        EncodedCorpus(tokens, offsets, None), keep, q, noise_log_kq=log_kq,
+        architecture=architecture, loss=loss, window=window, shrink_windows=shrink,
+        sample_size=sample_size, chunk_tokens=chunk_tokens,
     )
 
 

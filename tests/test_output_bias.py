@@ -13,6 +13,7 @@ import pytest
 
 from skw2v import Word2VecNS
 from skw2v._vocab import keep_probabilities
+from skw2v._weights import initial_output_bias
 from skw2v.word2vec_format import export_word2vec, import_word2vec
 
 
@@ -40,7 +41,7 @@ def test_negative_sampling_has_a_zero_bias():
 def test_nce_bias_starts_at_the_log_frequency_of_the_targets(nce):
     counts = nce.token_counts_
     kept = counts * keep_probabilities(counts, nce.subsample)
-    start = nce._initial_output_bias(counts)
+    start = initial_output_bias(counts, nce.loss, nce.subsample)
     assert start.dtype == np.float32 and start.shape == counts.shape
     np.testing.assert_allclose(start, np.log(kept / kept.sum()), rtol=1e-6)
     np.testing.assert_allclose(np.exp(start.astype(np.float64)).sum(), 1.0, rtol=1e-5)
@@ -49,7 +50,7 @@ def test_nce_bias_starts_at_the_log_frequency_of_the_targets(nce):
 @pytest.mark.parametrize("architecture", ["skipgram", "cbow"])
 def test_nce_trains_the_bias(architecture):
     model = Word2VecNS(loss="nce", architecture=architecture, **PARAMS).fit(DOCS)
-    start = model._initial_output_bias(model.token_counts_)
+    start = initial_output_bias(model.token_counts_, model.loss, model.subsample)
     assert model.output_bias_.shape == (len(model.vocabulary_),)
     moved = np.abs(model.output_bias_ - start)
     assert np.isfinite(model.output_bias_).all() and moved.max() > 1e-3
@@ -100,7 +101,7 @@ def test_warm_start_takes_the_bias_of_an_nce_model_only(nce):
     for word, row in nce.vocabulary_.items():
         assert warm.output_bias_[warm.vocabulary_[word]] == pytest.approx(
             nce.output_bias_[row], abs=1e-6)
-    fresh = warm._initial_output_bias(warm.token_counts_)
+    fresh = initial_output_bias(warm.token_counts_, warm.loss, warm.subsample)
     assert warm.output_bias_[warm.vocabulary_["brand"]] == pytest.approx(
         fresh[warm.vocabulary_["brand"]], abs=1e-6)
     # A negative-sampling source has no bias to give: the fresh start is kept.
@@ -119,7 +120,7 @@ def test_imported_vectors_have_a_zero_bias(nce, tmp_path):
 
 
 def _log_frequency_start(model):
-    return Word2VecNS(loss="nce", **PARAMS)._initial_output_bias(model.token_counts_)
+    return initial_output_bias(model.token_counts_, "nce", Word2VecNS().subsample)
 
 
 def test_warm_start_ignores_a_placeholder_zero_bias(nce, tmp_path):

@@ -19,7 +19,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-import skw2v._estimator as estimator_module
+import skw2v._memory as memory_module
 from skw2v import Word2VecNS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -308,17 +308,17 @@ def test_model_too_large_is_refused_before_allocating(vector_size, n_words, expe
 def test_model_size_is_checked_against_available_memory(monkeypatch):
     """A model smaller than physical but larger than free memory must be refused
     too (it would otherwise be OOM-killed while allocating)."""
-    monkeypatch.setattr(estimator_module, "_available_memory", lambda: 1_000_000)
+    monkeypatch.setattr(memory_module, "available_memory", lambda: 1_000_000)
     docs = random_docs(n_words=20)
     with pytest.raises(ValueError, match=r"needs 1,600,000 bytes .* only 1,000,000 bytes"):
         small_model(vector_size=10_000).fit(docs)
     small_model(vector_size=1_000).fit(docs)  # 160,000 bytes fit
-    monkeypatch.setattr(estimator_module, "_available_memory", lambda: None)  # unknown: no check
+    monkeypatch.setattr(memory_module, "available_memory", lambda: None)  # unknown: no check
     small_model(vector_size=10_000).fit(docs)
 
 
 def test_available_memory_is_plausible():
-    avail = estimator_module._available_memory()
+    avail = memory_module.available_memory()
     if avail is None:
         pytest.skip("available memory cannot be determined on this platform")
     assert 0 < avail < 2**60

@@ -35,7 +35,7 @@ from typing import ClassVar
 import numpy as np
 
 from .. import _core
-from .._training import EpochResult
+from .._plan import EpochResult
 
 SOURCE_NAME = "sgns.cu"
 THREADS_PER_BLOCK = 256   # 8 warps; the kernel's __launch_bounds__ follows it
