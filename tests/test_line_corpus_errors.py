@@ -9,7 +9,8 @@ import threading
 import numpy as np
 import pytest
 
-from skw2v import _corpus_cache, _line_corpus as lc
+from skw2v import _corpus_cache, _file_passes as lc
+from skw2v._line_corpus import LineCorpus
 
 
 def _reader_threads():
@@ -34,7 +35,7 @@ def test_invalid_utf8_names_file_and_line(tmp_path, suffix, n_jobs):
     else:
         path.write_bytes(raw)
     with pytest.raises(ValueError) as info:
-        lc.count_tokens(lc.LineCorpus(path), n_jobs=n_jobs, range_bytes=64, block_bytes=32)
+        lc.count_tokens(LineCorpus(path), n_jobs=n_jobs, range_bytes=64, block_bytes=32)
     msg = str(info.value)
     assert repr(str(path)) in msg and "line 41" in msg and "invalid UTF-8" in msg
     assert "\\xff\\xfebad" in msg and "errors='replace'" in msg
@@ -44,22 +45,22 @@ def test_invalid_utf8_names_file_and_line(tmp_path, suffix, n_jobs):
 def test_python_decoding_error_names_file_and_line(tmp_path):
     path = tmp_path / "bad.txt"
     path.write_bytes(b"a b\nc d\n\xff e\n")
-    corpus = lc.LineCorpus(path, split=False)
+    corpus = LineCorpus(path, split=False)
     with pytest.raises(ValueError, match=r"bad.txt'.*line 3.*errors='replace'"):
         lc.count_tokens(corpus, n_jobs=1)
     with pytest.raises(ValueError, match=r"bad.txt'.*line 3"):
-        list(lc.LineCorpus(path))
+        list(LineCorpus(path))
 
 
 def test_missing_file_among_several(tmp_path):
     (tmp_path / "a.txt").write_text("a b\n")
     (tmp_path / "c.txt").write_text("c d\n")
     with pytest.raises(ValueError, match="'.*b.txt' does not exist"):
-        lc.LineCorpus([tmp_path / "a.txt", tmp_path / "b.txt", tmp_path / "c.txt"])
+        LineCorpus([tmp_path / "a.txt", tmp_path / "b.txt", tmp_path / "c.txt"])
     with pytest.raises(ValueError, match="glob '.*nothing\\*' matches no file"):
-        lc.LineCorpus(str(tmp_path / "nothing*"))
+        LineCorpus(str(tmp_path / "nothing*"))
     # removed after the LineCorpus was made: the read names it
-    corpus = lc.LineCorpus([tmp_path / "a.txt", tmp_path / "c.txt"])
+    corpus = LineCorpus([tmp_path / "a.txt", tmp_path / "c.txt"])
     os.remove(tmp_path / "c.txt")
     with pytest.raises(ValueError, match="c.txt' cannot be read"):
         lc.count_tokens(corpus, n_jobs=2)
@@ -74,7 +75,7 @@ def test_empty_file(tmp_path, suffix):
             pass
     else:
         empty.write_bytes(b"")
-    corpus = lc.LineCorpus([tmp_path / "ok.txt", empty], cache_dir=tmp_path)
+    corpus = LineCorpus([tmp_path / "ok.txt", empty], cache_dir=tmp_path)
     with pytest.raises(ValueError, match=f"corpus file '.*empty.txt{suffix}' is empty"):
         _encode(corpus)
     assert sorted(os.listdir(tmp_path)) == sorted(["ok.txt", empty.name])
@@ -85,7 +86,7 @@ def test_damaged_compressed_file(tmp_path):
     data = gzip.compress(b"word " * 100_000)
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(ValueError, match="cut.txt.gz' cannot be read"):
-        lc.count_tokens(lc.LineCorpus(path), n_jobs=1)
+        lc.count_tokens(LineCorpus(path), n_jobs=1)
 
 
 @pytest.mark.parametrize("fail_at", [1, 3, 6])
@@ -104,7 +105,7 @@ def test_full_disk_while_writing_the_cache(tmp_path, monkeypatch, fail_at):
         return real_write(f, data)
 
     monkeypatch.setattr(_corpus_cache, "_write", full_disk)
-    corpus = lc.LineCorpus(path, cache_dir=cache_dir)
+    corpus = LineCorpus(path, cache_dir=cache_dir)
     with pytest.raises(OSError, match="disk is full") as info:
         _encode(corpus, range_bytes=1000, block_bytes=256)
     msg = str(info.value)
@@ -119,7 +120,7 @@ def test_ctrl_c_during_encoding_removes_the_cache(tmp_path, monkeypatch):
     path.write_text("".join(f"w{i % 50} w{i % 7}\n" for i in range(20_000)))
     cache_dir = tmp_path / "cache"
     cache_dir.mkdir()
-    corpus = lc.LineCorpus(path, cache_dir=cache_dir)
+    corpus = LineCorpus(path, cache_dir=cache_dir)
     counts = lc.count_tokens(corpus, n_jobs=2)
     vocab = lc.select_vocabulary_from_counts(counts, 1, None)
     real_wait = lc.wait
@@ -144,7 +145,7 @@ def test_failure_in_a_worker_removes_the_cache(tmp_path, monkeypatch):
     path.write_text("a b c\n" * 1000)
     cache_dir = tmp_path / "cache"
     cache_dir.mkdir()
-    corpus = lc.LineCorpus(path, cache_dir=cache_dir)
+    corpus = LineCorpus(path, cache_dir=cache_dir)
     counts = lc.count_tokens(corpus, n_jobs=2)
     vocab = lc.select_vocabulary_from_counts(counts, 1, None)
     real_source = lc._Source
@@ -186,14 +187,14 @@ def test_cache_is_removed_when_closed_or_collected(tmp_path):
 def test_bad_parameters(tmp_path, kwargs, match):
     (tmp_path / "a.txt").write_text("a\n")
     with pytest.raises(ValueError, match=match):
-        lc.LineCorpus(tmp_path / "a.txt", **kwargs)
+        LineCorpus(tmp_path / "a.txt", **kwargs)
 
 
 def test_bad_paths(tmp_path):
     with pytest.raises(ValueError, match="at least one path"):
-        lc.LineCorpus([])
+        LineCorpus([])
     with pytest.raises(TypeError, match="got 3 of type int"):
-        lc.LineCorpus([3])
+        LineCorpus([3])
     (tmp_path / "empty_dir").mkdir()
     with pytest.raises(ValueError, match="holds no file"):
-        lc.LineCorpus(tmp_path / "empty_dir")
+        LineCorpus(tmp_path / "empty_dir")

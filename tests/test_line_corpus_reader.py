@@ -16,7 +16,8 @@ import os
 import numpy as np
 import pytest
 
-from skw2v import _line_corpus as lc
+from skw2v import _file_passes as lc
+from skw2v._line_corpus import LineCorpus
 from skw2v import _reader
 
 WORDS = ["the", "a", "über", "naïve", "日本語", "emoji😀", "x\u00a0y", "tab\tsep", "z",
@@ -63,7 +64,7 @@ def test_counts_equal_counter(tmp_path, suffix, n_jobs):
     path = _write(tmp_path / f"c.txt{suffix}", text, suffix)
     lines = _python_lines(text)
     expected = collections.Counter(w for line in lines for w in line.split())
-    corpus = lc.LineCorpus(path)
+    corpus = LineCorpus(path)
     # tiny ranges and blocks: many lines cross the range and block boundaries
     for range_bytes, block_bytes in [(None, None), (7, 16), (101, 64)]:
         counts = lc.count_tokens(corpus, n_jobs=n_jobs, range_bytes=range_bytes,
@@ -77,7 +78,7 @@ def test_counts_equal_counter(tmp_path, suffix, n_jobs):
 def test_ranges_start_at_line_starts(tmp_path):
     text = "ab\r\ncd\r\ref\n\ngh"
     path = _write(tmp_path / "r.txt", text, "")
-    pieces = lc.plan_pieces(lc.LineCorpus(path), 1, range_bytes=1)
+    pieces = lc.plan_pieces(LineCorpus(path), 1, range_bytes=1)
     starts = [p.start for p in pieces]
     # every \r\n is one terminator: no range starts between \r and \n
     assert starts == [0, 4, 7, 8, 11, 12]
@@ -89,7 +90,7 @@ def test_ranges_start_at_line_starts(tmp_path):
 def test_encoding_equals_python(tmp_path, suffix, n_jobs):
     text = _text(seed=1)
     path = _write(tmp_path / f"e.txt{suffix}", text, suffix)
-    corpus = lc.LineCorpus(path, cache_dir=tmp_path)
+    corpus = LineCorpus(path, cache_dir=tmp_path)
     counts = lc.count_tokens(corpus, n_jobs=n_jobs, range_bytes=13, block_bytes=32)
     vocab = lc.select_vocabulary_from_counts(counts, min_count=3, max_vocab_size=None)
     index = {t: i for i, t in enumerate(vocab.types)}
@@ -115,7 +116,7 @@ def test_vocabulary_order_like_fit_on_lists(tmp_path):
 
     text = _text(seed=2)
     path = _write(tmp_path / "v.txt", text, "")
-    counts = lc.count_tokens(lc.LineCorpus(path), n_jobs=2, range_bytes=50)
+    counts = lc.count_tokens(LineCorpus(path), n_jobs=2, range_bytes=50)
     vocab = lc.select_vocabulary_from_counts(counts, min_count=2, max_vocab_size=5)
     expected = collections.Counter(w for line in _python_lines(text) for w in line.split())
     types = list(expected)
@@ -135,7 +136,7 @@ def test_several_files_directory_and_glob(tmp_path):
     for spec in (tmp_path / "d", str(tmp_path / "d" / "p*"),
                  [tmp_path / "d" / "p0.txt", str(tmp_path / "d" / "p1.txt.gz"),
                   tmp_path / "d" / "p2.txt.xz"]):
-        corpus = lc.LineCorpus(spec)
+        corpus = LineCorpus(spec)
         assert len(corpus.paths) == 3
         counts = lc.count_tokens(corpus, n_jobs=2, range_bytes=64)
         assert _entries(counts) == dict(expected)
@@ -152,7 +153,7 @@ def test_cap_bounds_the_error(tmp_path):
     expected = collections.Counter(f"w{i}" for i in ids)
     n_tokens = len(ids)
     for n_jobs, max_types in [(1, 300), (2, 300), (4, 1000)]:
-        corpus = lc.LineCorpus(path, max_types=max_types)
+        corpus = LineCorpus(path, max_types=max_types)
         counts = lc.count_tokens(corpus, n_jobs=n_jobs, range_bytes=20_000)
         got = _entries(counts)
         error = counts.error
@@ -166,7 +167,7 @@ def test_cap_bounds_the_error(tmp_path):
                 assert word in got
         assert counts.n_tokens == n_tokens  # the total stays exact
     # below the cap nothing is pruned and every count is exact
-    counts = lc.count_tokens(lc.LineCorpus(path, max_types=2 * len(expected)), n_jobs=1)
+    counts = lc.count_tokens(LineCorpus(path, max_types=2 * len(expected)), n_jobs=1)
     assert counts.error == 0 and _entries(counts) == dict(expected)
 
 
@@ -192,7 +193,7 @@ def test_invalid_utf8_replace_and_ignore(tmp_path, errors, n_jobs):
     path.write_bytes(raw)
     text = raw.decode("utf-8", errors)
     expected = collections.Counter(w for line in _python_lines(text) for w in line.split())
-    corpus = lc.LineCorpus(path, errors=errors)
+    corpus = LineCorpus(path, errors=errors)
     counts = lc.count_tokens(corpus, n_jobs=n_jobs, range_bytes=9)
     vocab = lc.select_vocabulary_from_counts(counts, min_count=1, max_vocab_size=None)
     assert dict(zip(vocab.types, vocab.counts.tolist())) == dict(expected)
@@ -215,7 +216,7 @@ def test_split_false_uses_the_analyzer_in_batches(tmp_path, monkeypatch):
     analyze = make_analyzer(lowercase=True)
     lines = _python_lines(text)
     expected = collections.Counter(w for line in lines for w in analyze(line))
-    corpus = lc.LineCorpus(path, split=False)
+    corpus = LineCorpus(path, split=False)
     assert not corpus.compiled
     counts = lc.count_tokens(corpus, n_jobs=2, analyzer=analyze)
     vocab = lc.select_vocabulary_from_counts(counts, 1, None)
@@ -234,7 +235,7 @@ def test_other_encodings_are_decoded_in_python(tmp_path):
     text = "café naïve\nÀ la carte\n"
     path = tmp_path / "latin.txt"
     path.write_bytes(text.encode("latin-1"))
-    corpus = lc.LineCorpus(path, encoding="latin-1")
+    corpus = LineCorpus(path, encoding="latin-1")
     assert not corpus.compiled
     counts = lc.count_tokens(corpus, n_jobs=1)
     vocab = lc.select_vocabulary_from_counts(counts, 1, None)
@@ -243,7 +244,7 @@ def test_other_encodings_are_decoded_in_python(tmp_path):
 
 def test_progress_bars_show_tokens_per_second(tmp_path, capsys):
     path = _write(tmp_path / "p.txt", _text(seed=4), "")
-    corpus = lc.LineCorpus(path)
+    corpus = LineCorpus(path)
     counts = lc.count_tokens(corpus, n_jobs=2, verbose=1)
     vocab = lc.select_vocabulary_from_counts(counts, 1, None)
     lc.encode_files(corpus, vocab.table, len(vocab.types), n_jobs=2, verbose=1,
@@ -266,7 +267,7 @@ def test_a_100_mb_line(tmp_path):
         f.write(b"end\n")
     n_units = (reps // 100_000 + 1) * 100_000
     assert os.path.getsize(path) > 100 << 20
-    corpus = lc.LineCorpus(path)
+    corpus = LineCorpus(path)
     counts = lc.count_tokens(corpus, n_jobs=2)
     assert _entries(counts) == {"first": 1, "line": 1, "alpha": n_units, "beta": n_units,
                                 "gamma": n_units, "delta": n_units, "end": 1}

@@ -1,0 +1,663 @@
+"""The two passes that read a ``LineCorpus`` for fit, on every core.
+
+Two passes over the files, each on ``n_jobs`` threads:
+
+1. count: the files are cut into byte ranges that start and end at line
+   boundaries; each thread splits its ranges on whitespace and counts the
+   tokens in a C hash table, without the GIL (``_reader``). The tables are
+   then merged. The number of distinct tokens held is capped
+   (``max_types``): see :class:`LineCorpus` for the error bound above it.
+2. encode: each range is turned into vocabulary ids (OOV tokens dropped,
+   line ends kept as sentence offsets) and appended, in file order, to an
+   on-disk cache (``_corpus_cache``) that training reads as a memory map.
+
+``.gz``, ``.bz2`` and ``.xz`` files are decompressed in blocks (one thread
+per file) and fed to the same C loop. With ``split=False`` the lines go
+through the estimator's tokenizer in Python, in batches: slower.
+"""
+
+import itertools
+import lzma
+import os
+import threading
+import time
+from collections import Counter
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+import numpy as np
+
+from . import _reader
+from ._corpus_cache import CorpusCache
+from ._line_corpus import _OPENERS, _compression, _text_lines
+from ._vocab import document_frequency, select_vocabulary
+
+BLOCK_BYTES = 4 << 20        # bytes read per call into the C loop
+RANGE_BYTES = 16 << 20       # most bytes of a plain file one task reads
+TEXT_BATCH_LINES = 10_000    # lines per batch through a Python tokenizer
+WRITE_BUDGET = 128 << 20     # encoded bytes waiting for their turn, all threads together
+
+
+class _Stopped(Exception):
+    """Another task failed or Ctrl-C was pressed: stop quietly."""
+
+class _Piece:
+    """One task: a byte range of a plain file, or a whole compressed/text file."""
+
+    def __init__(self, seq, path, start, end, at_eof, kind):
+        self.seq, self.path, self.start, self.end = seq, path, start, end
+        self.at_eof = at_eof  # the range ends the file: a last line without \n closes here
+        self.kind = kind      # "bytes" (plain), "packed" (compressed), "text" (Python lines)
+
+
+def _line_start_at_or_after(f, p, size):
+    """The first line start >= p (lines end at \\n, \\r\\n or a lone \\r)."""
+    if p <= 0:
+        return 0
+    pos = p - 1  # a line starts after a terminator at pos >= p - 1
+    while pos < size:
+        f.seek(pos)
+        data = f.read(1 << 20)
+        if not data:
+            break
+        nl, cr = data.find(b"\n"), data.find(b"\r")
+        if cr >= 0 and (nl < 0 or cr < nl):
+            if cr + 1 < len(data):
+                return pos + cr + (2 if data[cr + 1:cr + 2] == b"\n" else 1)
+            if pos + cr + 1 >= size:
+                return size
+            f.seek(pos + cr + 1)
+            return pos + cr + (2 if f.read(1) == b"\n" else 1)
+        if nl >= 0:
+            return pos + nl + 1
+        pos += len(data)
+    return size
+
+
+def plan_pieces(corpus, n_jobs, range_bytes=None):
+    """Cut the corpus into tasks; plain files into ranges at line starts."""
+    pieces = []
+    kinds = []
+    for path in corpus.paths:
+        if not corpus.compiled:
+            kinds.append("text")
+        elif _compression(path):
+            kinds.append("packed")
+        else:
+            kinds.append("bytes")
+    plain = [p for p, k in zip(corpus.paths, kinds) if k == "bytes"]
+    total = sum(_size(p) for p in plain)
+    if range_bytes is None:
+        range_bytes = min(RANGE_BYTES, max(1 << 16, -(-total // (4 * max(n_jobs, 1)))))
+    for path, kind in zip(corpus.paths, kinds):
+        if kind != "bytes":
+            pieces.append(_Piece(len(pieces), path, 0, None, True, kind))
+            continue
+        size = _size(path)
+        if size == 0:
+            raise ValueError(f"corpus file {path!r} is empty")
+        n_ranges = max(1, -(-size // range_bytes))
+        with _open_binary(path) as f:
+            starts = sorted({_line_start_at_or_after(f, i * size // n_ranges, size)
+                             for i in range(n_ranges)} | {0})
+        bounds = [s for s in starts if s < size] + [size]
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            pieces.append(_Piece(len(pieces), path, a, b, b == size, kind))
+    return pieces
+
+
+def _size(path):
+    try:
+        return os.path.getsize(path)
+    except OSError as exc:
+        raise ValueError(f"corpus file {path!r} cannot be read: {exc.strerror or exc}") from None
+
+
+def _open_binary(path):
+    try:
+        return open(path, "rb", buffering=0)
+    except OSError as exc:
+        raise ValueError(f"corpus file {path!r} cannot be read: {exc.strerror or exc}") from None
+
+
+class _Source:
+    """Readable bytes of one piece: ``readinto`` until the range end or EOF."""
+
+    def __init__(self, piece):
+        self.piece = piece
+        if piece.kind == "packed":
+            try:
+                self.f = _OPENERS[_compression(piece.path)](piece.path, "rb")
+            except OSError as exc:
+                raise ValueError(f"corpus file {piece.path!r} cannot be read: "
+                                 f"{exc.strerror or exc}") from None
+            self.remaining = None
+        else:
+            self.f = _open_binary(piece.path)
+            self.f.seek(piece.start)
+            self.remaining = piece.end - piece.start
+
+    def readinto(self, view):
+        if self.remaining is not None:
+            view = view[:self.remaining]
+            if len(view) == 0:
+                return 0
+        try:
+            n = self.f.readinto(view)
+        except (OSError, EOFError, lzma.LZMAError) as exc:  # damaged .gz / .bz2 / .xz
+            raise ValueError(f"corpus file {self.piece.path!r} cannot be read: {exc}") from None
+        if self.remaining is not None:
+            if n == 0:
+                raise ValueError(f"corpus file {self.piece.path!r} changed while it was read "
+                                 "(it is shorter than before)")
+            self.remaining -= n
+        return n or 0
+
+    @property
+    def exhausted(self):
+        return self.remaining == 0
+
+    def close(self):
+        self.f.close()
+
+
+def _blocks(source, block_bytes, stop):
+    """Yield ``(buf, n, at_end, offset)``: ``buf[:n]`` ends between tokens.
+
+    ``offset`` is the position of ``buf[0]`` in the piece. A line longer
+    than a block is cut after a space; a token longer than a block makes
+    the buffer grow.
+    """
+    pad = _reader.PAD
+    buf = np.zeros(block_bytes + pad, dtype=np.uint8)
+    carry, offset = 0, 0
+    while True:
+        if stop.is_set():
+            raise _Stopped
+        room = len(buf) - pad - carry
+        if room == 0:
+            grown = np.zeros(2 * (len(buf) - pad) + pad, dtype=np.uint8)
+            grown[:carry] = buf[:carry]
+            buf = grown
+            room = len(buf) - pad - carry
+        n = source.readinto(memoryview(buf)[carry:carry + room])
+        total = carry + n
+        at_end = n == 0 or source.exhausted
+        cut = total if at_end else _reader.cut(buf, total, True)
+        if cut == 0 and not at_end:
+            carry = total
+            continue
+        buf[total:total + pad] = 0
+        yield buf, cut, at_end, offset
+        rest = total - cut
+        buf[:rest] = buf[cut:total].copy()
+        carry, offset = rest, offset + cut
+        if at_end:
+            return
+
+
+def _line_number(piece_path, packed, offset):
+    """1-based line holding byte ``offset`` of the (decompressed) file."""
+    opener = _OPENERS[_compression(piece_path)] if packed else open
+    line, done, last = 1, 0, b""
+    with opener(piece_path, "rb") as f:
+        while done < offset:
+            data = f.read(min(1 << 20, offset - done))
+            if not data:
+                break
+            both = last + data
+            # \r\n counts once; a \r at the end of `data` is settled with the next read
+            line += data.count(b"\n") + both.count(b"\r") - both.count(b"\r\n") \
+                - (last == b"\r")
+            done += len(data)
+            last = data[-1:]
+    return line
+
+
+def _bad_utf8_error(piece, offset_in_piece, buf, at):
+    end = at
+    while end < len(buf) and end - at < 40 and buf[end] not in b" \t\n\r\x0b\x0c":
+        end += 1
+    token = bytes(buf[at:end])
+    offset = (piece.start or 0) + offset_in_piece + at
+    line = _line_number(piece.path, piece.kind == "packed", offset)
+    return ValueError(
+        f"corpus file {piece.path!r}, line {line}: invalid UTF-8 in the token {token!r} "
+        f"(byte offset {offset}); pass LineCorpus(..., errors='replace') or errors='ignore' "
+        "to read it anyway"
+    )
+
+
+# ------------------------------------------------------------ thread pool
+class _Progress:
+    def __init__(self, verbose, desc, total=None):
+        self.bar = None
+        self._lock = threading.Lock()
+        self.count = 0
+        self._shown = 0
+        if verbose:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, unit="tok", unit_scale=True, desc=desc)
+
+    def add(self, n):
+        with self._lock:
+            self.count += n
+
+    def refresh(self):
+        if self.bar is not None and self.count > self._shown:
+            self.bar.update(self.count - self._shown)
+            self._shown = self.count
+
+    def close(self):
+        if self.bar is not None:
+            self.refresh()
+            self.bar.close()
+
+
+def _run_pieces(pieces, work, n_jobs, progress):
+    """Run ``work(piece, stop)`` on ``n_jobs`` threads; re-raise the first failure.
+
+    Ctrl-C (or a failure) sets ``stop``: the other tasks end at their next
+    block and nothing keeps running when this returns or raises.
+    """
+    stop = threading.Event()
+    results = [None] * len(pieces)
+    n_jobs = max(1, min(n_jobs, len(pieces)))
+    pool = ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="skw2v-read")
+    futures = {}
+    try:
+        futures = {pool.submit(work, piece, stop): piece.seq for piece in pieces}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.1, return_when=FIRST_EXCEPTION)
+            progress.refresh()
+            for fut in done:
+                if fut.exception() is not None and not isinstance(fut.exception(), _Stopped):
+                    raise fut.exception()
+                results[futures[fut]] = fut.result() if fut.exception() is None else None
+    except BaseException:
+        stop.set()
+        for fut in futures:
+            fut.cancel()
+        # Wait inline: a second Ctrl-C must not leave a thread writing the cache.
+        while True:
+            try:
+                pool.shutdown(wait=True)
+                break
+            except KeyboardInterrupt:
+                continue
+        # Report the earliest real failure rather than a _Stopped side effect.
+        raise
+    pool.shutdown(wait=True)
+    return results
+
+
+class _PerThread:
+    """Per-thread state created on first use and kept for the whole pass."""
+
+    def __init__(self, factory):
+        self._local = threading.local()
+        self._factory = factory
+        self._lock = threading.Lock()
+        self.all = []
+
+    def get(self):
+        value = getattr(self._local, "value", None)
+        if value is None:
+            value = self._local.value = self._factory()
+            with self._lock:
+                self.all.append(value)
+        return value
+
+
+# ----------------------------------------------------------------- counting
+class TokenCounts:
+    """Result of the counting pass."""
+
+    def __init__(self, table, n_tokens, n_documents, text_mode, errors):
+        self.table = table            # _reader.Table: token bytes -> count
+        self.n_tokens = n_tokens
+        self.n_documents = n_documents
+        self.text_mode = text_mode    # keys come from Python strings (no invalid UTF-8)
+        self.errors = errors
+
+    @property
+    def error(self):
+        """No count is more than this below its true value (0: exact)."""
+        return self.table.error
+
+
+def count_tokens(corpus, *, n_jobs=1, verbose=0, analyzer=None, range_bytes=None,
+                 block_bytes=None):
+    """Count the tokens of every line of ``corpus`` on ``n_jobs`` threads.
+
+    ``analyzer`` (``line -> tokens``) is used when ``corpus.split`` is False.
+    """
+    n_jobs = max(1, int(n_jobs))
+    pieces = plan_pieces(corpus, n_jobs, range_bytes)
+    block_bytes = block_bytes or BLOCK_BYTES
+    per_table = max(2, corpus.max_types // max(1, min(n_jobs, len(pieces))))
+    tables = _PerThread(lambda: _reader.Table(per_table, True))
+    strict = corpus.errors == "strict"
+    progress = _Progress(verbose, "skw2v vocabulary")
+
+    def count_bytes(piece, stop):
+        table = tables.get()
+        state = _reader.new_state()
+        source = _Source(piece)
+        try:
+            seen = 0
+            for buf, n, at_end, offset in _blocks(source, block_bytes, stop):
+                before = state[_reader.TOKENS]
+                if table.count(buf, n, at_end, state, strict):
+                    raise _bad_utf8_error(piece, offset, buf, int(state[_reader.BAD_AT]))
+                progress.add(int(state[_reader.TOKENS] - before))
+                seen += n
+        finally:
+            source.close()
+        if piece.kind == "packed" and seen == 0:
+            raise ValueError(f"corpus file {piece.path!r} is empty")
+        lines = int(state[_reader.LINES]) + int(piece.at_eof and state[_reader.MID] != 0)
+        return int(state[_reader.TOKENS]), lines
+
+    def count_text(piece, stop):
+        table = tables.get()
+        tokens = lines = 0
+        split = analyzer if (analyzer is not None and not corpus.split) else str.split
+        with corpus.open_text(piece.path) as f:
+            batches = _batched(_text_lines(f, piece.path), TEXT_BATCH_LINES)
+            for batch in batches:
+                if stop.is_set():
+                    raise _Stopped
+                counter = Counter()
+                for line in batch:
+                    toks = split(line)
+                    counter.update(toks)
+                n = sum(counter.values())
+                table.add([t.encode("utf-8", "surrogatepass") for t in counter],
+                          np.fromiter(counter.values(), dtype=np.int64, count=len(counter)))
+                tokens += n
+                lines += len(batch)
+                progress.add(n)
+        if lines == 0:
+            raise ValueError(f"corpus file {piece.path!r} is empty")
+        return tokens, lines
+
+    def work(piece, stop):
+        return (count_text if piece.kind == "text" else count_bytes)(piece, stop)
+
+    try:
+        results = _run_pieces(pieces, work, n_jobs, progress)
+    finally:
+        progress.close()
+    # Merge into the largest table: one table fewer in memory at the peak.
+    parts = sorted(tables.all, key=lambda t: -t.n_types)
+    tables.all.clear()
+    merged = parts.pop(0) if parts else _reader.Table(corpus.max_types, True)
+    merged.set_max_types(corpus.max_types)
+    while parts:
+        merged.merge(parts.pop(0))
+    return TokenCounts(merged, sum(r[0] for r in results), sum(r[1] for r in results),
+                       text_mode=not corpus.compiled, errors=corpus.errors)
+
+
+def _batched(iterable, n):
+    it = iter(iterable)
+    while True:
+        batch = list(itertools.islice(it, n))
+        if not batch:
+            return
+        yield batch
+
+
+# ---------------------------------------------------------------- vocabulary
+class Vocabulary:
+    """The kept tokens, their counts, and a table from token bytes to row."""
+
+    def __init__(self, types, counts, table):
+        self.types = types      # list of str, final row order
+        self.counts = counts    # int64 (V,)
+        self.table = table      # _reader.Table: bytes -> id (every byte form of a token)
+
+
+def select_vocabulary_from_counts(counts, min_count, max_vocab_size):
+    """Apply ``min_count`` and ``max_vocab_size`` as ``fit`` does for lists.
+
+    Byte strings that decode to the same token (``errors="replace"`` or
+    ``"ignore"``) are merged first; ties are ordered by token.
+    """
+    all_counts, all_invalid = counts.table.counts()
+    candidates = (all_counts >= min_count) | all_invalid
+    if max_vocab_size is not None and not all_invalid.any() \
+            and np.count_nonzero(candidates) > max_vocab_size:
+        # Only the top max_vocab_size counts (and ties with the last) become Python strings.
+        last = np.partition(all_counts[candidates], -max_vocab_size)[-max_vocab_size]
+        candidates &= all_counts >= last
+    idx = np.flatnonzero(candidates)
+    keys, key_counts, invalid = counts.table.keys(idx), all_counts[idx], all_invalid[idx]
+    del all_counts, all_invalid, candidates
+    errors = counts.errors
+    forms = None  # byte spellings of each name, when several decode alike
+    if counts.text_mode:
+        names = [k.decode("utf-8", "surrogatepass") for k in keys]
+        totals = key_counts
+    elif not invalid.any():
+        names = [k.decode("utf-8") for k in keys]
+        totals = key_counts
+    else:
+        merged = {}
+        for key, count, bad in zip(keys, key_counts.tolist(), invalid.tolist()):
+            name = key.decode("utf-8", errors)
+            if not name:  # "ignore" removed the whole token, as str.split() would
+                continue
+            if name not in merged:
+                merged[name] = [0, []]
+                if bad:  # the valid spelling may sit below min_count in the table
+                    found = counts.table.get(name.encode("utf-8"))
+                    if found is not None:
+                        merged[name][0] += found[0]
+                        merged[name][1].append(name.encode("utf-8"))
+            entry = merged[name]
+            if key not in entry[1]:
+                entry[0] += count
+                entry[1].append(key)
+        names = list(merged)
+        totals = np.asarray([merged[n][0] for n in names], dtype=np.int64)
+        forms = [merged[n][1] for n in names]
+    kept = select_vocabulary(names, totals, min_count, max_vocab_size).tolist()
+    types = [names[i] for i in kept]
+    table = _reader.Table(0, False)
+    if forms is None:
+        table.add([keys[i] for i in kept], ids=np.arange(len(kept), dtype=np.int32))
+    else:
+        spellings = [forms[i] for i in kept]
+        table.add([k for f in spellings for k in f],
+                  ids=np.repeat(np.arange(len(kept), dtype=np.int32), [len(f) for f in spellings]))
+    return Vocabulary(types, np.asarray(totals, dtype=np.int64)[kept], table)
+
+
+def vocabulary_table(types):
+    """A lookup table for a fitted vocabulary (row order of ``types``)."""
+    table = _reader.Table(0, False)
+    table.add([t.encode("utf-8", "surrogatepass") for t in types],
+              ids=np.arange(len(types), dtype=np.int32))
+    return table
+
+
+# ----------------------------------------------------------------- encoding
+class EncodedFiles:
+    """The encoded corpus in its cache: memory-mapped ids and offsets."""
+
+    def __init__(self, tokens, offsets, df, n_seen, cache):
+        self.tokens = tokens        # int32 (N,), read-only memory map
+        self.offsets = offsets      # int64 (S + 1,)
+        self.types = None
+        self.df = df                # int64 (V,): documents holding each word
+        self.n_seen = n_seen        # tokens read, OOV included
+        self.cache = cache
+
+    @property
+    def n_documents(self):
+        return len(self.offsets) - 1
+
+    def close(self):
+        self.cache.close()
+
+
+class _OrderedWriter:
+    """Appends the tasks' output to the cache in task order.
+
+    A task writes directly when all earlier tasks are written (its turn);
+    otherwise it buffers, and waits for its turn once all tasks together
+    buffer more than ``budget`` bytes. The task whose turn it is never
+    waits, so this cannot deadlock.
+    """
+
+    def __init__(self, cache, budget=WRITE_BUDGET):
+        self.cache = cache
+        self.budget = budget
+        self.cond = threading.Condition()
+        self.next = 0
+        self.finished = {}
+        self.buffered = 0
+
+    def put(self, task, ids, ends, stop):
+        size = ids.nbytes + ends.nbytes
+        with self.cond:
+            while self.next != task["seq"]:
+                if self.buffered + size <= self.budget:
+                    task["chunks"].append((ids, ends))
+                    task["bytes"] += size
+                    self.buffered += size
+                    return
+                if stop.is_set():
+                    raise _Stopped
+                self.cond.wait(0.1)
+            chunks, task["chunks"] = task["chunks"], []
+            self.buffered -= task["bytes"]
+            task["bytes"] = 0
+        for c in chunks:
+            self.cache.append(*c)
+        self.cache.append(ids, ends)
+
+    def finish(self, task):
+        with self.cond:
+            if self.next != task["seq"]:
+                self.finished[task["seq"]] = task
+                return
+        while task is not None:
+            for c in task["chunks"]:
+                self.cache.append(*c)
+            with self.cond:
+                self.buffered -= task["bytes"]
+                self.next += 1
+                task = self.finished.pop(self.next, None)
+                self.cond.notify_all()
+
+
+def encode_files(corpus, vocabulary, n_vocab, *, n_jobs=1, verbose=0, analyzer=None,
+                 total_tokens=None, range_bytes=None, block_bytes=None):
+    """Write the ids of ``corpus`` to a new cache; return :class:`EncodedFiles`.
+
+    ``vocabulary`` is a ``_reader.Table`` (bytes -> id) for the compiled
+    reader, or a dict (str -> id) when lines go through Python. The cache
+    is removed if this raises.
+    """
+    n_jobs = max(1, int(n_jobs))
+    pieces = plan_pieces(corpus, n_jobs, range_bytes)
+    block_bytes = block_bytes or BLOCK_BYTES
+    source_name = (repr(corpus.paths[0]) if len(corpus.paths) == 1
+                   else f"{len(corpus.paths)} corpus files")
+    cache = CorpusCache(corpus.cache_dir, source=source_name)
+    try:
+        writer = _OrderedWriter(cache)
+        scratch = _PerThread(lambda: {
+            "df": np.zeros(n_vocab, dtype=np.int64),
+            "last_doc": np.zeros(n_vocab, dtype=np.int64),
+            "doc": 0,
+            "out": np.empty(0, dtype=np.int32),
+            "ends": np.empty(0, dtype=np.int64),
+        })
+        progress = _Progress(verbose, "skw2v encoding", total=total_tokens)
+
+        def encode_bytes(piece, stop):
+            mine = scratch.get()
+            task = {"seq": piece.seq, "chunks": [], "bytes": 0}
+            state = _reader.new_state()
+            state[_reader.DOC] = mine["doc"]
+            source = _Source(piece)
+            try:
+                for buf, n, at_end, offset in _blocks(source, block_bytes, stop):
+                    if len(mine["out"]) < n // 2 + 1 or len(mine["ends"]) < n + 1:
+                        mine["out"] = np.empty(n // 2 + 1, dtype=np.int32)
+                        mine["ends"] = np.empty(n + 1, dtype=np.int64)
+                    before = state[_reader.TOKENS]
+                    n_ids, n_ends = vocabulary.encode(buf, n, at_end, state, mine["out"],
+                                                      mine["ends"], mine["df"],
+                                                      mine["last_doc"])
+                    if piece.at_eof and at_end and state[_reader.MID]:
+                        mine["ends"][n_ends] = n_ids  # the last line has no newline
+                        n_ends += 1
+                        state[_reader.DOC] += 1
+                        state[_reader.MID] = 0
+                    writer.put(task, mine["out"][:n_ids].copy(), mine["ends"][:n_ends].copy(),
+                               stop)
+                    progress.add(int(state[_reader.TOKENS] - before))
+            finally:
+                source.close()
+                mine["doc"] = int(state[_reader.DOC])
+            writer.finish(task)
+
+        def encode_text(piece, stop):
+            mine = scratch.get()
+            task = {"seq": piece.seq, "chunks": [], "bytes": 0}
+            split = analyzer if (analyzer is not None and not corpus.split) else str.split
+            get = vocabulary.get
+            with corpus.open_text(piece.path) as f:
+                for batch in _batched(_text_lines(f, piece.path), TEXT_BATCH_LINES):
+                    if stop.is_set():
+                        raise _Stopped
+                    ids, ends, seen = [], [], 0
+                    for line in batch:
+                        toks = split(line)
+                        seen += len(toks)
+                        ids.extend(i for i in map(get, toks) if i is not None)
+                        ends.append(len(ids))
+                    ids = np.asarray(ids, dtype=np.int32)
+                    ends = np.asarray(ends, dtype=np.int64)
+                    offsets = np.concatenate([[0], ends])
+                    mine["df"] += document_frequency(ids, offsets, n_vocab)
+                    writer.put(task, ids, ends, stop)
+                    progress.add(seen)
+            writer.finish(task)
+
+        def work(piece, stop):
+            return (encode_text if piece.kind == "text" else encode_bytes)(piece, stop)
+
+        try:
+            _run_pieces(pieces, work, n_jobs, progress)
+        finally:
+            progress.close()
+        tokens, offsets = cache.finish()
+        df = np.zeros(n_vocab, dtype=np.int64)
+        for mine in scratch.all:
+            df += mine["df"]
+        return EncodedFiles(tokens, offsets, df, progress.count, cache)
+    except BaseException:
+        cache.close()
+        raise
+
+
+def read_corpus(corpus, *, min_count, max_vocab_size, n_jobs=1, verbose=0, analyzer=None):
+    """Both passes: ``(Vocabulary, TokenCounts, EncodedFiles)``; the caller closes the last."""
+    start = time.perf_counter()
+    counts = count_tokens(corpus, n_jobs=n_jobs, verbose=verbose, analyzer=analyzer)
+    count_seconds = time.perf_counter() - start
+    vocab = select_vocabulary_from_counts(counts, min_count, max_vocab_size)
+    mapping = ({t: i for i, t in enumerate(vocab.types)} if not corpus.compiled
+               else vocab.table)
+    encoded = encode_files(corpus, mapping, len(vocab.types), n_jobs=n_jobs, verbose=verbose,
+                           analyzer=analyzer, total_tokens=counts.n_tokens)
+    encoded.count_seconds = count_seconds
+    encoded.encode_seconds = time.perf_counter() - start - count_seconds
+    return vocab, counts, encoded
