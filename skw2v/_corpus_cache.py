@@ -14,8 +14,10 @@ import mmap
 import os
 import shutil
 import tempfile
+import functools
 import threading
 import weakref
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -30,6 +32,35 @@ def _write(f, data):
 
 def _remove(path):
     shutil.rmtree(path, ignore_errors=True)
+
+
+_scopes = threading.local()
+
+
+@contextmanager
+def cache_scope():
+    """Remove every cache made in this thread inside the block when it ends."""
+    stack = _scopes.__dict__.setdefault("stack", [])
+    made = []
+    stack.append(made)
+    try:
+        yield
+    finally:
+        stack.pop()
+        for cache in made:
+            cache.close()
+
+
+def closes_caches(method):
+    """Run ``method`` in a :func:`cache_scope`: a fit, transform or score that
+    reads files leaves no cache behind, whether it returns or raises."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        with cache_scope():
+            return method(*args, **kwargs)
+
+    return wrapper
 
 
 class CorpusCache:
@@ -51,7 +82,9 @@ class CorpusCache:
         self.n_tokens = 0
         self.n_documents = 0
         self._maps = []
-        self._lock = threading.Lock()
+        stack = getattr(_scopes, "stack", None)
+        if stack:
+            stack[-1].append(self)
         try:
             self._tokens_file = open(os.path.join(self.path, TOKENS_FILE), "wb")
             self._offsets_file = open(os.path.join(self.path, OFFSETS_FILE), "wb")

@@ -16,19 +16,20 @@ per file) and fed to the same C loop. With ``split=False`` the lines go
 through the estimator's tokenizer in Python, in batches: slower.
 """
 
+import contextlib
 import itertools
 import lzma
 import os
 import threading
-import time
+import warnings
 from collections import Counter
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
 import numpy as np
 
 from . import _reader
-from ._corpus_cache import CorpusCache
-from ._line_corpus import _OPENERS, _compression, _text_lines
+from ._corpus_cache import CorpusCache, PageReleaser
+from ._line_corpus import _OPENERS, LineCorpus, _compression, _text_lines
 from ._vocab import document_frequency, select_vocabulary
 
 BLOCK_BYTES = 4 << 20        # bytes read per call into the C loop
@@ -73,12 +74,15 @@ def _line_start_at_or_after(f, p, size):
     return size
 
 
-def plan_pieces(corpus, n_jobs, range_bytes=None):
-    """Cut the corpus into tasks; plain files into ranges at line starts."""
+def plan_pieces(corpus, n_jobs, range_bytes=None, text=False):
+    """Cut the corpus into tasks; plain files into ranges at line starts.
+
+    ``text``: read every file as lines in Python (no compiled reader).
+    """
     pieces = []
     kinds = []
     for path in corpus.paths:
-        if not corpus.compiled:
+        if text or not corpus.compiled:
             kinds.append("text")
         elif _compression(path):
             kinds.append("packed")
@@ -556,7 +560,7 @@ class _OrderedWriter:
 
 
 def encode_files(corpus, vocabulary, n_vocab, *, n_jobs=1, verbose=0, analyzer=None,
-                 total_tokens=None, range_bytes=None, block_bytes=None):
+                 total_tokens=None, range_bytes=None, block_bytes=None, text=False):
     """Write the ids of ``corpus`` to a new cache; return :class:`EncodedFiles`.
 
     ``vocabulary`` is a ``_reader.Table`` (bytes -> id) for the compiled
@@ -564,7 +568,7 @@ def encode_files(corpus, vocabulary, n_vocab, *, n_jobs=1, verbose=0, analyzer=N
     is removed if this raises.
     """
     n_jobs = max(1, int(n_jobs))
-    pieces = plan_pieces(corpus, n_jobs, range_bytes)
+    pieces = plan_pieces(corpus, n_jobs, range_bytes, text=text)
     block_bytes = block_bytes or BLOCK_BYTES
     source_name = (repr(corpus.paths[0]) if len(corpus.paths) == 1
                    else f"{len(corpus.paths)} corpus files")
@@ -648,16 +652,110 @@ def encode_files(corpus, vocabulary, n_vocab, *, n_jobs=1, verbose=0, analyzer=N
         raise
 
 
-def read_corpus(corpus, *, min_count, max_vocab_size, n_jobs=1, verbose=0, analyzer=None):
-    """Both passes: ``(Vocabulary, TokenCounts, EncodedFiles)``; the caller closes the last."""
-    start = time.perf_counter()
-    counts = count_tokens(corpus, n_jobs=n_jobs, verbose=verbose, analyzer=analyzer)
-    count_seconds = time.perf_counter() - start
+# ------------------------------------------------------- the estimator's stages
+def fit_files(corpus, *, min_count, max_vocab_size, n_threads=1, verbose=0, analyzer=None):
+    """The vocabulary stage of ``fit`` on files: both passes.
+
+    Returns ``(encoded, index_to_token, token_counts, df)`` with ``encoded``
+    an :class:`EncodedFiles` over the cache (removed by its ``close`` or
+    by the caller's :func:`~skw2v._corpus_cache.cache_scope`).
+    """
+    from ._vocab import check_corpus_size
+
+    counts = count_tokens(corpus, n_jobs=n_threads, verbose=verbose, analyzer=analyzer)
+    check_corpus_size(counts.n_documents, counts.n_tokens, name=repr(corpus))
+    if counts.error:
+        warnings.warn(
+            f"{corpus!r} has more distinct tokens than max_types={corpus.max_types:,} allows "
+            f"while counting: a token's count may be up to {counts.error:,} below its true "
+            "value (never above), and tokens seen fewer times may be missing; raise "
+            "LineCorpus(max_types=...) for exact counts", UserWarning, stacklevel=4)
     vocab = select_vocabulary_from_counts(counts, min_count, max_vocab_size)
-    mapping = ({t: i for i, t in enumerate(vocab.types)} if not corpus.compiled
-               else vocab.table)
-    encoded = encode_files(corpus, mapping, len(vocab.types), n_jobs=n_jobs, verbose=verbose,
-                           analyzer=analyzer, total_tokens=counts.n_tokens)
-    encoded.count_seconds = count_seconds
-    encoded.encode_seconds = time.perf_counter() - start - count_seconds
-    return vocab, counts, encoded
+    if not vocab.types:
+        largest = int(counts.table.counts()[0].max())
+        raise ValueError(
+            f"the vocabulary is empty: {corpus!r} has {counts.table.n_types} distinct "
+            f"token(s), the most frequent seen {largest} time(s), and min_count={min_count} "
+            "removed them all; lower min_count")
+    n_tokens = counts.n_tokens
+    del counts  # the counting table is not needed any more
+    mapping = vocab.table if corpus.compiled else {t: i for i, t in enumerate(vocab.types)}
+    encoded = encode_files(corpus, mapping, len(vocab.types), n_jobs=n_threads, verbose=verbose,
+                           analyzer=analyzer, total_tokens=n_tokens)
+    return encoded, np.array(vocab.types, dtype=object), vocab.counts, encoded.df
+
+
+def encode_known_files(corpus, index_to_token, vocabulary, *, n_threads=1, verbose=0,
+                       analyzer=None):
+    """Encode files with a fitted vocabulary (transform, score, partial_fit)."""
+    if corpus.compiled and corpus.errors == "strict":
+        return encode_files(corpus, vocabulary_table(index_to_token), len(index_to_token),
+                            n_jobs=n_threads, verbose=verbose)
+    # Invalid UTF-8 read with "replace"/"ignore" must meet the fitted tokens as
+    # Python decodes them: read as text.
+    return encode_files(corpus, vocabulary, len(index_to_token), n_jobs=n_threads,
+                        verbose=verbose, analyzer=analyzer, text=True)
+
+
+def training_pages(corpus):
+    """Around training: keeps the memory-mapped corpus out of the resident set."""
+    cache = getattr(corpus, "cache", None)
+    return PageReleaser(cache) if cache is not None else contextlib.nullcontext()
+
+
+# ------------------------------------------------------------ dask partitions
+def file_partitions(paths, n_parts, max_bytes=64 << 20):
+    """Cut local files into about ``n_parts`` partitions of whole-line byte ranges
+    (at most ``max_bytes`` each, so that more partitions balance the workers).
+
+    Returns a list of partitions, each a list of ``(path, start, end, at_eof,
+    kind)`` for :func:`read_partition` (a compressed file is one piece).
+    """
+    corpus = LineCorpus(list(paths))
+    total = sum(_size(p) for p in corpus.paths if not _compression(p))
+    range_bytes = min(max_bytes, max(1, -(-total // max(1, n_parts))))
+    pieces = plan_pieces(corpus, n_parts, range_bytes)
+    return [[(p.path, p.start, p.end, p.at_eof, p.kind)] for p in pieces]
+
+
+def read_partition(specs, block_bytes=None):
+    """Read pieces with the compiled reader into provisional ids.
+
+    Returns ``(tokens int32, offsets int64, types list of str)``: token i of
+    the partition has id ``tokens[i]``, ids numbered by first appearance
+    (what ``_corpus.encode_new`` gives for the lines' ``str.split()``).
+    """
+    table = _reader.Table(0, True)
+    chunks, ends, n_ids = [], [], 0
+    stop = threading.Event()
+    block_bytes = block_bytes or BLOCK_BYTES
+    for path, start, end, at_eof, kind in specs:
+        piece = _Piece(0, path, start, end, at_eof, kind)
+        state = _reader.new_state()
+        source = _Source(piece)
+        seen = 0
+        out = np.empty(0, dtype=np.int32)
+        line_ends = np.empty(0, dtype=np.int64)
+        try:
+            for buf, n, at_end, offset in _blocks(source, block_bytes, stop):
+                if len(out) < n // 2 + 1 or len(line_ends) < n + 1:
+                    out = np.empty(n // 2 + 1, dtype=np.int32)
+                    line_ends = np.empty(n + 1, dtype=np.int64)
+                got, n_ends, status = table.intern_encode(buf, n, at_end, state, out,
+                                                          line_ends, True)
+                if status:
+                    raise _bad_utf8_error(piece, offset, buf, int(state[_reader.BAD_AT]))
+                chunks.append(out[:got].copy())
+                ends.append(line_ends[:n_ends] + n_ids)
+                n_ids += got
+                seen += n
+        finally:
+            source.close()
+        if seen == 0 and at_eof and start == 0:
+            raise ValueError(f"corpus file {path!r} is empty")
+        if at_eof and state[_reader.MID]:
+            ends.append(np.array([n_ids], dtype=np.int64))
+    tokens = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int32)
+    offsets = np.concatenate([np.zeros(1, dtype=np.int64)] + ends)
+    types = [k.decode("utf-8") for k in table.keys(np.arange(table.n_types))]
+    return tokens, offsets, types

@@ -505,4 +505,30 @@ static void sk_encode(const sk_table *v, sk_scan *s, int32_t *out, int64_t *n_ou
     *doc_serial = doc - 1;
 }
 
+/* Encode b[0:n) giving every token the index of its entry in t, inserting
+ * new tokens (t must be uncapped, so indices stay stable) and counting them:
+ * provisional ids in order of first appearance. Line ends as in sk_encode.
+ * Returns SK_OK, SK_NOMEM, or SK_BAD_UTF8 (strict) with *bad_at set. */
+static int sk_intern_encode(sk_table *t, sk_scan *s, int strict, int32_t *out, int64_t *n_out,
+                            int64_t *line_ends, int64_t *n_lines, int64_t *bad_at)
+{
+    int64_t start = 0, len = 0, k, w = *n_out, nl = *n_lines;
+    int r, status = SK_OK;
+    while ((r = sk_next(s, &start, &len)) != SK_DONE) {
+        if (r == SK_LINE) {
+            line_ends[nl++] = w;
+            continue;
+        }
+        k = sk_intern(t, s->b + start, len, sk_hash(s->b + start, len));
+        if (k < 0 || k > INT32_MAX) { status = SK_NOMEM; break; }
+        if (strict && t->e[k].id) { *bad_at = start; status = SK_BAD_UTF8; break; }
+        t->e[k].count++;
+        t->total++;
+        out[w++] = (int32_t)k;
+    }
+    *n_out = w;
+    *n_lines = nl;
+    return status;
+}
+
 #endif

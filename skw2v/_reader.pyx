@@ -52,6 +52,8 @@ cdef extern from "_reader.h":
                    int64_t* df, int64_t* last_doc, int64_t* doc_serial) noexcept nogil
     int64_t sk_cut(const uint8_t* b, int64_t n, int allow_space) noexcept nogil
     const uint8_t* sk_key(const sk_table* t, const sk_entry* e) noexcept nogil
+    int sk_intern_encode(sk_table* t, sk_scan* s, int strict, int32_t* out, int64_t* n_out,
+                         int64_t* line_ends, int64_t* n_lines, int64_t* bad_at) noexcept nogil
 
 sk_init_classes()
 
@@ -279,3 +281,34 @@ cdef class Table:
         state[_MID] = s.mid
         state[_LINES] += n_lines
         return n_out, n_lines
+
+    def intern_encode(self, const uint8_t[::1] buf, int64_t n, bint at_end, int64_t[::1] state,
+                      int32_t[::1] out, int64_t[::1] line_ends, bint strict):
+        """Provisional ids: each token's entry index, new tokens inserted and counted.
+
+        Like ``encode`` (same output sizes); the table must have no cap.
+        Returns ``(n_ids, n_line_ends, status)``; status SK_BAD_UTF8 sets
+        ``state[BAD_AT]`` (only when ``strict``).
+        """
+        cdef sk_scan s
+        cdef int64_t n_out = 0, n_lines = 0
+        cdef int status
+        _check_buffer(buf, n)
+        if self.t.max_types != 0:
+            raise ValueError("intern_encode needs a table without a cap")
+        if out.shape[0] < n // 2 + 1 or line_ends.shape[0] < n + 1:
+            raise ValueError("intern_encode: output arrays too small")
+        s.b = &buf[0]
+        s.n = n
+        s.i = 0
+        s.at_end = at_end
+        s.mid = <int> state[_MID]
+        with nogil:
+            status = sk_intern_encode(&self.t, &s, strict, &out[0], &n_out, &line_ends[0],
+                                      &n_lines, &state[_BAD_AT])
+        state[_MID] = s.mid
+        state[_LINES] += n_lines
+        state[_TOKENS] += n_out
+        if status == SK_NOMEM:
+            raise MemoryError("out of memory while reading tokens")
+        return n_out, n_lines, (0 if status == SK_OK else status)
