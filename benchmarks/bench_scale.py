@@ -54,9 +54,10 @@ print(json.dumps({"peak_rss_mb": peak, "rss_after_import_mb": base, "seconds": s
 CHILD_FRONT = r"""
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
-from skw2v import _line_corpus as lc
+from skw2v import _file_passes as lc
+from skw2v._line_corpus import LineCorpus
 args = json.loads(sys.argv[2])
-corpus = lc.LineCorpus(args["path"])
+corpus = LineCorpus(args["path"])
 t0 = time.perf_counter()
 counts = lc.count_tokens(corpus, n_jobs=args["workers"])
 t1 = time.perf_counter()
@@ -66,9 +67,10 @@ t2 = time.perf_counter()
 encoded = lc.encode_files(corpus, vocab.table, len(vocab.types), n_jobs=args["workers"])
 t3 = time.perf_counter()
 n = encoded.n_seen
+kept, lines = len(encoded.tokens), encoded.n_documents
 encoded.close()
 print(json.dumps({"tokens": n, "count_s": t1 - t0, "vocab_s": t2 - t1, "encode_s": t3 - t2,
-                  "vocab": len(vocab.types)}))
+                  "vocab": len(vocab.types), "kept_tokens": kept, "lines": lines}))
 """
 
 CHILD_GENSIM = r"""
@@ -119,6 +121,26 @@ def run_child(code, *args, timeout=3600):
     if proc.returncode != 0:
         raise RuntimeError(f"child failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def on_paper(results, label, threads, n=10**9):
+    """Time, disk and memory of a 1B-token fit, scaled from the measured rates."""
+    front = next(r for r in results["front"]
+                 if r["size"] == label and r["format"] == ".txt" and r["workers"] == threads)
+    fit = next(r for r in results["rss"] if r["size"] == label and r["format"] == ".txt")
+    scale = n / front["tokens"]
+    count_s, encode_s = front["count_s"] * scale, front["encode_s"] * scale
+    epoch_s = fit["train_seconds"] * scale
+    disk = 4 * front["kept_tokens"] * scale + 8 * (front["lines"] * scale + 1)
+    return [
+        ("counting pass", f"{count_s / 60:.1f} min"),
+        ("encoding pass", f"{encode_s / 60:.1f} min"),
+        ("one training epoch", f"{epoch_s / 60:.1f} min"),
+        ("5 epochs, whole fit", f"{(count_s + encode_s + 5 * epoch_s) / 3600:.2f} h"),
+        ("cache on disk (4 B/token kept + 8 B/line)", f"{disk / 2**30:.1f} GiB"),
+        ("peak RSS (flat in the corpus size; model of max_vocab_size words)",
+         f"{fit['peak_rss_mb']:.0f} MB"),
+    ]
 
 
 def main(argv=None):
@@ -200,6 +222,15 @@ def main(argv=None):
         results["e2e"]["gensim"] = theirs
         print(f"| gensim corpus_file | {theirs['seconds']:.1f} | "
               f"{theirs['words_per_s']:,.0f} | {theirs['vocab']:,} |", flush=True)
+
+    paper = on_paper(results, sizes[-1][1], args.threads)
+    print(f"\n## A 1B-token run on paper (rates measured on {sizes[-1][1]} .txt, "
+          f"{args.threads} workers/threads, skip-gram, vector_size={args.dim})")
+    print("| quantity | estimate |")
+    print("|---|---:|")
+    for name, value in paper:
+        print(f"| {name} | {value} |")
+    results["on_paper"] = paper
 
     print("\n## Acceptance (issue 16)")
     checks = []

@@ -61,7 +61,7 @@ class LineCorpus:
 
     Parameters
     ----------
-    paths : path, directory, glob, or a list of them
+    path : path, directory, glob, or a list of them
         Files are read in the order given (a directory's files and a glob's
         matches sorted by name). ``.gz``, ``.bz2`` and ``.xz`` files are
         decompressed on the fly.
@@ -96,9 +96,9 @@ class LineCorpus:
     or each line (``split=False``), file after file.
     """
 
-    def __init__(self, paths, *, split=True, encoding="utf-8", errors="strict",
+    def __init__(self, path, *, split=True, encoding="utf-8", errors="strict",
                  max_types=DEFAULT_MAX_TYPES, cache_dir=None):
-        self.paths = _expand(paths)
+        self.paths = _expand(path)
         # The single file given, as before the reader took several.
         self.path = self.paths[0] if len(self.paths) == 1 else None
         self.split = bool(split)
