@@ -407,32 +407,61 @@ enum { SK_OK = 0, SK_NOMEM = -1, SK_BAD_UTF8 = -2 };
 /* Count the tokens of b[0:n) into t. Lines ended are added to *n_lines, tokens
  * to *n_tokens. With strict, a token that is not valid UTF-8 stops the scan:
  * SK_BAD_UTF8 with *bad_at its offset in b. */
+/* Tokens are handled in batches: the scan hashes a batch and prefetches the
+ * slot of each token, a second loop prefetches the entry each slot points
+ * to, and only then are the tokens looked up, so the cache misses of a large
+ * table overlap instead of stalling one token at a time. */
+#define SK_BATCH 32
+
+typedef struct {
+    int64_t start;
+    int64_t len;     /* -1: a line ends here */
+    uint64_t hash;
+} sk_item;
+
+/* Scan up to SK_BATCH items; returns how many (0: the buffer is done). */
+static inline int sk_fill(const sk_table *t, sk_scan *s, sk_item *items)
+{
+    int m = 0, r;
+    int64_t start = 0, len = 0;
+    while (m < SK_BATCH && (r = sk_next(s, &start, &len)) != SK_DONE) {
+        if (r == SK_LINE) {
+            items[m].len = -1;
+        } else {
+            uint64_t h = sk_hash(s->b + start, len);
+            items[m].start = start;
+            items[m].len = len;
+            items[m].hash = h;
+            SK_PREFETCH(t->slots + (h & t->mask));
+        }
+        m++;
+    }
+    for (r = 0; r < m; r++) {
+        if (items[r].len >= 0) {
+            uint64_t slot = t->slots[items[r].hash & t->mask];
+            if (slot)
+                SK_PREFETCH(t->e + ((slot & 0xFFFFFFFFULL) - 1));
+        }
+    }
+    return m;
+}
+
 static int sk_count(sk_table *t, sk_scan *s, int strict, int64_t *n_tokens, int64_t *n_lines,
                     int64_t *bad_at)
 {
-    int64_t start = 0, len = 0, k, tokens = 0, lines = 0, p_start = 0, p_len = 0;
-    uint64_t h, p_h = 0;
-    int r, status = SK_OK, pending = 0;
-    /* One token of look-ahead: its slot is prefetched while the previous one
-     * is looked up, hiding part of the cache miss of a large table. */
-    for (;;) {
-        r = sk_next(s, &start, &len);
-        if (r == SK_TOKEN) {
-            h = sk_hash(s->b + start, len);
-            SK_PREFETCH(t->slots + (h & t->mask));
-        }
-        if (pending) {
-            k = sk_intern(t, s->b + p_start, p_len, p_h);
+    sk_item items[SK_BATCH];
+    int64_t k, tokens = 0, lines = 0;
+    int m, j, status = SK_OK;
+    while (status == SK_OK && (m = sk_fill(t, s, items)) > 0) {
+        for (j = 0; j < m; j++) {
+            const sk_item *it = items + j;
+            if (it->len < 0) { lines++; continue; }
+            k = sk_intern(t, s->b + it->start, it->len, it->hash);
             if (k < 0) { status = SK_NOMEM; break; }
-            if (strict && t->e[k].id) { *bad_at = p_start; status = SK_BAD_UTF8; break; }
+            if (strict && t->e[k].id) { *bad_at = it->start; status = SK_BAD_UTF8; break; }
             t->e[k].count++;
             tokens++;
-            pending = 0;
         }
-        if (r == SK_DONE)
-            break;
-        if (r == SK_LINE) { lines++; continue; }
-        p_start = start; p_len = len; p_h = h; pending = 1;
     }
     t->total += tokens;
     *n_tokens += tokens;
@@ -467,19 +496,19 @@ static void sk_encode(const sk_table *v, sk_scan *s, int32_t *out, int64_t *n_ou
                       int64_t *line_ends, int64_t *n_lines, int64_t *n_seen,
                       int64_t *df, int64_t *last_doc, int64_t *doc_serial)
 {
-    int64_t start = 0, len = 0, k, w = *n_out, nl = *n_lines, seen = 0, doc = *doc_serial + 1;
-    int64_t p_start = 0, p_len = 0;
-    uint64_t h, p_h = 0;
-    int r, pending = 0;
-    for (;;) {
-        r = sk_next(s, &start, &len);
-        if (r == SK_TOKEN) {
-            h = sk_hash(s->b + start, len);
-            SK_PREFETCH(v->slots + (h & v->mask));
-        }
-        if (pending) {
+    sk_item items[SK_BATCH];
+    int64_t k, w = *n_out, nl = *n_lines, seen = 0, doc = *doc_serial + 1;
+    int m, j;
+    while ((m = sk_fill(v, s, items)) > 0) {
+        for (j = 0; j < m; j++) {
+            const sk_item *it = items + j;
+            if (it->len < 0) {
+                line_ends[nl++] = w;
+                doc++;
+                continue;
+            }
             seen++;
-            k = sk_find(v, s->b + p_start, p_len, p_h);
+            k = sk_find(v, s->b + it->start, it->len, it->hash);
             if (k >= 0) {
                 int32_t id = v->e[k].id;
                 out[w++] = id;
@@ -488,16 +517,7 @@ static void sk_encode(const sk_table *v, sk_scan *s, int32_t *out, int64_t *n_ou
                     df[id]++;
                 }
             }
-            pending = 0;
         }
-        if (r == SK_DONE)
-            break;
-        if (r == SK_LINE) {
-            line_ends[nl++] = w;
-            doc++;
-            continue;
-        }
-        p_start = start; p_len = len; p_h = h; pending = 1;
     }
     *n_out = w;
     *n_lines = nl;
