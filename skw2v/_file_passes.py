@@ -17,6 +17,7 @@ through the estimator's tokenizer in Python, in batches: slower.
 """
 
 import contextlib
+import gc
 import itertools
 import lzma
 import os
@@ -30,7 +31,7 @@ import numpy as np
 from . import _reader
 from ._corpus_cache import CorpusCache, PageReleaser
 from ._line_corpus import _OPENERS, LineCorpus, _compression, _text_lines
-from ._vocab import document_frequency, select_vocabulary
+from ._vocab import document_frequency
 
 BLOCK_BYTES = 4 << 20        # bytes read per call into the C loop
 RANGE_BYTES = 16 << 20       # most bytes of a plain file one task reads
@@ -424,12 +425,29 @@ class Vocabulary:
         self.table = table      # _reader.Table: bytes -> id (every byte form of a token)
 
 
+@contextlib.contextmanager
+def _no_gc():
+    """Millions of new small objects would trigger full collections for nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def select_vocabulary_from_counts(counts, min_count, max_vocab_size):
     """Apply ``min_count`` and ``max_vocab_size`` as ``fit`` does for lists.
 
     Byte strings that decode to the same token (``errors="replace"`` or
     ``"ignore"``) are merged first; ties are ordered by token.
     """
+    with _no_gc():
+        return _select_vocabulary_from_counts(counts, min_count, max_vocab_size)
+
+
+def _select_vocabulary_from_counts(counts, min_count, max_vocab_size):
     all_counts, all_invalid = counts.table.counts()
     candidates = (all_counts >= min_count) | all_invalid
     if max_vocab_size is not None and not all_invalid.any() \
@@ -468,7 +486,7 @@ def select_vocabulary_from_counts(counts, min_count, max_vocab_size):
         names = list(merged)
         totals = np.asarray([merged[n][0] for n in names], dtype=np.int64)
         forms = [merged[n][1] for n in names]
-    kept = select_vocabulary(names, totals, min_count, max_vocab_size).tolist()
+    kept = _vocabulary_order(names, totals, min_count, max_vocab_size)
     types = [names[i] for i in kept]
     table = _reader.Table(0, False)
     if forms is None:
@@ -478,6 +496,23 @@ def select_vocabulary_from_counts(counts, min_count, max_vocab_size):
         table.add([k for f in spellings for k in f],
                   ids=np.repeat(np.arange(len(kept), dtype=np.int32), [len(f) for f in spellings]))
     return Vocabulary(types, np.asarray(totals, dtype=np.int64)[kept], table)
+
+
+def _vocabulary_order(names, counts, min_count, max_vocab_size):
+    """``_vocab.select_vocabulary``'s order, (count descending, token ascending),
+    sorting by count in NumPy and only the runs of equal counts by token."""
+    counts = np.asarray(counts, dtype=np.int64)
+    candidates = np.flatnonzero(counts >= min_count)
+    order = candidates[np.argsort(-counts[candidates], kind="stable")]
+    runs = np.flatnonzero(np.diff(counts[order])) + 1
+    bounds = np.concatenate([[0], runs, [len(order)]]).tolist()
+    kept = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        if max_vocab_size is not None and len(kept) >= max_vocab_size:
+            break
+        run = order[a:b].tolist()
+        kept.extend(run if b - a == 1 else sorted(run, key=names.__getitem__))
+    return kept[:max_vocab_size] if max_vocab_size is not None else kept
 
 
 def vocabulary_table(types):
@@ -576,8 +611,7 @@ def encode_files(corpus, vocabulary, n_vocab, *, n_jobs=1, verbose=0, analyzer=N
     try:
         writer = _OrderedWriter(cache)
         scratch = _PerThread(lambda: {
-            "df": np.zeros(n_vocab, dtype=np.int64),
-            "last_doc": np.zeros(n_vocab, dtype=np.int64),
+            "docs": np.zeros((max(n_vocab, 1), 2), dtype=np.int64),  # (last doc, df) per id
             "doc": 0,
             "out": np.empty(0, dtype=np.int32),
             "ends": np.empty(0, dtype=np.int64),
@@ -597,8 +631,7 @@ def encode_files(corpus, vocabulary, n_vocab, *, n_jobs=1, verbose=0, analyzer=N
                         mine["ends"] = np.empty(n + 1, dtype=np.int64)
                     before = state[_reader.TOKENS]
                     n_ids, n_ends = vocabulary.encode(buf, n, at_end, state, mine["out"],
-                                                      mine["ends"], mine["df"],
-                                                      mine["last_doc"])
+                                                      mine["ends"], mine["docs"])
                     if piece.at_eof and at_end and state[_reader.MID]:
                         mine["ends"][n_ends] = n_ids  # the last line has no newline
                         n_ends += 1
@@ -630,7 +663,7 @@ def encode_files(corpus, vocabulary, n_vocab, *, n_jobs=1, verbose=0, analyzer=N
                     ids = np.asarray(ids, dtype=np.int32)
                     ends = np.asarray(ends, dtype=np.int64)
                     offsets = np.concatenate([[0], ends])
-                    mine["df"] += document_frequency(ids, offsets, n_vocab)
+                    mine["docs"][:n_vocab, 1] += document_frequency(ids, offsets, n_vocab)
                     writer.put(task, ids, ends, stop)
                     progress.add(seen)
             writer.finish(task)
@@ -645,7 +678,7 @@ def encode_files(corpus, vocabulary, n_vocab, *, n_jobs=1, verbose=0, analyzer=N
         tokens, offsets = cache.finish()
         df = np.zeros(n_vocab, dtype=np.int64)
         for mine in scratch.all:
-            df += mine["df"]
+            df += mine["docs"][:n_vocab, 1]
         return EncodedFiles(tokens, offsets, df, progress.count, cache)
     except BaseException:
         cache.close()

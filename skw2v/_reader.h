@@ -411,7 +411,7 @@ enum { SK_OK = 0, SK_NOMEM = -1, SK_BAD_UTF8 = -2 };
  * slot of each token, a second loop prefetches the entry each slot points
  * to, and only then are the tokens looked up, so the cache misses of a large
  * table overlap instead of stalling one token at a time. */
-#define SK_BATCH 32
+#define SK_BATCH 64
 
 typedef struct {
     int64_t start;
@@ -489,32 +489,43 @@ static int sk_merge(sk_table *dst, const sk_table *src)
 /* Encode b[0:n) with a vocabulary table: the id of every known token is
  * appended to out (unknown tokens are dropped); at every line end the number
  * of ids written so far (*n_out) is appended to line_ends. out needs room for
- * n / 2 + 1 ids, line_ends for n + 1 entries. df[id] counts the documents
- * holding id: last_doc[id] is the serial + 1 of the last document it was
- * counted in, *doc_serial the current document. */
+ * n / 2 + 1 ids, line_ends for n + 1 entries. docs[2 id + 1] counts the
+ * documents holding id and docs[2 id] is the serial + 1 of the last one
+ * (side by side: one cache line per token); *doc_serial is the current
+ * document. */
 static void sk_encode(const sk_table *v, sk_scan *s, int32_t *out, int64_t *n_out,
                       int64_t *line_ends, int64_t *n_lines, int64_t *n_seen,
-                      int64_t *df, int64_t *last_doc, int64_t *doc_serial)
+                      int64_t *docs, int64_t *doc_serial)
 {
     sk_item items[SK_BATCH];
+    int32_t ids[SK_BATCH];
     int64_t k, w = *n_out, nl = *n_lines, seen = 0, doc = *doc_serial + 1;
     int m, j;
     while ((m = sk_fill(v, s, items)) > 0) {
-        for (j = 0; j < m; j++) {
+        for (j = 0; j < m; j++) {  /* ids first, prefetching their document counters */
             const sk_item *it = items + j;
-            if (it->len < 0) {
+            ids[j] = -1;
+            if (it->len < 0)
+                continue;
+            k = sk_find(v, s->b + it->start, it->len, it->hash);
+            if (k >= 0) {
+                ids[j] = v->e[k].id;
+                SK_PREFETCH(docs + 2 * (int64_t)ids[j]);
+            }
+        }
+        for (j = 0; j < m; j++) {
+            if (items[j].len < 0) {
                 line_ends[nl++] = w;
                 doc++;
                 continue;
             }
             seen++;
-            k = sk_find(v, s->b + it->start, it->len, it->hash);
-            if (k >= 0) {
-                int32_t id = v->e[k].id;
-                out[w++] = id;
-                if (last_doc[id] != doc) {
-                    last_doc[id] = doc;
-                    df[id]++;
+            if (ids[j] >= 0) {
+                int64_t *d = docs + 2 * (int64_t)ids[j];
+                out[w++] = ids[j];
+                if (d[0] != doc) {
+                    d[0] = doc;
+                    d[1]++;
                 }
             }
         }

@@ -49,7 +49,7 @@ cdef extern from "_reader.h":
     int sk_merge(sk_table* dst, const sk_table* src) noexcept nogil
     void sk_encode(const sk_table* v, sk_scan* s, int32_t* out, int64_t* n_out,
                    int64_t* line_ends, int64_t* n_lines, int64_t* n_seen,
-                   int64_t* df, int64_t* last_doc, int64_t* doc_serial) noexcept nogil
+                   int64_t* docs, int64_t* doc_serial) noexcept nogil
     int64_t sk_cut(const uint8_t* b, int64_t n, int allow_space) noexcept nogil
     const uint8_t* sk_key(const sk_table* t, const sk_entry* e) noexcept nogil
     int sk_intern_encode(sk_table* t, sk_scan* s, int strict, int32_t* out, int64_t* n_out,
@@ -255,21 +255,23 @@ cdef class Table:
         return self.keys(idx), counts[idx], invalid[idx]
 
     def encode(self, const uint8_t[::1] buf, int64_t n, bint at_end, int64_t[::1] state,
-               int32_t[::1] out, int64_t[::1] line_ends, int64_t[::1] df, int64_t[::1] last_doc):
+               int32_t[::1] out, int64_t[::1] line_ends, int64_t[:, ::1] docs):
         """Write the ids of ``buf[:n]``'s known tokens to ``out``.
 
         ``out`` needs ``n // 2 + 1`` entries, ``line_ends`` ``n + 1``; the
         ends of the lines are written as the number of ids before them.
-        Returns ``(n_ids, n_line_ends)``; ``state[_TOKENS]`` counts every
-        token seen, ``state[_DOC]`` numbers the documents for ``df``.
+        Returns ``(n_ids, n_line_ends)``; ``state[TOKENS]`` counts every
+        token seen, ``state[DOC]`` numbers the documents. ``docs`` (V, 2):
+        column 1 counts the documents holding each id (column 0 is scratch,
+        zeros at first).
         """
         cdef sk_scan s
         cdef int64_t n_out = 0, n_lines = 0
         _check_buffer(buf, n)
         if out.shape[0] < n // 2 + 1 or line_ends.shape[0] < n + 1:
             raise ValueError("encode: output arrays too small")
-        if df.shape[0] < self.n_ids or last_doc.shape[0] < self.n_ids:
-            raise ValueError("encode: df and last_doc need one entry per vocabulary word")
+        if docs.shape[0] < self.n_ids or docs.shape[1] != 2 or docs.shape[0] == 0:
+            raise ValueError("encode: docs needs shape (n_vocab, 2)")
         s.b = &buf[0]
         s.n = n
         s.i = 0
@@ -277,7 +279,7 @@ cdef class Table:
         s.mid = <int> state[_MID]
         with nogil:
             sk_encode(&self.t, &s, &out[0], &n_out, &line_ends[0], &n_lines, &state[_TOKENS],
-                      &df[0], &last_doc[0], &state[_DOC])
+                      &docs[0, 0], &state[_DOC])
         state[_MID] = s.mid
         state[_LINES] += n_lines
         return n_out, n_lines
