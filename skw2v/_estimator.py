@@ -21,9 +21,9 @@ from ._corpus import DEFAULT_TOKEN_PATTERN, encode_known, encode_new, make_analy
 from ._corpus_cache import closes_caches
 from ._documents import check_X, checked_tokenizer, iter_documents
 from ._file_passes import encode_known_files, fit_files, training_pages
-from ._line_corpus import LineCorpus
 from ._fitted import (InconsistentVersionWarning, fitted_attributes, publish,
                       unfitted_on_failure, weights_attributes)
+from ._line_corpus import LineCorpus
 from ._params import check_fit_params
 from ._persist import read_model, save_model
 from ._plan import plan_for
