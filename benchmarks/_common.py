@@ -6,7 +6,6 @@ implementations and compare them on equal terms. Speed is always reported
 as raw corpus tokens x epochs / seconds, the figure gensim logs.
 """
 
-import json
 import os
 import platform
 import resource
@@ -337,13 +336,11 @@ def print_machine(info):
           f"skw2v {info['skw2v']}")
 
 
-def save_json(obj, name):
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / name
-    with open(path, "w") as f:
-        json.dump(obj, f, indent=1, default=float)
-    print(f"wrote {path}")
-    return path
+def save_json(obj, out=None, label=None):
+    """Write results where ``_results`` says (``--out`` or results/<script>/<commit>.json)."""
+    from _results import write_json
+
+    return write_json(obj, out, label)
 
 
 def markdown_table(header, rows):

@@ -10,7 +10,6 @@ A B C ... A B C ... so machine noise hits all of them alike).
 """
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from _results import add_out_argument, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -77,7 +77,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--no-callgrind", action="store_true")
-    ap.add_argument("--json", default=None)
+    add_out_argument(ap)
     args = ap.parse_args()
     corpus = DATA / "ptb.train.txt"
     with tempfile.TemporaryDirectory() as tmp:
@@ -114,8 +114,7 @@ def main():
         med = np.median(speed[label])
         ins = f"{instr[label]:,}" if label in instr else "-"
         print(f"| {label} | {ins} | {med:,.0f} | {med / base:.2f}x |")
-    if args.json:
-        Path(args.json).write_text(json.dumps({"instructions": instr, "speed": speed}, indent=1))
+    write_json({"instructions": instr, "speed": speed}, args.out)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import _common as C
+from _results import add_out_argument
 
 IMPLS = ("skw2v", "gensim", "gensim-file")
 ARCHS = {"sg": True, "cbow": False}
@@ -184,10 +185,10 @@ def main(argv=None):
                    help="experiment: gensim-w2vinit starts gensim from word2vec.c's initial "
                         "scale uniform(-0.5, 0.5) / d")
     p.add_argument("--merge", nargs="*", default=[], metavar="JSON",
-                   help="quality JSON files under benchmarks/results/ whose runs join this table")
+                   help="quality JSON files whose runs join this table, relative to "
+                        "benchmarks/results/ (e.g. bench_vs_gensim/<commit>-quality.json)")
     p.add_argument("--quality-threads", type=int, default=2)
-    p.add_argument("--json", default="bench_vs_gensim.json",
-                   help="file name under benchmarks/results/")
+    add_out_argument(p)
     args = p.parse_args(argv)
 
     info = C.machine()
@@ -231,7 +232,7 @@ def main(argv=None):
             if variant in args.quality_impls:
                 print(quality_table(records, ours=variant)[0] + "\n")
         out.update(quality_verdicts=verdicts, quality_table=table, merged=args.merge)
-    C.save_json(out, args.json)
+    C.save_json(out, args.out)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 import _common as C
+from _results import add_out_argument
 from bench_vs_gensim import ARCHS, speed, speed_table
 
 
@@ -100,7 +101,7 @@ def run_speed(args):
         out["evaluation_table"] = C.markdown_table(
             ["arch", "implementation", "WS353", "SimLex", "analogy"], rows)
         print(out["evaluation_table"])
-    C.save_json(out, args.json)
+    C.save_json(out, args.out, args.label)
 
 
 # ---------------------------------------------------------------- memory
@@ -143,7 +144,7 @@ def run_memory(args):
          "peak RSS MB", "fit increment MB", "bound 2 x (model + 4 B/token) + 100 MB"], rows)
     print("\n## Peak RSS of skw2v fit (token lists in memory)\n\n" + table + "\n")
     C.save_json({"machine": C.machine(), "arch": args.archs[0], "threads": args.threads[-1],
-                 "epochs": args.epochs, "records": records, "table": table}, args.json)
+                 "epochs": args.epochs, "records": records, "table": table}, args.out, args.label)
 
 
 def main(argv=None):
@@ -162,7 +163,7 @@ def main(argv=None):
     p.add_argument("--memory", nargs="+", type=Path, metavar="FILE",
                    help="peak RSS of skw2v fitting each file (first --archs, last --threads)")
     p.add_argument("--memory-child", type=Path, help=argparse.SUPPRESS)
-    p.add_argument("--json", default=None, help="file name under benchmarks/results/")
+    add_out_argument(p)
     args = p.parse_args(argv)
     if args.memory_child:
         return memory_child(args.memory_child, args.archs[0], args.threads[-1], args.epochs)
@@ -170,12 +171,12 @@ def main(argv=None):
         for path in args.memory:
             if not path.is_file():
                 p.error(f"--memory file {path} does not exist (make_zipf_corpus.py writes it)")
-        args.json = args.json or "memory.json"
+        args.label = "memory"
         return run_memory(args)
     if args.corpus is None or not args.corpus.is_file():
         p.error(f"--corpus must be an existing file, got {args.corpus} "
                 "(python benchmarks/make_zipf_corpus.py writes one)")
-    args.json = args.json or f"peers_{args.corpus.stem}.json"
+    args.label = args.corpus.stem
     return run_speed(args)
 
 

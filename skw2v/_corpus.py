@@ -1,8 +1,9 @@
 """Documents -> flat int32 token ids + int64 sentence offsets (CSR layout).
 
-Documents come in checked (``_documents``). The corpus is read exactly once: every token gets a provisional id in order
-of first appearance (``defaultdict`` with ``__len__`` as factory, as
-scikit-learn's CountVectorizer does), so a one-shot generator works too.
+Documents come in checked (``_documents``). The corpus is read exactly
+once: every token gets a provisional id in order of first appearance
+(``defaultdict`` with ``__len__`` as factory, as scikit-learn's
+CountVectorizer does), so a one-shot generator works too.
 The vocabulary is pruned afterwards and the ids remapped with NumPy.
 """
 

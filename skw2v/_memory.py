@@ -18,8 +18,9 @@ def available_memory():
             return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
         except (ValueError, OSError, AttributeError):  # pragma: no cover
             return None
-    for limit_file, usage_file in (("memory.max", "memory.current"),
-                                   ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes")):
+    cgroup_files = (("memory.max", "memory.current"),
+                    ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes"))
+    for limit_file, usage_file in cgroup_files:
         try:
             with open(f"/sys/fs/cgroup/{limit_file}") as f:
                 limit = f.read().strip()

@@ -100,11 +100,18 @@ def noise_distribution(counts, power):
     return w / w.sum()
 
 
+def log_uniform_probability(classes, n_classes):
+    """The log-uniform (Zipfian) distribution over ``n_classes`` ranks, as TensorFlow's
+    log-uniform candidate sampler: ``P(k) = log((k + 2) / (k + 1)) / log(n + 1)``
+    (float64). The one Python home of the formula; ``_losses.pyx`` draws from it."""
+    k = np.asarray(classes, dtype=np.float64)
+    return np.log1p(1.0 / (k + 1.0)) / np.log(n_classes + 1.0)
+
+
 def log_uniform_distribution(n_classes):
-    """Zipfian noise over frequency ranks: ``q(k) = log((k + 2) / (k + 1)) / log(n + 1)``
-    (TensorFlow's log-uniform candidate sampler), float64, renormalised to sum 1."""
-    ranks = np.arange(n_classes, dtype=np.float64)
-    q = np.log1p(1.0 / (ranks + 1.0)) / np.log(n_classes + 1.0)
+    """Zipfian noise over frequency ranks (``log_uniform_probability``), renormalised
+    to sum 1 in float64."""
+    q = log_uniform_probability(np.arange(n_classes), n_classes)
     return q / q.sum()
 
 

@@ -14,7 +14,7 @@ import pytest
 db = pytest.importorskip("dask.bag")
 distributed = pytest.importorskip("distributed")
 
-from conftest import make_topic_corpus, topic_scores
+from _corpora import make_topic_corpus, topic_scores
 from sklearn.utils import check_random_state
 
 import skw2v

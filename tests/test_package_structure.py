@@ -1,6 +1,7 @@
 """The package's structure: no import cycle, dask on the public stages, plans from make_plan."""
 
 import ast
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -54,3 +55,19 @@ def test_no_test_or_benchmark_builds_a_training_plan_by_hand():
     for folder in ("tests", "benchmarks", "tools"):
         for path in (ROOT / folder).rglob("*.py"):
             assert by_hand not in path.read_text(encoding="utf-8"), path
+
+
+def test_unbuilt_source_tree_says_in_one_sentence_what_to_do(tmp_path):
+    # A copy of the package without its compiled extensions, imported with -S: no
+    # site-packages, so no installed (or editable) skw2v can supply the extensions.
+    shutil.copytree(ROOT / "skw2v", tmp_path / "skw2v",
+                    ignore=shutil.ignore_patterns("*.so", "*.pyd", "*.c", "__pycache__"))
+    proc = subprocess.run([sys.executable, "-S", "-c", "import skw2v"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("ImportError: skw2v's compiled extensions are not built"), last
+    assert "`pip install -e .`" in last and "`python setup.py build_ext --inplace`" in last
+    assert str(tmp_path) in last
+    assert "ModuleNotFoundError" not in proc.stderr
+    assert "During handling of the above exception" not in proc.stderr
