@@ -18,6 +18,8 @@ It prints the tables and the pass/fail of each acceptance target of issue 16.
     python benchmarks/bench_scale.py                      # 20M and 100M tokens (< 15 min)
     python benchmarks/bench_scale.py --sizes 20M 100M 400M
     python benchmarks/bench_scale.py --sizes 2M           # a quick check of the script
+
+The JSON goes to ``--out`` (default benchmarks/results/bench_scale/<commit>.json).
 """
 
 import argparse
@@ -31,6 +33,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _results import add_out_argument, write_json  # noqa: E402
+
 ROOT = HERE.parent
 DEFAULT_DIR = HERE / "_data"
 
@@ -93,7 +98,6 @@ def parse_size(text):
 
 
 def corpus_files(n_tokens, label, n_types, data_dir):
-    sys.path.insert(0, str(HERE))
     from make_zipf_corpus import generate
 
     txt = data_dir / f"zipf{n_types // 1000}k_{label}.txt"
@@ -158,7 +162,7 @@ def main(argv=None):
     p.add_argument("--e2e-epochs", type=int, default=5)
     p.add_argument("--no-gensim", action="store_true")
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DIR)
-    p.add_argument("--json", type=Path, default=None)
+    add_out_argument(p)
     args = p.parse_args(argv)
 
     sizes = [(parse_size(s), s.upper()) for s in args.sizes]
@@ -262,8 +266,7 @@ def main(argv=None):
         checks.append(("no RSS rows", False))
     for text, ok in checks:
         print(f"- {'PASS' if ok else 'FAIL'}: {text}")
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=1))
+    write_json(results, args.out)
 
 
 if __name__ == "__main__":
