@@ -39,8 +39,9 @@ def _expand(paths):
                             f"{type(p).__name__}")
         p = os.fspath(p)
         if os.path.isdir(p):
+            # hidden files (.DS_Store, editor swap files) are not corpus shards
             found = sorted(os.path.join(p, name) for name in os.listdir(p)
-                           if os.path.isfile(os.path.join(p, name)))
+                           if not name.startswith(".") and os.path.isfile(os.path.join(p, name)))
             if not found:
                 raise ValueError(f"corpus directory {p!r} holds no file")
             files.extend(found)
@@ -62,9 +63,9 @@ class LineCorpus:
     Parameters
     ----------
     path : path, directory, glob, or a list of them
-        Files are read in the order given (a directory's files and a glob's
-        matches sorted by name). ``.gz``, ``.bz2`` and ``.xz`` files are
-        decompressed on the fly.
+        Files are read in the order given (a directory's files, hidden ones
+        excepted, and a glob's matches sorted by name). ``.gz``, ``.bz2``
+        and ``.xz`` files are decompressed on the fly.
     split : bool, default=True
         True: each line is split on whitespace (str.split(): word2vec.c's and
         gensim's LineSentence convention), tokens used as given; ``fit`` then

@@ -131,9 +131,10 @@ def test_several_files_directory_and_glob(tmp_path):
     _write(tmp_path / "d" / "p0.txt", texts[0], "")
     _write(tmp_path / "d" / "p1.txt.gz", texts[1], ".gz")
     _write(tmp_path / "d" / "p2.txt.xz", texts[2], ".xz")
+    (tmp_path / "d" / ".p1.txt.swp").write_bytes(b"\xff not a shard")
     lines = [line for t in texts for line in _python_lines(t)]
     expected = collections.Counter(w for line in lines for w in line.split())
-    for spec in (tmp_path / "d", str(tmp_path / "d" / "p*"),
+    for spec in (tmp_path / "d", str(tmp_path / "d" / "p*"),  # hidden files left out
                  [tmp_path / "d" / "p0.txt", str(tmp_path / "d" / "p1.txt.gz"),
                   tmp_path / "d" / "p2.txt.xz"]):
         corpus = LineCorpus(spec)
