@@ -595,12 +595,14 @@ class _OrderedWriter:
 
 
 def encode_files(corpus, vocabulary, n_vocab, *, n_jobs=1, verbose=0, analyzer=None,
-                 total_tokens=None, range_bytes=None, block_bytes=None, text=False):
+                 total_tokens=None, range_bytes=None, block_bytes=None, text=False,
+                 strict=False):
     """Write the ids of ``corpus`` to a new cache; return :class:`EncodedFiles`.
 
     ``vocabulary`` is a ``_reader.Table`` (bytes -> id) for the compiled
-    reader, or a dict (str -> id) when lines go through Python. The cache
-    is removed if this raises.
+    reader, or a dict (str -> id) when lines go through Python. ``strict``:
+    check that unknown tokens are valid UTF-8 (the counting pass of a fit
+    already did). The cache is removed if this raises.
     """
     n_jobs = max(1, int(n_jobs))
     pieces = plan_pieces(corpus, n_jobs, range_bytes, text=text)
@@ -630,8 +632,10 @@ def encode_files(corpus, vocabulary, n_vocab, *, n_jobs=1, verbose=0, analyzer=N
                         mine["out"] = np.empty(n // 2 + 1, dtype=np.int32)
                         mine["ends"] = np.empty(n + 1, dtype=np.int64)
                     before = state[_reader.TOKENS]
-                    n_ids, n_ends = vocabulary.encode(buf, n, at_end, state, mine["out"],
-                                                      mine["ends"], mine["docs"])
+                    n_ids, n_ends, status = vocabulary.encode(
+                        buf, n, at_end, state, mine["out"], mine["ends"], mine["docs"], strict)
+                    if status:
+                        raise _bad_utf8_error(piece, offset, buf, int(state[_reader.BAD_AT]))
                     if piece.at_eof and at_end and state[_reader.MID]:
                         mine["ends"][n_ends] = n_ids  # the last line has no newline
                         n_ends += 1
@@ -723,7 +727,7 @@ def encode_known_files(corpus, index_to_token, vocabulary, *, n_threads=1, verbo
     """Encode files with a fitted vocabulary (transform, score, partial_fit)."""
     if corpus.compiled and corpus.errors == "strict":
         return encode_files(corpus, vocabulary_table(index_to_token), len(index_to_token),
-                            n_jobs=n_threads, verbose=verbose)
+                            n_jobs=n_threads, verbose=verbose, strict=True)
     # Invalid UTF-8 read with "replace"/"ignore" must meet the fitted tokens as
     # Python decodes them: read as text.
     return encode_files(corpus, vocabulary, len(index_to_token), n_jobs=n_threads,

@@ -492,10 +492,11 @@ static int sk_merge(sk_table *dst, const sk_table *src)
  * n / 2 + 1 ids, line_ends for n + 1 entries. docs[2 id + 1] counts the
  * documents holding id and docs[2 id] is the serial + 1 of the last one
  * (side by side: one cache line per token); *doc_serial is the current
- * document. */
-static void sk_encode(const sk_table *v, sk_scan *s, int32_t *out, int64_t *n_out,
-                      int64_t *line_ends, int64_t *n_lines, int64_t *n_seen,
-                      int64_t *docs, int64_t *doc_serial)
+ * document. With strict, an unknown token that is not valid UTF-8 stops the
+ * scan: SK_BAD_UTF8 with *bad_at its offset (the output is then partial). */
+static int sk_encode(const sk_table *v, sk_scan *s, int32_t *out, int64_t *n_out,
+                     int64_t *line_ends, int64_t *n_lines, int64_t *n_seen,
+                     int64_t *docs, int64_t *doc_serial, int strict, int64_t *bad_at)
 {
     sk_item items[SK_BATCH];
     int32_t ids[SK_BATCH];
@@ -511,6 +512,9 @@ static void sk_encode(const sk_table *v, sk_scan *s, int32_t *out, int64_t *n_ou
             if (k >= 0) {
                 ids[j] = v->e[k].id;
                 SK_PREFETCH(docs + 2 * (int64_t)ids[j]);
+            } else if (strict && !sk_utf8_valid(s->b + it->start, it->len)) {
+                *bad_at = it->start;
+                return SK_BAD_UTF8;
             }
         }
         for (j = 0; j < m; j++) {
@@ -534,6 +538,7 @@ static void sk_encode(const sk_table *v, sk_scan *s, int32_t *out, int64_t *n_ou
     *n_lines = nl;
     *n_seen += seen;
     *doc_serial = doc - 1;
+    return SK_OK;
 }
 
 /* Encode b[0:n) giving every token the index of its entry in t, inserting

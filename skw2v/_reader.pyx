@@ -47,9 +47,9 @@ cdef extern from "_reader.h":
     int sk_count(sk_table* t, sk_scan* s, int strict, int64_t* n_tokens, int64_t* n_lines,
                  int64_t* bad_at) noexcept nogil
     int sk_merge(sk_table* dst, const sk_table* src) noexcept nogil
-    void sk_encode(const sk_table* v, sk_scan* s, int32_t* out, int64_t* n_out,
-                   int64_t* line_ends, int64_t* n_lines, int64_t* n_seen,
-                   int64_t* docs, int64_t* doc_serial) noexcept nogil
+    int sk_encode(const sk_table* v, sk_scan* s, int32_t* out, int64_t* n_out,
+                  int64_t* line_ends, int64_t* n_lines, int64_t* n_seen,
+                  int64_t* docs, int64_t* doc_serial, int strict, int64_t* bad_at) noexcept nogil
     int64_t sk_cut(const uint8_t* b, int64_t n, int allow_space) noexcept nogil
     const uint8_t* sk_key(const sk_table* t, const sk_entry* e) noexcept nogil
     int sk_intern_encode(sk_table* t, sk_scan* s, int strict, int32_t* out, int64_t* n_out,
@@ -255,18 +255,22 @@ cdef class Table:
         return self.keys(idx), counts[idx], invalid[idx]
 
     def encode(self, const uint8_t[::1] buf, int64_t n, bint at_end, int64_t[::1] state,
-               int32_t[::1] out, int64_t[::1] line_ends, int64_t[:, ::1] docs):
+               int32_t[::1] out, int64_t[::1] line_ends, int64_t[:, ::1] docs,
+               bint strict=False):
         """Write the ids of ``buf[:n]``'s known tokens to ``out``.
 
         ``out`` needs ``n // 2 + 1`` entries, ``line_ends`` ``n + 1``; the
         ends of the lines are written as the number of ids before them.
-        Returns ``(n_ids, n_line_ends)``; ``state[TOKENS]`` counts every
+        Returns ``(n_ids, n_line_ends, status)``; with ``strict`` an unknown
+        token that is not valid UTF-8 gives status SK_BAD_UTF8 and sets
+        ``state[BAD_AT]`` (the output is then partial). ``state[TOKENS]`` counts every
         token seen, ``state[DOC]`` numbers the documents. ``docs`` (V, 2):
         column 1 counts the documents holding each id (column 0 is scratch,
         zeros at first).
         """
         cdef sk_scan s
         cdef int64_t n_out = 0, n_lines = 0
+        cdef int status
         _check_buffer(buf, n)
         if out.shape[0] < n // 2 + 1 or line_ends.shape[0] < n + 1:
             raise ValueError("encode: output arrays too small")
@@ -278,11 +282,12 @@ cdef class Table:
         s.at_end = at_end
         s.mid = <int> state[_MID]
         with nogil:
-            sk_encode(&self.t, &s, &out[0], &n_out, &line_ends[0], &n_lines, &state[_TOKENS],
-                      &docs[0, 0], &state[_DOC])
+            status = sk_encode(&self.t, &s, &out[0], &n_out, &line_ends[0], &n_lines,
+                               &state[_TOKENS], &docs[0, 0], &state[_DOC], strict,
+                               &state[_BAD_AT])
         state[_MID] = s.mid
         state[_LINES] += n_lines
-        return n_out, n_lines
+        return n_out, n_lines, (0 if status == SK_OK else status)
 
     def intern_encode(self, const uint8_t[::1] buf, int64_t n, bint at_end, int64_t[::1] state,
                       int32_t[::1] out, int64_t[::1] line_ends, bint strict):

@@ -105,6 +105,11 @@ def test_errors_replace_reads_invalid_utf8_like_python(tmp_path):
     np.testing.assert_array_equal(model.transform(corpus), ref.transform(docs))
     with pytest.raises(ValueError, match="bad.txt', line 1: invalid UTF-8"):
         skw2v.Word2VecNS(**PARAMS).fit(path)
+    # transform and score meet the same check (the unknown token is not skipped silently)
+    fitted = skw2v.Word2VecNS(**PARAMS).fit(docs)
+    for method in (fitted.transform, fitted.score):
+        with pytest.raises(ValueError, match="bad.txt', line 1: invalid UTF-8"):
+            method(path)
 
 
 def _cache_dir(tmp_path):
