@@ -25,7 +25,6 @@ The JSON goes to ``--out`` (default benchmarks/results/bench_scale/<commit>.json
 import argparse
 import gzip
 import json
-import os
 import shutil
 import subprocess
 import sys

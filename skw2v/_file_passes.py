@@ -42,6 +42,7 @@ WRITE_BUDGET = 128 << 20     # encoded bytes waiting for their turn, all threads
 class _Stopped(Exception):
     """Another task failed or Ctrl-C was pressed: stop quietly."""
 
+
 class _Piece:
     """One task: a byte range of a plain file, or a whole compressed/text file."""
 
