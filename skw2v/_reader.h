@@ -469,16 +469,27 @@ static int sk_count(sk_table *t, sk_scan *s, int strict, int64_t *n_tokens, int6
     return status;
 }
 
-/* Add every entry of src to dst (counts summed, dst's cap applies). */
+/* Add every entry of src to dst (counts summed, dst's cap applies). In
+ * batches whose dst slots, then entries, are prefetched, as when counting. */
 static int sk_merge(sk_table *dst, const sk_table *src)
 {
-    int64_t k, j;
-    for (k = 0; k < src->n; k++) {
-        const sk_entry *e = src->e + k;
-        j = sk_intern(dst, sk_key(src, e), e->len, e->hash);
-        if (j < 0)
-            return SK_NOMEM;
-        dst->e[j].count += e->count;
+    int64_t k, j, a, b;
+    for (a = 0; a < src->n; a = b) {
+        b = a + SK_BATCH < src->n ? a + SK_BATCH : src->n;
+        for (k = a; k < b; k++)
+            SK_PREFETCH(dst->slots + (src->e[k].hash & dst->mask));
+        for (k = a; k < b; k++) {
+            uint64_t slot = dst->slots[src->e[k].hash & dst->mask];
+            if (slot)
+                SK_PREFETCH(dst->e + ((slot & 0xFFFFFFFFULL) - 1));
+        }
+        for (k = a; k < b; k++) {
+            const sk_entry *e = src->e + k;
+            j = sk_intern(dst, sk_key(src, e), e->len, e->hash);
+            if (j < 0)
+                return SK_NOMEM;
+            dst->e[j].count += e->count;
+        }
     }
     dst->total += src->total;
     dst->error += src->error;
