@@ -34,7 +34,7 @@ from ._line_corpus import _OPENERS, LineCorpus, _compression, _text_lines
 from ._vocab import document_frequency
 
 BLOCK_BYTES = 4 << 20        # bytes read per call into the C loop
-RANGE_BYTES = 16 << 20       # most bytes of a plain file one task reads
+RANGE_BYTES = 8 << 20        # most bytes of a plain file one task reads
 TEXT_BATCH_LINES = 10_000    # lines per batch through a Python tokenizer
 WRITE_BUDGET = 128 << 20     # encoded bytes waiting for their turn, all threads together
 
@@ -93,7 +93,8 @@ def plan_pieces(corpus, n_jobs, range_bytes=None, text=False):
     plain = [p for p, k in zip(corpus.paths, kinds) if k == "bytes"]
     total = sum(_size(p) for p in plain)
     if range_bytes is None:
-        range_bytes = min(RANGE_BYTES, max(1 << 16, -(-total // (4 * max(n_jobs, 1)))))
+        # many ranges per thread: the last ones leave little idle time at the end
+        range_bytes = min(RANGE_BYTES, max(1 << 16, -(-total // (16 * max(n_jobs, 1)))))
     for path, kind in zip(corpus.paths, kinds):
         if kind != "bytes":
             pieces.append(_Piece(len(pieces), path, 0, None, True, kind))
