@@ -19,8 +19,6 @@ through the estimator's tokenizer in Python, in batches: slower.
 import contextlib
 import gc
 import itertools
-import lzma
-import os
 import threading
 import warnings
 from collections import Counter
@@ -30,209 +28,18 @@ import numpy as np
 
 from . import _reader
 from ._corpus_cache import CorpusCache, PageReleaser
-from ._line_corpus import _OPENERS, LineCorpus, _compression, _text_lines
+from ._file_ranges import (Piece, Source, Stopped, bad_utf8_error, blocks, file_size,
+                           plan_pieces)
+from ._line_corpus import LineCorpus, _compression, _text_lines
 from ._vocab import document_frequency
 
 BLOCK_BYTES = 4 << 20        # bytes read per call into the C loop
-RANGE_BYTES = 8 << 20        # most bytes of a plain file one task reads
 TEXT_BATCH_LINES = 10_000    # lines per batch through a Python tokenizer
 WRITE_BUDGET = 128 << 20     # encoded bytes waiting for their turn, all threads together
 
 
-class _Stopped(Exception):
+class Stopped(Exception):
     """Another task failed or Ctrl-C was pressed: stop quietly."""
-
-
-class _Piece:
-    """One task: a byte range of a plain file, or a whole compressed/text file."""
-
-    def __init__(self, seq, path, start, end, at_eof, kind):
-        self.seq, self.path, self.start, self.end = seq, path, start, end
-        self.at_eof = at_eof  # the range ends the file: a last line without \n closes here
-        self.kind = kind      # "bytes" (plain), "packed" (compressed), "text" (Python lines)
-
-
-def _line_start_at_or_after(f, p, size):
-    """The first line start >= p (lines end at \\n, \\r\\n or a lone \\r)."""
-    if p <= 0:
-        return 0
-    pos = p - 1  # a line starts after a terminator at pos >= p - 1
-    while pos < size:
-        f.seek(pos)
-        data = f.read(1 << 20)
-        if not data:
-            break
-        nl, cr = data.find(b"\n"), data.find(b"\r")
-        if cr >= 0 and (nl < 0 or cr < nl):
-            if cr + 1 < len(data):
-                return pos + cr + (2 if data[cr + 1:cr + 2] == b"\n" else 1)
-            if pos + cr + 1 >= size:
-                return size
-            f.seek(pos + cr + 1)
-            return pos + cr + (2 if f.read(1) == b"\n" else 1)
-        if nl >= 0:
-            return pos + nl + 1
-        pos += len(data)
-    return size
-
-
-def plan_pieces(corpus, n_jobs, range_bytes=None, text=False):
-    """Cut the corpus into tasks; plain files into ranges at line starts.
-
-    ``text``: read every file as lines in Python (no compiled reader).
-    """
-    pieces = []
-    kinds = []
-    for path in corpus.paths:
-        if text or not corpus.compiled:
-            kinds.append("text")
-        elif _compression(path):
-            kinds.append("packed")
-        else:
-            kinds.append("bytes")
-    plain = [p for p, k in zip(corpus.paths, kinds) if k == "bytes"]
-    total = sum(_size(p) for p in plain)
-    if range_bytes is None:
-        # many ranges per thread: the last ones leave little idle time at the end
-        range_bytes = min(RANGE_BYTES, max(1 << 16, -(-total // (16 * max(n_jobs, 1)))))
-    for path, kind in zip(corpus.paths, kinds):
-        if kind != "bytes":
-            pieces.append(_Piece(len(pieces), path, 0, None, True, kind))
-            continue
-        size = _size(path)
-        if size == 0:
-            raise ValueError(f"corpus file {path!r} is empty")
-        n_ranges = max(1, -(-size // range_bytes))
-        with _open_binary(path) as f:
-            starts = sorted({_line_start_at_or_after(f, i * size // n_ranges, size)
-                             for i in range(n_ranges)} | {0})
-        bounds = [s for s in starts if s < size] + [size]
-        for a, b in zip(bounds[:-1], bounds[1:]):
-            pieces.append(_Piece(len(pieces), path, a, b, b == size, kind))
-    return pieces
-
-
-def _size(path):
-    try:
-        return os.path.getsize(path)
-    except OSError as exc:
-        raise ValueError(f"corpus file {path!r} cannot be read: {exc.strerror or exc}") from None
-
-
-def _open_binary(path):
-    try:
-        return open(path, "rb", buffering=0)
-    except OSError as exc:
-        raise ValueError(f"corpus file {path!r} cannot be read: {exc.strerror or exc}") from None
-
-
-class _Source:
-    """Readable bytes of one piece: ``readinto`` until the range end or EOF."""
-
-    def __init__(self, piece):
-        self.piece = piece
-        if piece.kind == "packed":
-            try:
-                self.f = _OPENERS[_compression(piece.path)](piece.path, "rb")
-            except OSError as exc:
-                raise ValueError(f"corpus file {piece.path!r} cannot be read: "
-                                 f"{exc.strerror or exc}") from None
-            self.remaining = None
-        else:
-            self.f = _open_binary(piece.path)
-            self.f.seek(piece.start)
-            self.remaining = piece.end - piece.start
-
-    def readinto(self, view):
-        if self.remaining is not None:
-            view = view[:self.remaining]
-            if len(view) == 0:
-                return 0
-        try:
-            n = self.f.readinto(view)
-        except (OSError, EOFError, lzma.LZMAError) as exc:  # damaged .gz / .bz2 / .xz
-            raise ValueError(f"corpus file {self.piece.path!r} cannot be read: {exc}") from None
-        if self.remaining is not None:
-            if n == 0:
-                raise ValueError(f"corpus file {self.piece.path!r} changed while it was read "
-                                 "(it is shorter than before)")
-            self.remaining -= n
-        return n or 0
-
-    @property
-    def exhausted(self):
-        return self.remaining == 0
-
-    def close(self):
-        self.f.close()
-
-
-def _blocks(source, block_bytes, stop):
-    """Yield ``(buf, n, at_end, offset)``: ``buf[:n]`` ends between tokens.
-
-    ``offset`` is the position of ``buf[0]`` in the piece. A line longer
-    than a block is cut after a space; a token longer than a block makes
-    the buffer grow.
-    """
-    pad = _reader.PAD
-    buf = np.zeros(block_bytes + pad, dtype=np.uint8)
-    carry, offset = 0, 0
-    while True:
-        if stop.is_set():
-            raise _Stopped
-        room = len(buf) - pad - carry
-        if room == 0:
-            grown = np.zeros(2 * (len(buf) - pad) + pad, dtype=np.uint8)
-            grown[:carry] = buf[:carry]
-            buf = grown
-            room = len(buf) - pad - carry
-        n = source.readinto(memoryview(buf)[carry:carry + room])
-        total = carry + n
-        at_end = n == 0 or source.exhausted
-        cut = total if at_end else _reader.cut(buf, total, True)
-        if cut == 0 and not at_end:
-            carry = total
-            continue
-        buf[total:total + pad] = 0
-        yield buf, cut, at_end, offset
-        rest = total - cut
-        buf[:rest] = buf[cut:total].copy()
-        carry, offset = rest, offset + cut
-        if at_end:
-            return
-
-
-def _line_number(piece_path, packed, offset):
-    """1-based line holding byte ``offset`` of the (decompressed) file."""
-    opener = _OPENERS[_compression(piece_path)] if packed else open
-    line, done, last = 1, 0, b""
-    with opener(piece_path, "rb") as f:
-        while done < offset:
-            data = f.read(min(1 << 20, offset - done))
-            if not data:
-                break
-            both = last + data
-            # \r\n counts once; a \r at the end of `data` is settled with the next read
-            line += data.count(b"\n") + both.count(b"\r") - both.count(b"\r\n") \
-                - (last == b"\r")
-            done += len(data)
-            last = data[-1:]
-    return line
-
-
-def _bad_utf8_error(piece, offset_in_piece, buf, at):
-    end = at
-    while end < len(buf) and end - at < 40 and buf[end] not in b" \t\n\r\x0b\x0c":
-        end += 1
-    token = bytes(buf[at:end])
-    offset = (piece.start or 0) + offset_in_piece + at
-    line = _line_number(piece.path, piece.kind == "packed", offset)
-    return ValueError(
-        f"corpus file {piece.path!r}, line {line}: invalid UTF-8 in the token {token!r} "
-        f"(byte offset {offset}); pass LineCorpus(..., errors='replace') or errors='ignore' "
-        "to read it anyway"
-    )
-
 
 # ------------------------------------------------------------ thread pool
 class _Progress:
@@ -279,7 +86,7 @@ def _run_pieces(pieces, work, n_jobs, progress):
             done, pending = wait(pending, timeout=0.1, return_when=FIRST_EXCEPTION)
             progress.refresh()
             for fut in done:
-                if fut.exception() is not None and not isinstance(fut.exception(), _Stopped):
+                if fut.exception() is not None and not isinstance(fut.exception(), Stopped):
                     raise fut.exception()
                 results[futures[fut]] = fut.result() if fut.exception() is None else None
     except BaseException:
@@ -293,7 +100,7 @@ def _run_pieces(pieces, work, n_jobs, progress):
                 break
             except KeyboardInterrupt:
                 continue
-        # Report the earliest real failure rather than a _Stopped side effect.
+        # Report the earliest real failure rather than a Stopped side effect.
         raise
     pool.shutdown(wait=True)
     return results
@@ -351,13 +158,13 @@ def count_tokens(corpus, *, n_jobs=1, verbose=0, analyzer=None, range_bytes=None
     def count_bytes(piece, stop):
         table = tables.get()
         state = _reader.new_state()
-        source = _Source(piece)
+        source = Source(piece)
         try:
             seen = 0
-            for buf, n, at_end, offset in _blocks(source, block_bytes, stop):
+            for buf, n, at_end, offset in blocks(source, block_bytes, stop):
                 before = state[_reader.TOKENS]
                 if table.count(buf, n, at_end, state, strict):
-                    raise _bad_utf8_error(piece, offset, buf, int(state[_reader.BAD_AT]))
+                    raise bad_utf8_error(piece, offset, buf, int(state[_reader.BAD_AT]))
                 progress.add(int(state[_reader.TOKENS] - before))
                 seen += n
         finally:
@@ -375,7 +182,7 @@ def count_tokens(corpus, *, n_jobs=1, verbose=0, analyzer=None, range_bytes=None
             batches = _batched(_text_lines(f, piece.path), TEXT_BATCH_LINES)
             for batch in batches:
                 if stop.is_set():
-                    raise _Stopped
+                    raise Stopped
                 counter = Counter()
                 for line in batch:
                     toks = split(line)
@@ -572,7 +379,7 @@ class _OrderedWriter:
                     self.buffered += size
                     return
                 if stop.is_set():
-                    raise _Stopped
+                    raise Stopped
                 self.cond.wait(0.1)
             chunks, task["chunks"] = task["chunks"], []
             self.buffered -= task["bytes"]
@@ -627,9 +434,9 @@ def encode_files(corpus, vocabulary, n_vocab, *, n_jobs=1, verbose=0, analyzer=N
             task = {"seq": piece.seq, "chunks": [], "bytes": 0}
             state = _reader.new_state()
             state[_reader.DOC] = mine["doc"]
-            source = _Source(piece)
+            source = Source(piece)
             try:
-                for buf, n, at_end, offset in _blocks(source, block_bytes, stop):
+                for buf, n, at_end, offset in blocks(source, block_bytes, stop):
                     if len(mine["out"]) < n // 2 + 1 or len(mine["ends"]) < n + 1:
                         mine["out"] = np.empty(n // 2 + 1, dtype=np.int32)
                         mine["ends"] = np.empty(n + 1, dtype=np.int64)
@@ -637,7 +444,7 @@ def encode_files(corpus, vocabulary, n_vocab, *, n_jobs=1, verbose=0, analyzer=N
                     n_ids, n_ends, status = vocabulary.encode(
                         buf, n, at_end, state, mine["out"], mine["ends"], mine["docs"], strict)
                     if status:
-                        raise _bad_utf8_error(piece, offset, buf, int(state[_reader.BAD_AT]))
+                        raise bad_utf8_error(piece, offset, buf, int(state[_reader.BAD_AT]))
                     if piece.at_eof and at_end and state[_reader.MID]:
                         mine["ends"][n_ends] = n_ids  # the last line has no newline
                         n_ends += 1
@@ -659,7 +466,7 @@ def encode_files(corpus, vocabulary, n_vocab, *, n_jobs=1, verbose=0, analyzer=N
             with corpus.open_text(piece.path) as f:
                 for batch in _batched(_text_lines(f, piece.path), TEXT_BATCH_LINES):
                     if stop.is_set():
-                        raise _Stopped
+                        raise Stopped
                     ids, ends, seen = [], [], 0
                     for line in batch:
                         toks = split(line)
@@ -751,7 +558,7 @@ def file_partitions(paths, n_parts, max_bytes=64 << 20):
     kind)`` for :func:`read_partition` (a compressed file is one piece).
     """
     corpus = LineCorpus(list(paths))
-    total = sum(_size(p) for p in corpus.paths if not _compression(p))
+    total = sum(file_size(p) for p in corpus.paths if not _compression(p))
     range_bytes = min(max_bytes, max(1, -(-total // max(1, n_parts))))
     pieces = plan_pieces(corpus, n_parts, range_bytes)
     return [[(p.path, p.start, p.end, p.at_eof, p.kind)] for p in pieces]
@@ -769,21 +576,21 @@ def read_partition(specs, block_bytes=None):
     stop = threading.Event()
     block_bytes = block_bytes or BLOCK_BYTES
     for path, start, end, at_eof, kind in specs:
-        piece = _Piece(0, path, start, end, at_eof, kind)
+        piece = Piece(0, path, start, end, at_eof, kind)
         state = _reader.new_state()
-        source = _Source(piece)
+        source = Source(piece)
         seen = 0
         out = np.empty(0, dtype=np.int32)
         line_ends = np.empty(0, dtype=np.int64)
         try:
-            for buf, n, at_end, offset in _blocks(source, block_bytes, stop):
+            for buf, n, at_end, offset in blocks(source, block_bytes, stop):
                 if len(out) < n // 2 + 1 or len(line_ends) < n + 1:
                     out = np.empty(n // 2 + 1, dtype=np.int32)
                     line_ends = np.empty(n + 1, dtype=np.int64)
                 got, n_ends, status = table.intern_encode(buf, n, at_end, state, out,
                                                           line_ends, True)
                 if status:
-                    raise _bad_utf8_error(piece, offset, buf, int(state[_reader.BAD_AT]))
+                    raise bad_utf8_error(piece, offset, buf, int(state[_reader.BAD_AT]))
                 chunks.append(out[:got].copy())
                 ends.append(line_ends[:n_ends] + n_ids)
                 n_ids += got

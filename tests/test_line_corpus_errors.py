@@ -148,7 +148,7 @@ def test_failure_in_a_worker_removes_the_cache(tmp_path, monkeypatch):
     corpus = LineCorpus(path, cache_dir=cache_dir)
     counts = lc.count_tokens(corpus, n_jobs=2)
     vocab = lc.select_vocabulary_from_counts(counts, 1, None)
-    real_source = lc._Source
+    real_source = lc.Source
 
     class Failing(real_source):
         def readinto(self, view):
@@ -156,7 +156,7 @@ def test_failure_in_a_worker_removes_the_cache(tmp_path, monkeypatch):
                 raise MemoryError("simulated")
             return super().readinto(view)
 
-    monkeypatch.setattr(lc, "_Source", Failing)
+    monkeypatch.setattr(lc, "Source", Failing)
     with pytest.raises(MemoryError, match="simulated"):
         lc.encode_files(corpus, vocab.table, len(vocab.types), n_jobs=2, range_bytes=500)
     assert os.listdir(cache_dir) == []
