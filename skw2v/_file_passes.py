@@ -3,7 +3,7 @@
 Two passes over the files, each on ``n_jobs`` threads:
 
 1. count: the files are cut into byte ranges that start and end at line
-   boundaries; each thread splits its ranges on whitespace and counts the
+   boundaries (``_file_ranges``); each thread splits its ranges on whitespace and counts the
    tokens in a C hash table, without the GIL (``_reader``). The tables are
    then merged. The number of distinct tokens held is capped
    (``max_types``): see :class:`LineCorpus` for the error bound above it.
@@ -14,6 +14,9 @@ Two passes over the files, each on ``n_jobs`` threads:
 ``.gz``, ``.bz2`` and ``.xz`` files are decompressed in blocks (one thread
 per file) and fed to the same C loop. With ``split=False`` the lines go
 through the estimator's tokenizer in Python, in batches: slower.
+
+``fit_files`` and ``encode_known_files`` are the stages ``Word2VecNS`` calls;
+``file_partitions`` and ``read_partition`` are what ``skw2v.dask`` workers run.
 """
 
 import contextlib
