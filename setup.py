@@ -52,7 +52,7 @@ def ext(name):
 
 setup(
     ext_modules=cythonize(
-        [ext("_openmp_helpers"), ext("_core"), ext("_losses")],
+        [ext("_openmp_helpers"), ext("_core"), ext("_losses"), ext("_reader")],
         compiler_directives=directives,
         compile_time_env={},
     ),

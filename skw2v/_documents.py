@@ -7,7 +7,6 @@ sequence of string tokens. The container is checked before anything is read;
 each document is checked as it is read, so the error names its position.
 """
 
-import gzip
 import math
 import os
 from numbers import Integral
@@ -15,32 +14,7 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse as sp
 
-
-class LineCorpus:
-    """A text file as a re-iterable corpus: one document per line.
-
-    ``path`` may end in ``.gz``. With ``split=True`` (default) each line is
-    split on whitespace, like word2vec.c and gensim's LineSentence, and used
-    as given; with ``split=False`` lines are yielded as strings and go
-    through the estimator's tokenization. Lines are read one at a time, so a
-    corpus larger than memory can be encoded (4 bytes per token are kept).
-    """
-
-    def __init__(self, path, *, split=True, encoding="utf-8"):
-        self.path = os.fspath(path)
-        self.split = split
-        self.encoding = encoding
-        if not os.path.isfile(self.path):
-            raise ValueError(f"corpus file {self.path!r} does not exist or is not a file")
-
-    def __iter__(self):
-        opener = gzip.open if self.path.endswith(".gz") else open
-        with opener(self.path, "rt", encoding=self.encoding) as f:
-            for line in f:
-                yield line.split() if self.split else line
-
-    def __repr__(self):
-        return f"LineCorpus({self.path!r})"
+from ._line_corpus import LineCorpus
 
 
 def check_X(X, name="X"):

@@ -19,9 +19,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._corpus import DEFAULT_TOKEN_PATTERN, encode_known, encode_new, make_analyzer
+from ._corpus_cache import closes_caches
 from ._documents import check_X, checked_tokenizer, iter_documents
+from ._file_passes import encode_known_files, fit_files, training_pages
 from ._fitted import (InconsistentVersionWarning, fitted_attributes, publish,
                       unfitted_on_failure, weights_attributes)
+from ._line_corpus import LineCorpus
 from ._params import check_fit_params
 from ._persist import read_model, save_model
 from ._plan import plan_for
@@ -34,7 +37,7 @@ from ._scoring import held_out_score
 from ._threads import effective_n_threads
 from ._training import Schedule, callbacks_at_epoch_end, train_epochs
 from ._version import __version__
-from ._vocab import document_frequency, vocabulary_attributes, vocabulary_of
+from ._vocab import document_frequency, vocabulary_attributes
 from ._weights import continuation_rng, continued_weights, epoch_seeds, initial_weights
 
 
@@ -322,11 +325,17 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
 
     def _encode_known(self, X):
         """Encode X with the fitted vocabulary (OOV tokens dropped)."""
-        return encode_known(iter_documents(check_X(X)), self._analyzer(), self.vocabulary_)
+        X = check_X(X)
+        if isinstance(X, LineCorpus):
+            return encode_known_files(X, self.index_to_token_, self.vocabulary_,
+                                      n_threads=effective_n_threads(self.n_jobs),
+                                      verbose=self.verbose, analyzer=self._analyzer())
+        return encode_known(iter_documents(X), self._analyzer(), self.vocabulary_)
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
     @unfitted_on_failure
+    @closes_caches
     def fit(self, X, y=None):
         """Learn the vocabulary and the word vectors from documents X.
 
@@ -340,8 +349,11 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
             Documents: a list, tuple, 1-D array, pandas Series or generator of
             raw strings (tokenized with ``tokenizer`` or ``token_pattern``) or
             of token lists (used as given), or a ``pathlib.Path`` /
-            :class:`skw2v.LineCorpus` (one document per line, ``.gz`` ok,
-            streamed). X is read once.
+            :class:`skw2v.LineCorpus` (one document per line; ``.gz``,
+            ``.bz2``, ``.xz`` ok): files are read twice on ``n_jobs``
+            threads (counting, then encoding to a temporary on-disk cache
+            that training memory-maps and that is removed afterwards).
+            Otherwise X is read once.
         y : ignored
 
         Returns
@@ -353,6 +365,7 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     @unfitted_on_failure
+    @closes_caches
     def fit_transform(self, X, y=None):
         """Fit, then pool the vectors of X; same result as ``fit(X).transform(X)``.
 
@@ -366,17 +379,27 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         device = self._more_validate_params()
         init = preload(self.init_vectors)  # a file is read once
         pretrained_only = self.epochs == 0 and init is not None
-        corpus, index_to_token, token_counts, pending = fit_vocabulary(
-            encode_new(iter_documents(check_X(X)), self._analyzer()), self.min_count,
-            self.max_vocab_size, allowed=pretrained_words(init) if pretrained_only else None,
-            with_pending=self.update_vocabulary)
+        X = check_X(X)
+        df = pending = None
+        if isinstance(X, LineCorpus) and not (pretrained_only or self.update_vocabulary):
+            corpus, index_to_token, token_counts, df = fit_files(
+                X, min_count=self.min_count, max_vocab_size=self.max_vocab_size,
+                n_threads=effective_n_threads(self.n_jobs), verbose=self.verbose,
+                analyzer=self._analyzer())
+        else:
+            # (the fast file path keeps neither pending counts nor a pretrained-only vocabulary)
+            corpus, index_to_token, token_counts, pending = fit_vocabulary(
+                encode_new(iter_documents(X), self._analyzer()), self.min_count,
+                self.max_vocab_size, allowed=pretrained_words(init) if pretrained_only else None,
+                with_pending=self.update_vocabulary)
         rs = check_random_state(self.random_state)
         weights = initial_weights(index_to_token, token_counts, rs,
                                   vector_size=self.vector_size, loss=self.loss,
                                   subsample=self.subsample, init_vectors=init)
         seeds = epoch_seeds(rs, self.epochs)
         n_threads = effective_n_threads(self.n_jobs)
-        df = document_frequency(corpus.tokens, corpus.offsets, len(index_to_token))
+        if df is None:
+            df = document_frequency(corpus.tokens, corpus.offsets, len(index_to_token))
         fitted = {**vocabulary_attributes(index_to_token, token_counts, df, corpus.n_documents),
                   "n_threads_": n_threads, "device_": device}
         if self.freeze_init_vectors:
@@ -397,6 +420,7 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         return corpus
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @closes_caches
     def partial_fit(self, X, y=None):
         """Continue training on new documents X (growing the vocabulary if
         ``update_vocabulary``).
@@ -474,7 +498,7 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         plan.frozen_rows = frozen
         schedule = Schedule(self.learning_rate, self.min_learning_rate)
         w_in, w_out, bias = weights
-        with progress_bar(self.verbose, len(seeds) * plan.n_tokens) as bar:
+        with training_pages(corpus), progress_bar(self.verbose, len(seeds) * plan.n_tokens) as bar:
             return train_epochs(
                 plan, (w_in, w_out, bias if self.loss == "nce" else None), seeds, device,
                 n_threads, schedule, bar,
@@ -482,13 +506,15 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
                                        schedule))
 
     # ------------------------------------------------------------ transform
+    @closes_caches
     def transform(self, X):
         """Pool the vectors of each document's words into one row.
 
         Parameters
         ----------
-        X : iterable of str or of lists of str
-            Documents, as for ``fit``.
+        X : iterable of str or of lists of str, or a path
+            Documents, as for ``fit``; for a path or ``LineCorpus``, one
+            row per line.
 
         Returns
         -------
@@ -515,6 +541,7 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         return np.asarray([f"word2vecns{i}" for i in range(self.vectors_.shape[1])], dtype=object)
 
     # ---------------------------------------------------------------- score
+    @closes_caches
     def score(self, X, y=None):
         """Mean held-out log-likelihood of context words in X (higher is better).
 
