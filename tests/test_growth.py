@@ -117,3 +117,15 @@ def test_growth_with_nce_and_a_batch_of_unknown_words(tmp_path):
 def test_update_vocabulary_is_validated():
     with pytest.raises(ValueError, match="update_vocabulary"):
         Word2VecNS(update_vocabulary="yes").fit([["a"]])
+
+
+def test_growth_from_files(tmp_path):
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("a b a c\n" * 3 + "rare a\n", encoding="utf-8")
+    second.write_text("rare b\nrare new\n", encoding="utf-8")
+    est = Word2VecNS(vector_size=4, min_count=3, epochs=1, n_jobs=1, random_state=0,
+                     update_vocabulary=True).fit(first)
+    assert est.pending_counts_ == {"rare": 1}
+    est.partial_fit(second)
+    assert est.index_to_token_.tolist() == ["a", "b", "c", "rare"]
+    assert est.pending_counts_ == {"new": 1}
