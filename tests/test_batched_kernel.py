@@ -370,3 +370,20 @@ def test_estimator_n_jobs_1_is_bitwise_reproducible(topic_corpus):
     plain = Word2VecNS(vector_size=16, min_count=1, epochs=2, random_state=3,
                        n_jobs=1).fit(sentences)
     assert not np.allclose(plain.vectors_, fits[0].vectors_)
+
+
+@pytest.mark.parametrize("batch_window", [False, True])
+def test_nce_positive_with_zero_noise_probability_costs_nothing(clone, batch_window):
+    # log k q(w) = -inf for a centre the noise never draws: its logit is
+    # +inf, sigmoid 1, loss softplus(-inf) = 0 (not inf - inf = nan), no update.
+    tokens, offsets = [0, 1], [0, 2]
+    thr, alias = forced(3, 2)
+    log_kq = np.array([-np.inf, 0.5, -0.2])
+    w_in, w_out = weights(3, 6)
+    before_in, before_out = w_in.astype(np.float64), w_out.copy()
+    total, _ = run_kernel(tokens, offsets, w_in, w_out, window=1, sample_size=1,
+                          threshold=thr, alias=alias, bounds=[0, 1], loss="nce",
+                          log_kq=log_kq, batch_window=batch_window)
+    f = before_in[1] @ before_out[2] - log_kq[2]  # the one negative
+    assert_allclose(total[0], softplus(f), rtol=1e-5)
+    assert_array_equal(w_out[0], before_out[0])
