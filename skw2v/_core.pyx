@@ -78,6 +78,7 @@ cdef extern from "_sgns.h":
     int skw2v_simd_select(int i) noexcept nogil
     void skw2v_init_tables() noexcept nogil
     float skw2v_logistic(float f, float* softplus) noexcept nogil
+    float skw2v_positive_loss(float f, float softplus) noexcept nogil
     double skw2v_update_targets(const float* l1, float* work, float* w_out, int dim,
                                 const int* targets, int n_targets, const float* log_kq,
                                 float* bias, float alpha) noexcept nogil
@@ -237,7 +238,7 @@ cdef inline double _update_targets_blas(
             f = f + bias[targets[j]]
         sig = skw2v_logistic(f, &sp)
         if j == 0:
-            loss += sp - f
+            loss += skw2v_positive_loss(f, sp)
             g = (1.0 - sig) * alpha
         else:
             loss += sp
@@ -281,7 +282,7 @@ cdef double _update_window_blas(
             f = g[c * nt + j] + corr[j]
             sig = skw2v_logistic(f, &sp)
             if j == 0:
-                loss += sp - f
+                loss += skw2v_positive_loss(f, sp)
                 gj = (1.0 - sig) * alpha
             else:
                 loss += sp

@@ -49,6 +49,14 @@ static void skw2v_init_tables(void) {
     }
 }
 
+/* softplus(-f) = softplus(f) - f, the loss of a positive: 0 from the table's
+ * upper limit on, so that a logit of +inf (an NCE positive with noise
+ * probability 0: log k q = -inf) costs 0, not inf - inf. Bitwise the same as
+ * softplus(f) - f for every finite f (there it is f - f = 0). */
+SKW2V_INLINE float skw2v_positive_loss(float f, float softplus) {
+    return f >= SKW2V_TABLE_MAX ? 0.0f : softplus - f;
+}
+
 /* sigmoid(f) and softplus(f) = -log sigmoid(-f) */
 SKW2V_INLINE float skw2v_logistic(float f, float *softplus) {
     if (f >= SKW2V_TABLE_MAX) { *softplus = f; return 1.0f; }

@@ -59,7 +59,7 @@ SKW2V_INLINE SKW2V_CLONE_ATTR double SKW2V_CLONE(update_targets_impl)(
         float sp;
         float sig = skw2v_logistic(s, &sp);
         float g;
-        if (j == 0) { loss += sp - s; g = (1.0f - sig) * alpha; }
+        if (j == 0) { loss += skw2v_positive_loss(s, sp); g = (1.0f - sig) * alpha; }
         else { loss += sp; g = -sig * alpha; }
         /* d logit / d bias = 1: the bias takes the step g itself. */
         if (bias) bias[targets[j]] += g;
@@ -285,7 +285,7 @@ SKW2V_INLINE SKW2V_CLONE_ATTR double SKW2V_CLONE(update_window_impl)(
                 float sp;
                 float sig = skw2v_logistic(s, &sp);
                 float gj;
-                if (j == 0) { loss += sp - s; gj = (1.0f - sig) * alpha; }
+                if (j == 0) { loss += skw2v_positive_loss(s, sp); gj = (1.0f - sig) * alpha; }
                 else { loss += sp; gj = -sig * alpha; }
                 ga[j] = gj;
                 sc->dbias[j] += gj;

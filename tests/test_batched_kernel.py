@@ -15,8 +15,6 @@ test_kernel_step.py) or real: the chunk RNG (SplitMix64 from hash64(seed +
 chunk)) is replayed here in Python, radius draws included.
 """
 
-import functools
-
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -339,24 +337,53 @@ def test_draws_do_not_depend_on_the_thread_count():
 
 
 # ------------------------------------------------------------- quality
-@pytest.fixture
-def batched(monkeypatch):
-    """Fits through the estimator with the batched kernel (until the
-    estimator has its own batch_window parameter)."""
-    monkeypatch.setattr(_core, "train_epoch",
-                        functools.partial(_core.train_epoch, batch_window=True))
-
-
 N_JOBS = [1, pytest.param(2, marks=pytest.mark.skipif(not openmp_enabled(),
                                                       reason="built without OpenMP"))]
 
 
 @pytest.mark.parametrize("n_jobs", N_JOBS)
-def test_batched_learns_planted_topics(batched, topic_corpus, topic_score, n_jobs):
+def test_batched_learns_planted_topics(monkeypatch, topic_corpus, topic_score, n_jobs):
+    calls = []
+    train_epoch = _core.train_epoch
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs.get("batch_window"))
+        return train_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(_core, "train_epoch", spy)
     sentences, topic_of = topic_corpus
     est = Word2VecNS(vector_size=24, window=4, min_count=1, epochs=4, random_state=0,
-                     n_jobs=n_jobs).fit(sentences)
+                     n_jobs=n_jobs, batch_window=True).fit(sentences)
+    assert calls and all(calls)  # the batched kernel ran
     precision, nearest = topic_score(est.vectors_, est.index_to_token_, topic_of)
     assert precision >= 0.9 and nearest >= 0.95, (precision, nearest)
     history = est.loss_history_
     assert np.all(np.isfinite(history)) and history[0] > 1.3 * history[-1], history
+
+
+def test_estimator_n_jobs_1_is_bitwise_reproducible(topic_corpus):
+    sentences = topic_corpus[0][:500]
+    fits = [Word2VecNS(vector_size=16, min_count=1, epochs=2, random_state=3, n_jobs=1,
+                       batch_window=True).fit(sentences) for _ in range(2)]
+    assert_array_equal(fits[0].vectors_, fits[1].vectors_)
+    assert_array_equal(fits[0].output_vectors_, fits[1].output_vectors_)
+    plain = Word2VecNS(vector_size=16, min_count=1, epochs=2, random_state=3,
+                       n_jobs=1).fit(sentences)
+    assert not np.allclose(plain.vectors_, fits[0].vectors_)
+
+
+@pytest.mark.parametrize("batch_window", [False, True])
+def test_nce_positive_with_zero_noise_probability_costs_nothing(clone, batch_window):
+    # log k q(w) = -inf for a centre the noise never draws: its logit is
+    # +inf, sigmoid 1, loss softplus(-inf) = 0 (not inf - inf = nan), no update.
+    tokens, offsets = [0, 1], [0, 2]
+    thr, alias = forced(3, 2)
+    log_kq = np.array([-np.inf, 0.5, -0.2])
+    w_in, w_out = weights(3, 6)
+    before_in, before_out = w_in.astype(np.float64), w_out.copy()
+    total, _ = run_kernel(tokens, offsets, w_in, w_out, window=1, sample_size=1,
+                          threshold=thr, alias=alias, bounds=[0, 1], loss="nce",
+                          log_kq=log_kq, batch_window=batch_window)
+    f = before_in[1] @ before_out[2] - log_kq[2]  # the one negative
+    assert_allclose(total[0], softplus(f), rtol=1e-5)
+    assert_array_equal(w_out[0], before_out[0])
