@@ -14,31 +14,21 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._corpus import DEFAULT_TOKEN_PATTERN, encode_known, encode_new, make_analyzer
+from ._corpus import DEFAULT_TOKEN_PATTERN
 from ._corpus_cache import closes_caches
-from ._documents import check_X, checked_tokenizer, iter_documents
-from ._file_passes import encode_known_files, fit_files, training_pages
-from ._fitted import (InconsistentVersionWarning, fitted_attributes, publish,
-                      unfitted_on_failure, weights_attributes)
-from ._line_corpus import LineCorpus
+from ._fit_stages import analyzer, continue_model, encode_known_documents, fit_model
+from ._fitted import (InconsistentVersionWarning, fitted_attributes, publish,  # noqa: F401
+                      unfitted_on_failure)
 from ._params import check_fit_params
 from ._persist import read_model, save_model
-from ._plan import plan_for
-from ._growth import fit_vocabulary, grow_model
 from ._pooling import pool, word_weights
-from ._pretrained import frozen_mask, preload, pretrained_words
-from ._progress import progress_bar
 from ._queries import QueryMixin
 from ._scoring import held_out_score
-from ._threads import effective_n_threads
-from ._training import Schedule, callbacks_at_epoch_end, train_epochs
+from ._training import callbacks_at_epoch_end
 from ._version import __version__
-from ._vocab import document_frequency, vocabulary_attributes
-from ._weights import continuation_rng, continued_weights, epoch_seeds, initial_weights
 
 
 class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
@@ -320,17 +310,15 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         return estimator
 
     def _analyzer(self):
-        return make_analyzer(self.lowercase, self.token_pattern,
-                             checked_tokenizer(self.tokenizer))
+        return analyzer(self.get_params(deep=False))
 
     def _encode_known(self, X):
         """Encode X with the fitted vocabulary (OOV tokens dropped)."""
-        X = check_X(X)
-        if isinstance(X, LineCorpus):
-            return encode_known_files(X, self.index_to_token_, self.vocabulary_,
-                                      n_threads=effective_n_threads(self.n_jobs),
-                                      verbose=self.verbose, analyzer=self._analyzer())
-        return encode_known(iter_documents(X), self._analyzer(), self.vocabulary_)
+        return encode_known_documents(X, self.get_params(deep=False), self.index_to_token_,
+                                      self.vocabulary_)
+
+    def _epoch_end(self, fitted, weights, epochs, schedule):
+        return callbacks_at_epoch_end(self, self.callbacks, fitted, weights, epochs, schedule)
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -377,43 +365,10 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
     def _fit(self, X):
         """Fit from scratch; returns the encoded corpus (in-vocabulary ids)."""
         device = self._more_validate_params()
-        init = preload(self.init_vectors)  # a file is read once
-        pretrained_only = self.epochs == 0 and init is not None
-        X = check_X(X)
-        df = pending = None
-        if isinstance(X, LineCorpus) and not (pretrained_only or self.update_vocabulary):
-            corpus, index_to_token, token_counts, df = fit_files(
-                X, min_count=self.min_count, max_vocab_size=self.max_vocab_size,
-                n_threads=effective_n_threads(self.n_jobs), verbose=self.verbose,
-                analyzer=self._analyzer())
-        else:
-            # (the fast file path keeps neither pending counts nor a pretrained-only vocabulary)
-            corpus, index_to_token, token_counts, pending = fit_vocabulary(
-                encode_new(iter_documents(X), self._analyzer()), self.min_count,
-                self.max_vocab_size, allowed=pretrained_words(init) if pretrained_only else None,
-                with_pending=self.update_vocabulary)
-        rs = check_random_state(self.random_state)
-        weights = initial_weights(index_to_token, token_counts, rs,
-                                  vector_size=self.vector_size, loss=self.loss,
-                                  subsample=self.subsample, init_vectors=init)
-        seeds = epoch_seeds(rs, self.epochs)
-        n_threads = effective_n_threads(self.n_jobs)
-        if df is None:
-            df = document_frequency(corpus.tokens, corpus.offsets, len(index_to_token))
-        fitted = {**vocabulary_attributes(index_to_token, token_counts, df, corpus.n_documents),
-                  "n_threads_": n_threads, "device_": device}
-        if self.freeze_init_vectors:
-            if init is None:
-                warnings.warn("freeze_init_vectors=True has no effect without init_vectors: "
-                              "no row is frozen", UserWarning, stacklevel=3)
-            fitted["frozen_rows_"] = frozen_mask(index_to_token.tolist(), pretrained_words(init))
-        history, seconds = self._train(corpus, token_counts, weights, seeds, n_threads,
-                                       device, fitted, fitted.get("frozen_rows_"))
         # Published only once training succeeded (callbacks aside), so a failed fit
         # leaves no half-fitted model.
-        if pending is not None:
-            fitted["pending_counts_"] = pending
-        publish(self, {**fitted, **weights_attributes(weights, history, seconds)})
+        fitted, corpus = fit_model(X, self.get_params(deep=False), device, self._epoch_end)
+        publish(self, fitted)
         for name in ("frozen_rows_", "pending_counts_"):
             if name not in fitted:
                 vars(self).pop(name, None)  # from an earlier fit
@@ -447,63 +402,9 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         # _fit_context validates partial_fit only before the first fit.
         self._validate_params()
         device = self._more_validate_params()
-        if self.vector_size != self.vectors_.shape[1]:
-            raise ValueError(
-                f"vector_size={self.vector_size!r} differs from the fitted vectors "
-                f"({self.vectors_.shape[1]} dimensions); partial_fit cannot change it, "
-                "call fit to start over"
-            )
-        rs = continuation_rng(self.random_state, len(self.loss_history_))
-        seeds = epoch_seeds(rs, self.epochs)
-        grown, pending = {}, None
-        if self.update_vocabulary:
-            corpus, grown, weights, pending = grow_model(
-                fitted_attributes(self), getattr(self, "pending_counts_", None),
-                encode_new(iter_documents(check_X(X)), self._analyzer()), rs,
-                self.get_params(deep=False))
-        else:
-            corpus = self._encode_known(X)
-        if corpus.n_documents == 0:
-            raise ValueError("X is empty: it has no documents")
-        if len(corpus.tokens) == 0:
-            if pending is not None:  # the batch's counts are kept all the same
-                publish(self, {"pending_counts_": pending})
-            warnings.warn(f"partial_fit: none of the {corpus.n_documents} document(s) has a "
-                          "token of the fitted vocabulary; the model is unchanged",
-                          UserWarning, stacklevel=2)
-            return self
-        n_threads = effective_n_threads(self.n_jobs)
-        if not self.update_vocabulary:
-            weights = continued_weights(fitted_attributes(self), self.loss, self.subsample)
-        frozen = (grown.get("frozen_rows_", getattr(self, "frozen_rows_", None))
-                  if self.freeze_init_vectors else None)
-        # (callbacks may publish the epochs of this call in between)
-        old_history, old_seconds = self.loss_history_, self.train_seconds_
-        history, seconds = self._train(corpus, grown.get("token_counts_", self.token_counts_),
-                                       weights, seeds, n_threads, device, grown, frozen)
-        if pending is not None:
-            grown["pending_counts_"] = pending
-        publish(self, {**grown, **weights_attributes(weights, history, seconds),
-                       "loss_history_": np.concatenate([old_history, history]),
-                       "train_seconds_": old_seconds + seconds,
-                       "n_threads_": n_threads, "device_": device})
+        publish(self, continue_model(X, self.get_params(deep=False), fitted_attributes(self),
+                                     device, self._epoch_end))
         return self
-
-    def _train(self, corpus, token_counts, weights, seeds, n_threads, device, fitted,
-               frozen=None):
-        """The epochs of fit and partial_fit: ``weights`` (w_in, w_out, bias) are
-        trained in place (the bias under NCE only), the input rows marked in
-        ``frozen`` (uint8 (V,) or None) excepted; returns (history, seconds)."""
-        plan = plan_for(corpus, token_counts, self.get_params(deep=False))
-        plan.frozen_rows = frozen
-        schedule = Schedule(self.learning_rate, self.min_learning_rate)
-        w_in, w_out, bias = weights
-        with training_pages(corpus), progress_bar(self.verbose, len(seeds) * plan.n_tokens) as bar:
-            return train_epochs(
-                plan, (w_in, w_out, bias if self.loss == "nce" else None), seeds, device,
-                n_threads, schedule, bar,
-                callbacks_at_epoch_end(self, self.callbacks, fitted, weights, len(seeds),
-                                       schedule))
 
     # ------------------------------------------------------------ transform
     @closes_caches
