@@ -1,15 +1,10 @@
 """Word2VecNS: word2vec with negative sampling as a scikit-learn transformer.
 
-The estimator's contract only: parameters and their rules, fitted attributes,
-and fit / partial_fit / transform / score as short orchestrations of the
-stages, each in its own module: document checks (_documents), encoding
-(_corpus), vocabulary (_vocab), starting weights (_weights), the training
-plan (_plan), the epochs (_training), fitted attributes (_fitted), pooling
-(_pooling) and scoring (_scoring). The numerics live in the compiled ``_core``.
+The estimator's contract only: parameters, fitted attributes, and short
+orchestrations of the stages (_fit_stages: the fit pipelines; _pooling,
+_scoring, _fitted, _persist); the numerics live in the compiled ``_core``.
 """
 
-import inspect
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -20,8 +15,8 @@ from sklearn.utils.validation import check_is_fitted
 from ._corpus import DEFAULT_TOKEN_PATTERN
 from ._corpus_cache import closes_caches
 from ._fit_stages import analyzer, continue_model, encode_known_documents, fit_model
-from ._fitted import (InconsistentVersionWarning, fitted_attributes, publish,  # noqa: F401
-                      unfitted_on_failure)
+from ._fitted import (InconsistentVersionWarning, fitted_attributes, pickle_state,  # noqa: F401
+                      publish, unfitted_on_failure, unpickle_state)
 from ._params import check_fit_params
 from ._persist import read_model, save_model
 from ._pooling import pool, word_weights
@@ -448,31 +443,22 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
 
         For every ordered pair (w, c) of in-vocabulary tokens at most
         ``window`` positions apart in one document of X (out-of-vocabulary
-        tokens are removed first, as in training; no subsampling, no window
-        shrinking), the fitted vectors give a full softmax over the vocabulary
+        tokens removed first, as in training; no subsampling, no window
+        shrinking), the fitted vectors give a full softmax over the vocabulary,
 
             log p(c | w) = s(w, c) - log sum_c' exp s(w, c'),
             s(w, c) = u_c . v_w + log q(c) - log keep(c),
 
         with ``v = vectors_``, ``u = output_vectors_``, q the noise
-        distribution (``count ** power``; for ``loss="nce"``, whose logits
-        already estimate log-probabilities, the learned ``output_bias_[c]``
-        takes the place of ``log q(c)``) and keep(c) the
-        subsampling keep probability. The mean of log p(c | w) over the pairs
-        is returned; ``y`` is ignored.
-
-        Comparable across ``sample_size``, ``power`` and ``subsample`` (s(w, c)
-        is log p(c | w) up to a term in w alone, which cancels in the softmax:
-        see ``skw2v/_scoring.py``): every model is scored on predicting
-        raw-text context words, by a proper distribution; it is not the
-        training loss. Scores compare models with the same vocabulary (same
-        tokenization, ``min_count``, ``max_vocab_size``) and ``window``. For
-        CBOW the single context word stands in for the context mean.
-        ``subsample``, ``power``, ``noise``, ``loss`` and ``window`` are read
-        from the current parameters.
-
-        Cost: O(n_distinct_words_in_X * V * vector_size) time; score a sample
-        of documents when V is in the hundreds of thousands.
+        distribution (for ``loss="nce"``, ``output_bias_[c]`` replaces
+        ``log q(c)``) and keep(c) the subsampling keep probability; the mean of
+        log p(c | w) over the pairs is returned; ``y`` is ignored. Comparable
+        across ``sample_size``, ``power`` and ``subsample`` (why: see
+        ``skw2v/_scoring.py``), not the training loss; models compare when
+        they share the vocabulary and ``window``. For CBOW the single context
+        word stands in for the context mean. ``subsample``, ``power``,
+        ``noise``, ``loss`` and ``window`` are read from the current
+        parameters. Cost: O(n_distinct_words_in_X * V * vector_size).
 
         Raises ValueError when X has no pair of in-vocabulary tokens.
         """
@@ -482,32 +468,14 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------- pickling
     def __getstate__(self):
-        # A copy: for classes outside sklearn, BaseEstimator returns __dict__ itself.
-        state = dict(super().__getstate__())
-        # vocabulary_ is rebuilt from index_to_token_ on load: half the pickle size.
-        state.pop("vocabulary_", None)
-        state["_skw2v_version"] = __version__
-        return state
+        # (for classes outside sklearn, BaseEstimator returns __dict__ itself: copied there)
+        return pickle_state(super().__getstate__(), __version__)
 
     def __setstate__(self, state):
-        state = dict(state)
-        pickled_version = state.pop("_skw2v_version", "pre-0.1")
-        if pickled_version != __version__:
-            warnings.warn(
-                InconsistentVersionWarning(type(self).__name__, pickled_version, __version__)
-            )
-        fitted = {k: state.pop(k) for k in list(state)
-                  if k.endswith("_") and not k.startswith("_")}
-        # A pickle from before a parameter existed trains as that version did.
-        for name, default in self._get_param_defaults().items():
-            state.setdefault(name, default)
+        state, fitted = unpickle_state(state, type(self).__name__, __version__,
+                                       type(self).__init__)
         super().__setstate__(state)
         publish(self, fitted)  # rebuilds vocabulary_, fills an older pickle's gaps
-
-    @classmethod
-    def _get_param_defaults(cls):
-        return {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
-                if p.kind == p.KEYWORD_ONLY}
 
     def save(self, path):
         """Write the fitted model to ``path`` in skw2v's safe file format.

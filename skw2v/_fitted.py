@@ -7,6 +7,8 @@ vectors or an unpickled state. It derives the attributes that are not stored
 """
 
 import functools
+import inspect
+import warnings
 
 import numpy as np
 
@@ -71,3 +73,32 @@ def unfitted_on_failure(fit):
             raise
 
     return wrapper
+
+
+def pickle_state(state, version):
+    """The pickled form of an estimator's ``state`` (``__dict__``), a copy."""
+    state = dict(state)
+    # vocabulary_ is rebuilt from index_to_token_ on load: half the pickle size.
+    state.pop("vocabulary_", None)
+    state["_skw2v_version"] = version
+    return state
+
+
+def unpickle_state(state, estimator_name, version, init):
+    """(parameters and private attributes, fitted attributes) of a pickled
+    ``state``; warns when it was pickled under another skw2v ``version``.
+
+    A pickle from before a parameter existed gets the parameter's default in
+    ``init`` (the class's ``__init__``), so it trains as that version did.
+    """
+    state = dict(state)
+    pickled_version = state.pop("_skw2v_version", "pre-0.1")
+    if pickled_version != version:
+        warnings.warn(InconsistentVersionWarning(estimator_name, pickled_version, version),
+                      stacklevel=3)
+    fitted = {k: state.pop(k) for k in list(state)
+              if k.endswith("_") and not k.startswith("_")}
+    for name, p in inspect.signature(init).parameters.items():
+        if p.kind == p.KEYWORD_ONLY:
+            state.setdefault(name, p.default)
+    return state, fitted
