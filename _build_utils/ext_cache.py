@@ -5,8 +5,8 @@ installing a second set of extras (``pip install -e ".[test]"`` after
 ``pip install -e ".[plot]"``) would compile the three extensions again
 (minutes). This command keeps every built extension in
 ``build/ext-cache/`` under a key made of everything that decides the
-binary: the generated C source, every header and ``.pxd`` beside it, the
-build scripts, the compiler command, the compile and link flags (so the
+binary: the Cython sources, every header and ``.pxd`` beside them, the
+Cython version, the build scripts, the compiler command, the compile and link flags (so the
 OpenMP probe's outcome), the macros, the Python and NumPy versions and the
 compiler environment variables. A later build with the same key copies the
 cached file instead of compiling; any difference compiles afresh.
@@ -39,8 +39,15 @@ def _digest(paths):
 
 
 def _files_beside(sources):
-    """The sources, the headers and .pxd files in their folders, and the build scripts."""
-    found = set(sources)
+    """The sources, the headers and .pxd files in their folders, and the build scripts.
+
+    A C file generated from a ``.pyx`` counts through the ``.pyx`` and the
+    Cython version: Cython writes the path of each cimported ``.pxd`` into
+    the C file, and pip's build environment lives in a new temporary folder
+    every time.
+    """
+    found = {os.path.splitext(s)[0] + ".pyx"
+             if os.path.isfile(os.path.splitext(s)[0] + ".pyx") else s for s in sources}
     for folder in {os.path.dirname(os.path.abspath(s)) for s in sources}:
         found.update(os.path.join(folder, n) for n in os.listdir(folder)
                      if n.endswith((".h", ".pxd", ".pyx")))
@@ -52,6 +59,7 @@ def _files_beside(sources):
 
 class CachedBuildExt(build_ext):
     def _cache_key(self, ext):
+        import Cython
         import numpy
 
         compiler = self.compiler
@@ -69,6 +77,7 @@ class CachedBuildExt(build_ext):
             "python": sys.version,
             "ext_suffix": sysconfig.get_config_var("EXT_SUFFIX"),
             "numpy": numpy.__version__,
+            "cython": Cython.__version__,
             "env": {k: os.environ.get(k) for k in ENV_VARS},
         }
         text = json.dumps(description, sort_keys=True, default=str)
