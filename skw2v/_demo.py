@@ -38,8 +38,9 @@ def _have_matplotlib():
 
 def split_held_out(docs):
     """(training paragraphs, held-out paragraphs): every ``HELD_OUT_EVERY``-th is held out."""
-    return ([d for i, d in enumerate(docs) if i % HELD_OUT_EVERY],
-            docs[HELD_OUT_EVERY - 1::HELD_OUT_EVERY])
+    last = HELD_OUT_EVERY - 1
+    return ([d for i, d in enumerate(docs) if i % HELD_OUT_EVERY != last],
+            docs[last::HELD_OUT_EVERY])
 
 
 def loss_caption(n_held_out):
