@@ -45,33 +45,48 @@ def split_held_out(docs):
 
 def loss_caption(n_held_out):
     return (
-        "training loss: negative-sampling loss per positive pair, measured online while "
-        "each epoch updates the vectors;\n"
-        f"held-out loss: -score, i.e. -log p(context | word) under the full softmax, on "
-        f"{n_held_out:,} paragraphs never trained on.\n"
+        "training loss (left): negative-sampling loss per positive pair, measured online "
+        "while each epoch updates the vectors;\n"
+        f"held-out loss (right): -score, i.e. -log p(context | word) under the full softmax, "
+        f"on {n_held_out:,} paragraphs never trained on.\n"
         "As the learning rate decays the online loss loses the help of the latest updates "
         "and can turn up;\nthe held-out loss shows whether the model still improves."
     )
 
 
-def write_pictures(model, out_dir, held_out_loss=None, n_held_out=0):
-    """Write the loss curve(s) and the 2-D word map as PNGs; return their paths."""
+def loss_figure(model, held_out_loss=None, n_held_out=0):
+    """The loss picture: training loss, held-out loss (if given) and a caption."""
     from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state
 
-    from ._persist import atomic_write
-    from .plot import embedding_map, loss_curve
+    from .plot import loss_curve
+
+    fig = Figure(figsize=(7, 5), layout="constrained")
+    loss_curve(model, ax=fig.subplots(), held_out=held_out_loss)
+    if held_out_loss is not None:
+        fig.supxlabel(loss_caption(n_held_out), fontsize=8, ha="center")
+    return fig
+
+
+def map_figure(model):
+    """The 2-D map of the topic words found in the vocabulary."""
+    from matplotlib.figure import Figure
+
+    from .plot import embedding_map
 
     groups = {g: [w for w in ws if w in model.vocabulary_] for g, ws in MAP_GROUPS.items()}
     groups = {g: ws for g, ws in groups.items() if ws}
+    fig = Figure(figsize=(9, 7), layout="constrained")
+    embedding_map(model, groups, ax=fig.subplots())
+    return fig
+
+
+def write_pictures(model, out_dir, held_out_loss=None, n_held_out=0):
+    """Write the loss picture and the 2-D word map as PNGs; return their paths."""
+    from ._persist import atomic_write
+
     paths = []
-    for name, size, draw in (
-        (LOSS_PNG, (7, 5), lambda ax: loss_curve(model, ax=ax, held_out=held_out_loss)),
-        (MAP_PNG, (9, 7), lambda ax: embedding_map(model, groups, ax=ax)),
-    ):
-        fig = Figure(figsize=size, layout="constrained")
-        draw(fig.subplots())
-        if name == LOSS_PNG and held_out_loss is not None:
-            fig.supxlabel(loss_caption(n_held_out), fontsize=8, ha="center")
+    for name, fig in ((LOSS_PNG, loss_figure(model, held_out_loss, n_held_out)),
+                      (MAP_PNG, map_figure(model))):
         path = os.path.join(out_dir, name)
         atomic_write(path, lambda f, fig=fig: fig.savefig(f, format="png", dpi=110))
         paths.append(path)
