@@ -67,9 +67,17 @@ class LineCorpus:
 
     def __iter__(self):
         opener = gzip.open if self.path.endswith(".gz") else open
+        n_lines = 0
         with opener(self.path, "rt", encoding=self.encoding) as f:
-            for line in f:
-                yield line.split() if self.split else line
+            try:
+                for line in f:
+                    n_lines += 1
+                    yield line.split() if self.split else line
+            except UnicodeDecodeError as exc:
+                # The failing block starts right after the last line read whole.
+                line_no = n_lines + 1 + bytes(exc.object[:exc.start]).count(b"\n")
+                raise ValueError(f"corpus file {self.path!r}, line {line_no}, is not "
+                                 f"{self.encoding} text ({exc.reason})") from None
 
     def __repr__(self):
         return f"LineCorpus({self.path!r})"
