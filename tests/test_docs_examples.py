@@ -70,3 +70,15 @@ def test_example_runs_as_written(code, needs, tmp_path):
                           capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, f"stdout:\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr[-3000:]}"
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    """CI runs the README's second command, so that command alone must install what the
+    tests need (from a clean clone) and the README cannot drift from CI."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = re.search(r"^```bash\n(.*?)^```$", readme, re.MULTILINE | re.DOTALL).group(1)
+    first, second = [line.split("#")[0].strip() for line in commands.splitlines()[:2]]
+    assert first.startswith('python -m pip install -e ".[plot]"')
+    assert second == 'python -m pip install -e ".[test]" && python -m pytest -q'
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert second in ci
