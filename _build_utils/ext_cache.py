@@ -96,7 +96,10 @@ class CachedBuildExt(build_ext):
                   f"{os.path.relpath(cached, ROOT)} (SKW2V_NO_BUILD_CACHE=1 rebuilds)",
                   file=sys.stderr, flush=True)
             return None
+        before = os.stat(target).st_mtime_ns if os.path.exists(target) else None
         super().build_extension(ext)
+        if before is not None and os.stat(target).st_mtime_ns == before:
+            return None  # distutils found it up to date and did not compile: flags unknown
         try:  # the cache is an optimisation: a read-only checkout still builds
             os.makedirs(CACHE_DIR, exist_ok=True)
             for old in os.listdir(CACHE_DIR):  # one entry per extension: bounded size
