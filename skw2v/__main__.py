@@ -417,7 +417,9 @@ def build_parser():
                        "domain); print the loss per epoch, speed, neighbours and an analogy; "
                        "write a loss-curve and a word-map PNG when matplotlib is installed.")
     p.add_argument("--epochs", type=_positive_int, default=10, help="default: 10")
-    p.add_argument("--n-jobs", type=int, default=None, help="training threads")
+    p.add_argument("--n-jobs", type=_nonzero_int, default=None,
+                   help="training threads; -1 all cores, -2 all but one (default: all cores; "
+                   "1 prints the same every run)")
     p.add_argument("--out-dir", default=".", help="folder for the PNGs (default: current)")
     p.add_argument("--no-plots", action="store_true", help="write no pictures")
     p.set_defaults(run=cmd_demo)

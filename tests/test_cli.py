@@ -379,6 +379,7 @@ MISTAKES = [
     ("evaluate {model} --pairs {model}", 1, "--pairs '{model}' is a skw2v model"),
     ("export {model} {nodir}", 1, "does not exist"),
     ("demo --epochs 0", 2, "expected a positive integer, got 0"),
+    ("demo --n-jobs 0", 2, "argument --n-jobs: expected a positive number"),
 ]
 
 
