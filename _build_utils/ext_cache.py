@@ -59,8 +59,12 @@ def _files_beside(sources):
 
 class CachedBuildExt(build_ext):
     def _cache_key(self, ext):
-        import Cython
         import numpy
+
+        try:
+            from Cython import __version__ as cython_version
+        except ImportError:  # building from C files alone
+            cython_version = None
 
         compiler = self.compiler
         description = {
@@ -77,7 +81,7 @@ class CachedBuildExt(build_ext):
             "python": sys.version,
             "ext_suffix": sysconfig.get_config_var("EXT_SUFFIX"),
             "numpy": numpy.__version__,
-            "cython": Cython.__version__,
+            "cython": cython_version,
             "env": {k: os.environ.get(k) for k in ENV_VARS},
         }
         text = json.dumps(description, sort_keys=True, default=str)
