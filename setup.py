@@ -44,6 +44,7 @@ def ext(name):
         f"skw2v.{name}",
         [f"skw2v/{name}.pyx"],
         include_dirs=[np.get_include(), "skw2v"],
+        depends=["skw2v/_sgns.h", "skw2v/_sgns_clone.h", "skw2v/_random.pxd", "skw2v/_blas.pxd"],
         define_macros=macros,
         extra_compile_args=compile_args + omp_compile,
         extra_link_args=link_args + omp_link,

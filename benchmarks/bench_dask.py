@@ -1,7 +1,7 @@
 """skw2v.dask.fit vs Word2VecNS.fit on PTB + Brown: quality, throughput, communication.
 
     python benchmarks/bench_dask.py [--epochs 5] [--merges scaled weighted mean sum] [--seed 0]
-        [--workers 1 2] [--syncs 1 4] [--no-single] [--whole-files] [--out NAME.json]
+        [--workers 1 2] [--syncs 1 4] [--no-single] [--whole-files] [--out PATH]
 
 Skip-gram, d=100, window 5, 5 negatives, min_count 5, subsample 1e-3, the
 same epochs everywhere. Runs, in one process, alternating nothing (each fit
@@ -18,8 +18,8 @@ training wall seconds, communication included for dask), and for dask per
 epoch: bytes broadcast (model x workers), bytes gathered (changed rows,
 deltas and weights), the slowest worker's kernel seconds and the rest of the
 epoch's wall time (scatter, transfers, row diffing, merge): their ratio is
-the communication/computation ratio. Results go to
-benchmarks/results/dask_ptb_brown.json.
+the communication/computation ratio. Results go to --out, by default
+benchmarks/results/bench_dask/<short commit>.json.
 """
 
 import argparse
@@ -37,6 +37,7 @@ from _common import (
     ptb_brown,
     save_json,
 )
+from _results import add_out_argument
 
 SETTINGS = dict(vector_size=100, window=5, sample_size=5, min_count=5, subsample=1e-3,
                 architecture="skipgram")
@@ -115,7 +116,7 @@ def main():
     parser.add_argument("--no-single", action="store_true")
     parser.add_argument("--whole-files", action="store_true",
                         help="one partition per file instead of blocks of both files")
-    parser.add_argument("--out", default="dask_ptb_brown.json")
+    add_out_argument(parser)
     args = parser.parse_args()
 
     info = machine()

@@ -21,6 +21,15 @@ between devices measured in the same run; machines are shared and noisy.
     python benchmarks/bench_gpu.py --synthetic-tokens 0   # PTB + Brown only
     python benchmarks/bench_gpu.py --devices cpu --max-tokens 200000   # a smoke run
     python benchmarks/bench_gpu.py --engine trainer       # kernels only, speed only
+    python benchmarks/bench_gpu.py --archs skipgram skipgram-batched   # + batch_window=True
+    python benchmarks/bench_gpu.py --emulate --max-tokens 3000 --synthetic-tokens 3000
+                                                          # dry run on the CUDA emulator
+
+``skipgram-batched`` is skip-gram with ``batch_window=True`` (the
+window-batched update; on the estimator only where it has that parameter).
+``--emulate`` swaps the GPU for the CPU emulator of the CUDA kernels
+(tests/_cuda_emulator.py): a dry run of the script with tiny inputs, no
+measurement.
 
 ``--engine trainer`` drives the epoch loops directly (CPU:
 ``skw2v._training.run_epoch``; GPU: ``skw2v._cuda._train.GpuTrainer``) on a
@@ -163,8 +172,18 @@ def topic_precision(model, topic_of, n_queries=2000, k=10, seed=0):
 
 
 # ---------------------------------------------------------------- training
+ARCHS = ("skipgram", "cbow", "skipgram-batched")
+
+
+def arch_params(arch):
+    """Estimator parameters of an --archs name (skipgram-batched: batch_window=True)."""
+    if arch == "skipgram-batched":
+        return dict(architecture="skipgram", batch_window=True)
+    return dict(architecture=arch)
+
+
 def fit(docs, device, arch, epochs, seed):
-    model = Word2VecNS(architecture=arch, epochs=epochs, device=device, random_state=seed,
+    model = Word2VecNS(epochs=epochs, device=device, random_state=seed, **arch_params(arch),
                        **PARAMS)
     t0 = time.perf_counter()
     model.fit(docs)
@@ -175,9 +194,8 @@ def fit(docs, device, arch, epochs, seed):
 
 def build_plan(docs, arch):
     """Vocabulary, tables and corpus as Word2VecNS.fit prepares them."""
-    from skw2v._alias import alias_table, kernel_thresholds
     from skw2v._corpus import encode_new, make_analyzer, remap
-    from skw2v._training import TrainingPlan
+    from skw2v._plan import make_plan
     from skw2v._vocab import keep_probabilities, noise_distribution, select_vocabulary
 
     raw = encode_new(docs, make_analyzer())
@@ -186,15 +204,13 @@ def build_plan(docs, arch):
     lookup = np.full(len(raw.types), -1, dtype=np.int32)
     lookup[kept] = np.arange(len(kept), dtype=np.int32)
     corpus = remap(raw, lookup)
-    q = noise_distribution(counts[kept], 0.75)
-    accept, alias = alias_table(q)
-    log_kq = np.log(PARAMS["sample_size"] * q).astype(np.float32)
-    return TrainingPlan(corpus, keep_probabilities(counts[kept], PARAMS["subsample"]),
-                        kernel_thresholds(accept), alias, log_kq, arch, "negative_sampling",
-                        PARAMS["window"], True, PARAMS["sample_size"]), len(kept)
+    return make_plan(corpus, keep_probabilities(counts[kept], PARAMS["subsample"]),
+                     noise_distribution(counts[kept], 0.75), architecture=arch,
+                     window=PARAMS["window"], shrink_windows=True,
+                     sample_size=PARAMS["sample_size"]), len(kept)
 
 
-def trainer_speed(plan, n_vocab, device, epochs, seed):
+def trainer_speed(plan, n_vocab, device, epochs, seed, batch_window=False):
     """Positions per second of the bare epoch loop; (words/s, seconds, mean loss)."""
     from skw2v._threads import effective_n_threads
     from skw2v._training import run_epoch
@@ -209,17 +225,48 @@ def trainer_speed(plan, n_vocab, device, epochs, seed):
     if device == "cuda":
         from skw2v._cuda._train import GpuTrainer
 
-        trainer = GpuTrainer(plan, w_in, w_out)
+        trainer = GpuTrainer(plan, w_in, w_out, batch_window=batch_window)
         step = trainer.run_epoch
     else:
+        if batch_window:
+            raise ValueError("batch_window on the CPU: use --engine estimator")
+
         def step(**kw):
             return run_epoch(plan, w_in, w_out, **kw)
     seconds, loss = 0.0, float("nan")
-    for epoch in range(epochs):
-        res = step(progress_offset=epoch * plan.n_tokens, seed=int(rs.integers(2**62)), **common)
-        seconds += res.seconds
-        loss = res.mean_loss
+    try:
+        for epoch in range(epochs):
+            res = step(progress_offset=epoch * plan.n_tokens, seed=int(rs.integers(2**62)),
+                       **common)
+            seconds += res.seconds
+            loss = res.mean_loss
+    finally:
+        if device == "cuda":
+            trainer.close()
     return total / seconds, seconds, loss
+
+
+def use_emulator():
+    """Route device='cuda' to the CPU emulator of the CUDA kernels (dry runs)."""
+    import tempfile
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from _cuda_emulator import EmulatedBackend
+
+    import skw2v._estimator as est
+    from skw2v._cuda import _train
+
+    build = Path(tempfile.gettempdir()) / "skw2v_cuda_emulator"
+    build.mkdir(exist_ok=True)
+    _train.CupyBackend = lambda: EmulatedBackend(build, max_blocks=2)
+    est.resolve_device = lambda device: ("cuda", None) if device == "cuda" else ("cpu", None)
+    globals()["resolve_device"] = est.resolve_device
+    globals()["gpu_info"] = lambda: {"name": "CUDA emulator (CPU)", "cupy_version": "none"}
+
+
+def supports(arch):
+    """Whether the estimator takes this --archs name's parameters."""
+    return set(arch_params(arch)) <= set(Word2VecNS().get_params())
 
 
 def warm_up(device):
@@ -232,8 +279,7 @@ def warm_up(device):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--devices", nargs="+", default=["cpu", "cuda"], choices=["cpu", "cuda"])
-    ap.add_argument("--archs", nargs="+", default=["skipgram", "cbow"],
-                    choices=["skipgram", "cbow"])
+    ap.add_argument("--archs", nargs="+", default=["skipgram", "cbow"], choices=list(ARCHS))
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--synthetic-tokens", type=int, default=20_000_000,
                     help="size of the planted-topic corpus; 0 skips it")
@@ -246,7 +292,11 @@ def main(argv=None):
     ap.add_argument("--json", type=Path, default=None, help="write all figures here")
     ap.add_argument("--engine", choices=["estimator", "trainer"], default="estimator",
                     help="whole fits with quality, or the bare epoch loops (speed only)")
+    ap.add_argument("--emulate", action="store_true",
+                    help="device='cuda' runs on the CPU emulator of the kernels (dry runs)")
     args = ap.parse_args(argv)
+    if args.emulate:
+        use_emulator()
 
     devices = []
     for dev in args.devices:
@@ -285,29 +335,37 @@ def main(argv=None):
     sl = args.data / "simlex999.txt"
     an = args.data / "questions-words.txt"
     rows = []
-    header = (f"{'corpus':<16}{'arch':<10}{'device':<7}{'Mwords/s':>9}{'x cpu':>7}{'fit s':>8}"
+    header = (f"{'corpus':<16}{'arch':<17}{'device':<7}{'Mwords/s':>9}{'x cpu':>7}{'fit s':>8}"
               f"{'WS353':>7}{'SimLex':>8}{'analogy':>8}{'topic@10':>9}")
     if args.engine == "trainer":
-        print(f"{'corpus':<16}{'arch':<10}{'device':<7}{'Mwords/s':>9}{'x cpu':>7}"
+        print(f"{'corpus':<16}{'arch':<17}{'device':<7}{'Mwords/s':>9}{'x cpu':>7}"
               f"{'train s':>9}{'loss':>8}")
         for name, docs, _ in corpora:
             for arch in args.archs:
-                plan, n_vocab = build_plan(docs, arch)
+                batch = arch_params(arch).get("batch_window", False)
+                plan, n_vocab = build_plan(docs, arch_params(arch)["architecture"])
                 base = None
                 for dev in devices:
-                    wps, secs, loss = trainer_speed(plan, n_vocab, dev, args.epochs, args.seed)
+                    if batch and dev == "cpu":
+                        continue  # the CPU kernel's batch_window runs through the estimator
+                    wps, secs, loss = trainer_speed(plan, n_vocab, dev, args.epochs, args.seed,
+                                                    batch_window=batch)
                     base = wps if dev == "cpu" else base
                     ratio = wps / base if base else float("nan")
                     rows.append(dict(corpus=name, arch=arch, device=dev, words_per_s=wps,
                                      train_s=secs, final_loss=loss, speedup_vs_cpu=ratio,
                                      n_tokens=plan.n_tokens, epochs=args.epochs))
-                    print(f"{name:<16}{arch:<10}{dev:<7}{wps / 1e6:>9.2f}{ratio:>7.1f}"
+                    print(f"{name:<16}{arch:<17}{dev:<7}{wps / 1e6:>9.2f}{ratio:>7.1f}"
                           f"{secs:>9.2f}{loss:>8.4f}", flush=True)
         corpora = []
     else:
         print(header)
     for name, docs, topic_of in corpora:
         for arch in args.archs:
+            if not supports(arch):
+                missing = sorted(set(arch_params(arch)) - set(Word2VecNS().get_params()))
+                print(f"# {arch}: this estimator has no parameter {missing}; skipped")
+                continue
             base = None
             for dev in devices:
                 model, wps, wall = fit(docs, dev, arch, args.epochs, args.seed)
@@ -331,7 +389,7 @@ def main(argv=None):
                     v = r.get(key)
                     return f"{v:>{width}.3f}" if v is not None else " " * (width - 1) + "-"
 
-                print(f"{name:<16}{arch:<10}{dev:<7}{wps / 1e6:>9.2f}"
+                print(f"{name:<16}{arch:<17}{dev:<7}{wps / 1e6:>9.2f}"
                       f"{row['speedup_vs_cpu']:>7.1f}{wall:>8.1f}{fmt('ws353', 7)}"
                       f"{fmt('simlex', 8)}{fmt('analogy', 8)}{fmt('topic_precision', 9)}",
                       flush=True)

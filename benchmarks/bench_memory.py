@@ -15,6 +15,8 @@ import os
 import subprocess
 import sys
 
+from _results import add_out_argument, write_json
+
 CHILD = r"""
 import json, pathlib, resource, sys, time
 sys.path.insert(0, sys.argv[2])
@@ -36,7 +38,7 @@ print(json.dumps({"file": sys.argv[1], "tokens": n, "vocab": len(m.vocabulary_),
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("files", nargs="+")
-    ap.add_argument("--json", default=None)
+    add_out_argument(ap)
     args = ap.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     rows = []
@@ -53,9 +55,7 @@ def main():
               f"| {r['fit_mb']:.0f} MB | {r['model_mb']:.0f} MB | {r['bound_mb']:.0f} MB "
               f"| {'yes' if r['fit_mb'] <= r['bound_mb'] else 'no'} "
               f"| {'yes' if r['peak_rss_mb'] <= r['bound_mb'] else 'no'} |")
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(rows, fh, indent=1)
+    write_json(rows, args.out)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ LogisticRegression scored by 5-fold stratified cross-validation.
 """
 
 import argparse
+import contextlib
 import csv
 import re
 import sys
@@ -38,34 +39,63 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the in-place build of this checkout
 
-from skw2v import Word2VecNS
+from skw2v import Word2VecNS, _estimator, _weights
+from skw2v._vocab import noise_probabilities
 
 DATA = ROOT / ".." / "shared" / "data"
 
 BASE = {"vector_size": 100, "window": 5, "sample_size": 5, "epochs": 5, "n_jobs": 2}
 
 
+@contextlib.contextmanager
+def _replaced(module, name, value):
+    """``module.name`` is ``value`` while the block runs (the fit stages look it up)."""
+    old = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, old)
+
+
 class NCEBiasFromZero(Word2VecNS):
     """NCE with the output bias learned from 0 instead of from log p(w)."""
 
-    def _initial_output_bias(self, token_counts):
-        return np.zeros(len(token_counts), dtype=np.float32)
+    def fit(self, X, y=None):
+        def zero(token_counts, loss, subsample):
+            return np.zeros(len(token_counts), dtype=np.float32)
+
+        with _replaced(_weights, "initial_output_bias", zero):
+            return super().fit(X, y)
 
 
 class NCEBiasFromLogKQ(Word2VecNS):
     """NCE with the output bias starting at log(k q(w)): the first logits are u.v,
     as in negative sampling."""
 
-    def _initial_output_bias(self, token_counts):
-        return np.log(self.sample_size * self._noise(token_counts)).astype(np.float32)
+    def fit(self, X, y=None):
+        def log_kq(token_counts, loss, subsample):
+            q = noise_probabilities(token_counts, self.noise, self.power)
+            return np.log(self.sample_size * q).astype(np.float32)
+
+        with _replaced(_weights, "initial_output_bias", log_kq):
+            return super().fit(X, y)
 
 
 class NCEWithoutBias(Word2VecNS):
     """NCE as skw2v trained it before the output bias: logit u.v - log(k q(w))."""
 
-    def _train(self, corpus, token_counts, w_in, w_out, bias, *args, **kwargs):
-        bias[:] = 0.0  # the published output_bias_: no bias at all
-        return super()._train(corpus, token_counts, w_in, w_out, None, *args, **kwargs)
+    def fit(self, X, y=None):
+        train_epochs = _estimator.train_epochs
+
+        def without_bias(plan, weights, *args, **kwargs):
+            w_in, w_out, bias = weights
+            if bias is not None:
+                bias[:] = 0.0  # the published output_bias_: no bias at all
+            return train_epochs(plan, (w_in, w_out, None), *args, **kwargs)
+
+        with _replaced(_estimator, "train_epochs", without_bias):
+            return super().fit(X, y)
 
 
 class GensimSkipGram:

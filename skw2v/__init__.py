@@ -1,9 +1,14 @@
 """skw2v: fast word2vec with negative sampling as a scikit-learn transformer."""
 
+from ._check_build import check_build
+
+check_build()  # an unbuilt source tree: one sentence saying what to do, not a traceback
+del check_build
+
 from ._config import show_config
-from ._corpus import LineCorpus
-from ._estimator import Word2VecNS
-from ._persist import ModelFileError, load
+from ._documents import LineCorpus
+from ._estimator import Word2VecNS, load
+from ._persist import ModelFileError
 from ._version import __version__
 
 __all__ = ["LineCorpus", "ModelFileError", "Word2VecNS", "__version__", "load", "show_config"]

@@ -38,7 +38,8 @@ def _quote(text, limit=QUOTE_LIMIT):
 
 
 def _load(path):
-    from ._persist import ModelFileError, load
+    from ._estimator import load
+    from ._persist import ModelFileError
 
     try:
         return load(path)

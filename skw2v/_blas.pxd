@@ -1,14 +1,22 @@
 # BLAS level-1 wrappers over scipy.linalg.cython_blas: the same BLAS as SciPy,
 # nothing to link. Pointers are const on our side; the Fortran ABI is not.
-from scipy.linalg.cython_blas cimport sdot, saxpy
+# Fused over float/double: the training kernel uses float, the losses both.
+from cython cimport floating
+from scipy.linalg.cython_blas cimport daxpy, ddot, saxpy, sdot
 
 
-cdef inline float _dot(int n, const float* x, const float* y) noexcept nogil:
+cdef inline floating _dot(int n, const floating* x, const floating* y) noexcept nogil:
     cdef int one = 1
-    return sdot(&n, <float*> x, &one, <float*> y, &one)
+    if floating is float:
+        return sdot(&n, <float*> x, &one, <float*> y, &one)
+    else:
+        return ddot(&n, <double*> x, &one, <double*> y, &one)
 
 
-cdef inline void _axpy(int n, float alpha, const float* x, float* y) noexcept nogil:
+cdef inline void _axpy(int n, floating alpha, const floating* x, floating* y) noexcept nogil:
     # y += alpha * x
     cdef int one = 1
-    saxpy(&n, &alpha, <float*> x, &one, y, &one)
+    if floating is float:
+        saxpy(&n, &alpha, <float*> x, &one, y, &one)
+    else:
+        daxpy(&n, &alpha, <double*> x, &one, y, &one)

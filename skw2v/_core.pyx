@@ -13,9 +13,10 @@ or on scheduling. Rows of the two weight matrices are updated hogwild.
 Loss and counts are written per chunk (float64) and summed by the caller:
 a reduction whose result does not depend on which thread ran which chunk.
 
-Arithmetic: the per-pair update is the fused loop of _sgns.h (multiversioned
-for AVX2+FMA); builds with SKW2V_USE_BLAS=1 call sdot/saxpy from
-scipy.linalg.cython_blas instead (benchmarks/RESULTS.md, section 5).
+Arithmetic: the per-pair update is the fused loop of _sgns.h, compiled per
+SIMD clone (baseline, x86-64-v3, x86-64-v4) and chosen at import by the CPU's
+features (``simd_clone()``; ``SKW2V_SIMD`` forces one); builds with
+SKW2V_USE_BLAS=1 call sdot/saxpy from scipy.linalg.cython_blas instead (benchmarks/RESULTS.md, section 5).
 """
 
 from cython.parallel cimport parallel, prange
@@ -57,6 +58,11 @@ cdef uint64_t SUBSAMPLE_KEY = 0x5851F42D4C957F2DULL
 
 
 cdef extern from "_sgns.h":
+    int SKW2V_N_CLONES
+    const char* skw2v_clone_names[]
+    int skw2v_active_clone
+    int skw2v_clone_usable(int i) noexcept nogil
+    int skw2v_simd_select(int i) noexcept nogil
     void skw2v_init_tables() noexcept nogil
     float skw2v_logistic(float f, float* softplus) noexcept nogil
     double skw2v_update_targets(const float* l1, float* work, float* w_out, int dim,
@@ -77,6 +83,50 @@ cdef extern from *:
 
 skw2v_init_tables()
 USES_BLAS = bool(SKW2V_USE_BLAS)
+
+# SIMD clones of the fused kernels, in order of preference (see _sgns.h).
+SIMD_CLONES = tuple(skw2v_clone_names[i].decode() for i in range(SKW2V_N_CLONES))
+
+
+def usable_simd_clones():
+    """Names of the clones this build has and the running CPU can execute."""
+    return tuple(name for i, name in enumerate(SIMD_CLONES) if skw2v_clone_usable(i))
+
+
+def simd_clone():
+    """Name of the clone the kernel runs now."""
+    return SIMD_CLONES[skw2v_active_clone]
+
+
+def select_simd(name=None):
+    """Run the kernel with clone ``name`` ("baseline", "x86-64-v3", "x86-64-v4"),
+    or with the best one the CPU supports when ``name`` is None or "best".
+    Returns the name of the clone now active. For benchmarks and tests; not
+    thread-safe while a fit runs."""
+    if name is None or name == "best":
+        return SIMD_CLONES[skw2v_simd_select(-1)]
+    if name not in SIMD_CLONES:
+        raise ValueError(f"SKW2V_SIMD / select_simd: unknown clone {name!r}; "
+                         f"choose one of {SIMD_CLONES} or 'best'")
+    if skw2v_simd_select(SIMD_CLONES.index(name)) < 0:
+        raise ValueError(f"SKW2V_SIMD / select_simd: clone {name!r} cannot run on this CPU "
+                         f"(usable here: {usable_simd_clones()})")
+    return name
+
+
+def _select_simd_from_environment():
+    import os
+    import warnings
+    forced = os.environ.get("SKW2V_SIMD", "").strip()
+    if forced:
+        try:
+            return select_simd(forced)
+        except ValueError as exc:
+            warnings.warn(f"{exc}; using the best clone instead", RuntimeWarning, stacklevel=2)
+    return select_simd(None)
+
+
+_select_simd_from_environment()
 
 
 cdef inline double _update_targets_blas(

@@ -1,14 +1,12 @@
 """Documents -> flat int32 token ids + int64 sentence offsets (CSR layout).
 
-The corpus is read exactly once: every token gets a provisional id in order
-of first appearance (``defaultdict`` with ``__len__`` as factory, as
-scikit-learn's CountVectorizer does), so a one-shot generator works too.
+Documents come in checked (``_documents``). The corpus is read exactly
+once: every token gets a provisional id in order of first appearance
+(``defaultdict`` with ``__len__`` as factory, as scikit-learn's
+CountVectorizer does), so a one-shot generator works too.
 The vocabulary is pruned afterwards and the ids remapped with NumPy.
 """
 
-import gzip
-import math
-import os
 import re
 from array import array
 from collections import defaultdict
@@ -16,7 +14,13 @@ from numbers import Integral
 
 import numpy as np
 
+from ._documents import bad_document, check_tokens
+
 DEFAULT_TOKEN_PATTERN = r"(?u)\b\w+\b"
+
+
+def _a_document():
+    return "a document of X"
 
 
 def make_analyzer(lowercase=True, token_pattern=DEFAULT_TOKEN_PATTERN, tokenizer=None):
@@ -33,84 +37,9 @@ def make_analyzer(lowercase=True, token_pattern=DEFAULT_TOKEN_PATTERN, tokenizer
             return split(doc.lower() if lowercase else doc)
         if isinstance(doc, (list, tuple, np.ndarray)):
             return doc
-        if doc is None:
-            raise ValueError("X contains None where a document was expected")
-        if isinstance(doc, float) and math.isnan(doc):
-            raise ValueError(
-                "X contains NaN (a missing value) where a document was expected; "
-                "drop or fill missing documents first"
-            )
-        raise TypeError(
-            "each document must be a string or a list of string tokens, "
-            f"got {type(doc).__name__}"
-        )
+        raise bad_document(doc, "a document of X")
 
     return analyze
-
-
-class LineCorpus:
-    """A text file as a re-iterable corpus: one document per line.
-
-    ``path`` may end in ``.gz``. With ``split=True`` (default) each line is
-    split on whitespace, like word2vec.c and gensim's LineSentence, and used
-    as given; with ``split=False`` lines are yielded as strings and go
-    through the estimator's tokenization. Lines are read one at a time, so a
-    corpus larger than memory can be encoded (4 bytes per token are kept).
-    """
-
-    def __init__(self, path, *, split=True, encoding="utf-8"):
-        self.path = os.fspath(path)
-        self.split = split
-        self.encoding = encoding
-        if not os.path.isfile(self.path):
-            raise ValueError(f"corpus file {self.path!r} does not exist or is not a file")
-
-    def __iter__(self):
-        opener = gzip.open if self.path.endswith(".gz") else open
-        n_lines = 0
-        with opener(self.path, "rt", encoding=self.encoding) as f:
-            try:
-                for line in f:
-                    n_lines += 1
-                    yield line.split() if self.split else line
-            except UnicodeDecodeError as exc:
-                # The failing block starts right after the last line read whole.
-                line_no = n_lines + 1 + bytes(exc.object[:exc.start]).count(b"\n")
-                raise ValueError(f"corpus file {self.path!r}, line {line_no}, is not "
-                                 f"{self.encoding} text ({exc.reason})") from None
-
-    def __repr__(self):
-        return f"LineCorpus({self.path!r})"
-
-
-def check_documents(X, name="X"):
-    """Reject inputs that are not an iterable of documents, before reading them.
-
-    A ``pathlib.Path`` (any ``os.PathLike``) is read as a :class:`LineCorpus`.
-    """
-    if isinstance(X, os.PathLike):
-        return LineCorpus(X)
-    if X is None:
-        raise ValueError(f"{name} must be an iterable of documents, got None")
-    if isinstance(X, (str, bytes)):
-        raise ValueError(
-            f"{name} must be an iterable of documents (strings or token lists), "
-            f"got a single {type(X).__name__}; wrap it in a list: [{name}], or pass "
-            "pathlib.Path(...) / skw2v.LineCorpus(...) to read a file"
-        )
-    if isinstance(X, dict):
-        raise TypeError(f"{name} must be an iterable of documents, got a dict")
-    # Any array-like with ndim: a DataFrame or a 2-D array would otherwise be
-    # iterated by column label or row, silently training on the wrong text.
-    ndim = getattr(X, "ndim", 1)
-    if ndim != 1:
-        raise ValueError(
-            f"{name} must be one-dimensional (one document per entry), got "
-            f"{type(X).__name__} with ndim={ndim} and shape {getattr(X, 'shape', None)}"
-        )
-    if not hasattr(X, "__iter__"):
-        raise TypeError(f"{name} must be an iterable of documents, got {type(X).__name__}")
-    return X
 
 
 class EncodedCorpus:
@@ -137,7 +66,7 @@ def encode_new(X, analyze):
         try:
             ids.extend([index[t] for t in toks])
         except TypeError:  # an unhashable token, e.g. a nested list
-            _check_tokens(toks)
+            check_tokens(toks, _a_document)
             raise
         offsets.append(len(ids))
     types = list(index)
@@ -166,12 +95,12 @@ def encode_known(X, analyze, vocabulary):
         try:
             found = [i for i in map(get, toks) if i is not None]
         except TypeError:  # an unhashable token, e.g. a nested list
-            _check_tokens(toks)
+            check_tokens(toks, _a_document)
             raise
         if len(found) < len(toks):
             # Only documents with unknown tokens pay for this check: a non-string
             # token must be an error, as in fit, not silently skipped as unknown.
-            _check_tokens(toks)
+            check_tokens(toks, _a_document)
         ids.extend(found)
         offsets.append(len(ids))
     return EncodedCorpus(
@@ -195,15 +124,6 @@ def sentence_blocks(offsets, block_tokens=None):
         last = min(max(last, first + 1), n_docs)
         yield first, last
         first = last
-
-
-def _check_tokens(toks):
-    for t in toks:
-        if not isinstance(t, str):
-            raise TypeError(
-                f"tokens must be strings; found {t!r} of type {type(t).__name__} "
-                "(a document is a string or a flat list of string tokens)"
-            )
 
 
 def remap(corpus, lookup):

@@ -1,4 +1,5 @@
-"""Checks on the documents X given to fit, transform, score and partial_fit.
+"""The documents X given to fit, transform, score and partial_fit: every check on
+them and on their tokens, and ``LineCorpus`` (a file read as documents).
 
 X is accepted as CountVectorizer accepts it: any iterable (list, tuple, 1-D
 NumPy array, pandas Series, generator) of documents, each a string or a
@@ -6,17 +7,55 @@ sequence of string tokens. The container is checked before anything is read;
 each document is checked as it is read, so the error names its position.
 """
 
+import gzip
 import math
+import os
 from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
 
-from ._corpus import check_documents
+
+class LineCorpus:
+    """A text file as a re-iterable corpus: one document per line.
+
+    ``path`` may end in ``.gz``. With ``split=True`` (default) each line is
+    split on whitespace, like word2vec.c and gensim's LineSentence, and used
+    as given; with ``split=False`` lines are yielded as strings and go
+    through the estimator's tokenization. Lines are read one at a time, so a
+    corpus larger than memory can be encoded (4 bytes per token are kept).
+    """
+
+    def __init__(self, path, *, split=True, encoding="utf-8"):
+        self.path = os.fspath(path)
+        self.split = split
+        self.encoding = encoding
+        if not os.path.isfile(self.path):
+            raise ValueError(f"corpus file {self.path!r} does not exist or is not a file")
+
+    def __iter__(self):
+        opener = gzip.open if self.path.endswith(".gz") else open
+        n_lines = 0
+        with opener(self.path, "rt", encoding=self.encoding) as f:
+            try:
+                for line in f:
+                    n_lines += 1
+                    yield line.split() if self.split else line
+            except UnicodeDecodeError as exc:
+                # The failing block starts right after the last line read whole.
+                line_no = n_lines + 1 + bytes(exc.object[:exc.start]).count(b"\n")
+                raise ValueError(f"corpus file {self.path!r}, line {line_no}, is not "
+                                 f"{self.encoding} text ({exc.reason})") from None
+
+    def __repr__(self):
+        return f"LineCorpus({self.path!r})"
 
 
 def check_X(X, name="X"):
-    """Reject containers that are not an iterable of documents; return X unchanged."""
+    """Reject containers that are not an iterable of documents, before reading them.
+
+    Returns X, or a :class:`LineCorpus` for a ``pathlib.Path`` (any ``os.PathLike``).
+    """
     if sp.issparse(X):
         raise TypeError(
             f"{name} must be an iterable of documents (strings or token lists), got a "
@@ -33,7 +72,29 @@ def check_X(X, name="X"):
             f"{name} must be a 1-D iterable of documents, got an array of shape {X.shape}; "
             f"for an array whose rows are token lists pass {name}.tolist()"
         )
-    return check_documents(X, name)
+    if isinstance(X, os.PathLike):
+        return LineCorpus(X)
+    if X is None:
+        raise ValueError(f"{name} must be an iterable of documents, got None")
+    if isinstance(X, (str, bytes)):
+        raise ValueError(
+            f"{name} must be an iterable of documents (strings or token lists), "
+            f"got a single {type(X).__name__}; wrap it in a list: [{name}], or pass "
+            "pathlib.Path(...) / skw2v.LineCorpus(...) to read a file"
+        )
+    if isinstance(X, dict):
+        raise TypeError(f"{name} must be an iterable of documents, got a dict")
+    # Any array-like with ndim: a DataFrame or a 2-D array would otherwise be
+    # iterated by column label or row, silently training on the wrong text.
+    ndim = getattr(X, "ndim", 1)
+    if ndim != 1:
+        raise ValueError(
+            f"{name} must be one-dimensional (one document per entry), got "
+            f"{type(X).__name__} with ndim={ndim} and shape {getattr(X, 'shape', None)}"
+        )
+    if not hasattr(X, "__iter__"):
+        raise TypeError(f"{name} must be an iterable of documents, got {type(X).__name__}")
+    return X
 
 
 def iter_documents(X, name="X"):
@@ -46,9 +107,9 @@ def iter_documents(X, name="X"):
         if isinstance(doc, str):
             yield doc
         elif isinstance(doc, (list, tuple, np.ndarray)):
-            yield _check_tokens(doc, lambda i=i: f"{name}[{i}]")
+            yield check_tokens(doc, lambda i=i: f"{name}[{i}]")
         else:
-            raise _bad_document(doc, f"{name}[{i}]")
+            raise bad_document(doc, f"{name}[{i}]")
 
 
 def checked_tokenizer(tokenizer):
@@ -57,13 +118,15 @@ def checked_tokenizer(tokenizer):
         return None
 
     def tokenize(doc):
-        return _check_tokens(tokenizer(doc), lambda: f"tokenizer({doc[:30]!r}...)",
-                             tokenizer=True)
+        return check_tokens(tokenizer(doc), lambda: f"tokenizer({doc[:30]!r}...)",
+                            tokenizer=True)
 
     return tokenize
 
 
-def _check_tokens(tokens, where, tokenizer=False):
+def check_tokens(tokens, where, tokenizer=False):
+    """The tokens of one document as a list, or TypeError/ValueError naming ``where()``
+    (what the tokens are: ``X[3]``, a tokenizer call) and the first bad token."""
     if isinstance(tokens, np.ndarray):
         if tokens.ndim != 1:
             raise ValueError(f"{where()} must be a 1-D sequence of tokens, got shape "
@@ -87,7 +150,8 @@ def _check_tokens(tokens, where, tokenizer=False):
     return tokens
 
 
-def _bad_document(doc, where):
+def bad_document(doc, where):
+    """The error for ``doc``, which is neither a string nor a list of tokens."""
     if doc is None:
         return ValueError(f"{where} is None; every document must be a string or a "
                           "list of string tokens (fill or drop missing documents)")

@@ -1,69 +1,38 @@
 """Word2VecNS: word2vec with negative sampling as a scikit-learn transformer.
 
-Orchestration only: input checks (_documents), vocabulary (_vocab), the
-epoch loop (_training), pooling (_pooling) and scoring (_scoring) live in
-small helper modules; the training numerics live in the compiled ``_core``.
+The estimator's contract only: parameters and their rules, fitted attributes,
+and fit / partial_fit / transform / score as short orchestrations of the
+stages, each in its own module: document checks (_documents), encoding
+(_corpus), vocabulary (_vocab), starting weights (_weights), the training
+plan (_plan), the epochs (_training), fitted attributes (_fitted), pooling
+(_pooling) and scoring (_scoring). The numerics live in the compiled ``_core``.
 """
 
-import functools
-import os
-import re
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._alias import alias_table, kernel_thresholds
-from ._corpus import DEFAULT_TOKEN_PATTERN, encode_known, encode_new, make_analyzer, remap
-from ._cuda import resolve_device
+from ._corpus import DEFAULT_TOKEN_PATTERN, encode_known, encode_new, make_analyzer
 from ._documents import check_X, checked_tokenizer, iter_documents
+from ._fitted import (InconsistentVersionWarning, fitted_attributes, publish,
+                      unfitted_on_failure, weights_attributes)
+from ._params import check_fit_params
+from ._persist import read_model, save_model
+from ._plan import plan_for
 from ._pooling import pool, word_weights
-from ._scoring import context_prior, mean_log_likelihood, pair_counts
+from ._progress import progress_bar
+from ._scoring import held_out_score
+from ._similarity import cosine, nearest
 from ._threads import effective_n_threads
-from ._training import TrainingPlan, run_epoch
+from ._training import Schedule, callbacks_at_epoch_end, train_epochs
 from ._version import __version__
-from ._vocab import document_frequency, keep_probabilities, noise_distribution, select_vocabulary
-from ._warm_start import apply_init_vectors, check_init_vectors
-
-_INT_PARAMS = ("vector_size", "window", "sample_size", "min_count", "max_vocab_size",
-               "epochs", "n_jobs")
-
-
-class InconsistentVersionWarning(UserWarning):
-    """An estimator pickled by one version of skw2v is unpickled by another."""
-
-    def __init__(self, estimator_name, original_version, current_version):
-        super().__init__(estimator_name, original_version, current_version)
-        self.estimator_name = estimator_name
-        self.original_version = original_version
-        self.current_version = current_version
-
-    def __str__(self):
-        return (
-            f"Trying to unpickle {self.estimator_name} from skw2v version "
-            f"{self.original_version} when using version {self.current_version}. "
-            "This might lead to breaking code or invalid results. Use at your own risk."
-        )
-
-
-def _unfitted_on_failure(fit):
-    """A fit that raises (bad input, divergence, Ctrl-C) leaves the estimator
-    unfitted rather than mixing attributes of the old and the new fit."""
-
-    @functools.wraps(fit)
-    def wrapper(self, *args, **kwargs):
-        try:
-            return fit(self, *args, **kwargs)
-        except BaseException:
-            for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
-                delattr(self, name)
-            raise
-
-    return wrapper
+from ._vocab import document_frequency, vocabulary_attributes, vocabulary_of
+from ._weights import continuation_rng, continued_weights, epoch_seeds, initial_weights
 
 
 class Word2VecNS(TransformerMixin, BaseEstimator):
@@ -254,32 +223,12 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
     }
 
     def __init__(
-        self,
-        *,
-        vector_size=100,
-        window=5,
-        sample_size=5,
-        power=0.75,
-        min_count=5,
-        max_vocab_size=None,
-        subsample=1e-3,
-        epochs=5,
-        learning_rate=0.025,
-        min_learning_rate=1e-4,
-        architecture="skipgram",
-        shrink_windows=True,
-        loss="negative_sampling",
-        noise="unigram",
-        lowercase=True,
-        token_pattern=DEFAULT_TOKEN_PATTERN,
-        tokenizer=None,
-        pooling="mean",
-        n_jobs=None,
-        random_state=None,
-        device="cpu",
-        verbose=0,
-        callbacks=None,
-        init_vectors=None,
+        self, *, vector_size=100, window=5, sample_size=5, power=0.75, min_count=5,
+        max_vocab_size=None, subsample=1e-3, epochs=5, learning_rate=0.025,
+        min_learning_rate=1e-4, architecture="skipgram", shrink_windows=True,
+        loss="negative_sampling", noise="unigram", lowercase=True,
+        token_pattern=DEFAULT_TOKEN_PATTERN, tokenizer=None, pooling="mean", n_jobs=None,
+        random_state=None, device="cpu", verbose=0, callbacks=None, init_vectors=None,
         shared_negatives=False,
     ):
         self.vector_size = vector_size
@@ -308,57 +257,20 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         self.init_vectors = init_vectors
         self.shared_negatives = shared_negatives
 
-    # ----------------------------------------------------------- validation
     def _more_validate_params(self):
-        for callback in self.callbacks or ():
-            if not callable(callback):
-                raise TypeError(
-                    f"callbacks must be a list of callables, got {self.callbacks!r}: "
-                    f"{callback!r} of type {type(callback).__name__} is not callable"
-                )
-        check_init_vectors(self.init_vectors)
-        for name in _INT_PARAMS:
-            value = getattr(self, name)
-            if isinstance(value, bool):
-                # bool is an Integral to Python and to sklearn's validator; never meant here.
-                raise InvalidParameterError(
-                    f"The {name!r} parameter of Word2VecNS must be an int, not a bool. "
-                    f"Got {value!r} instead."
-                )
-        if self.min_learning_rate > self.learning_rate:
-            raise ValueError(
-                f"min_learning_rate={self.min_learning_rate!r} must not exceed "
-                f"learning_rate={self.learning_rate!r}"
-            )
-        if self.n_jobs == 0:
-            raise ValueError("n_jobs=0 is not valid: use None, a positive or a negative int")
-        if not np.isfinite(self.power):
-            raise ValueError(f"power must be finite, got {self.power!r}")
-        if self.tokenizer is None:
-            try:
-                pattern = re.compile(self.token_pattern)
-            except re.error as exc:
-                raise ValueError(
-                    f"token_pattern={self.token_pattern!r} is not a valid regular "
-                    f"expression: {exc}"
-                ) from None
-            if pattern.groups > 1:
-                raise ValueError(
-                    f"token_pattern={self.token_pattern!r} has {pattern.groups} capturing "
-                    "groups; use at most one (its match is the token) or non-capturing "
-                    "groups (?:...)"
-                )
-        elif self.token_pattern != DEFAULT_TOKEN_PATTERN:
-            warnings.warn(
-                "token_pattern is not used because tokenizer is not None", UserWarning,
-                stacklevel=3,
-            )
-        # Resolved here, before X is read: device="cuda" without a GPU says why.
-        device, _ = resolve_device(self.device)
-        if device == "cuda" and self.shared_negatives:
-            raise ValueError("shared_negatives=True is implemented by the CPU kernel only; "
-                             "use device='cpu' or shared_negatives=False")
-        return device
+        """The cross-parameter rules; returns the device training runs on."""
+        return check_fit_params(self.get_params(deep=False))
+
+    @classmethod
+    def _from_fitted(cls, params, fitted, *, check_fit_params=False):
+        """A fitted estimator from parameters and fitted attributes (a model file,
+        imported vectors); ``check_fit_params`` applies fit's rules too."""
+        estimator = cls(**params)
+        estimator._validate_params()
+        if check_fit_params:
+            estimator._more_validate_params()  # e.g. n_jobs=0, as fit refuses it
+        publish(estimator, fitted)
+        return estimator
 
     def _analyzer(self):
         return make_analyzer(self.lowercase, self.token_pattern,
@@ -370,7 +282,7 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
-    @_unfitted_on_failure
+    @unfitted_on_failure
     def fit(self, X, y=None):
         """Learn the vocabulary and the word vectors from documents X.
 
@@ -396,56 +308,35 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    @_unfitted_on_failure
+    @unfitted_on_failure
     def fit_transform(self, X, y=None):
         """Fit, then pool the vectors of X; same result as ``fit(X).transform(X)``.
 
         X is read only once (the encoded training corpus is pooled), so a
         generator works here too.
         """
-        corpus = self._fit(X)
-        return self._pool(corpus)
+        return self._pool(self._fit(X))
 
     def _fit(self, X):
         """Fit from scratch; returns the encoded corpus (in-vocabulary ids)."""
         device = self._more_validate_params()
-        raw = encode_new(iter_documents(check_X(X)), self._analyzer())
-        if raw.n_documents == 0:
-            raise ValueError("X is empty: it has no documents; fit needs at least one "
-                             "document with tokens")
-        if len(raw.tokens) == 0:
-            raise ValueError(
-                f"X has no tokens: {raw.n_documents} document(s), all empty after "
-                "tokenization (check token_pattern / tokenizer)"
-            )
-        counts = np.bincount(raw.tokens, minlength=len(raw.types)).astype(np.int64)
-        kept = select_vocabulary(raw.types, counts, self.min_count, self.max_vocab_size)
-        if len(kept) == 0:
-            raise ValueError(
-                f"the vocabulary is empty: X has {len(raw.types)} distinct token(s), "
-                f"the most frequent seen {int(counts.max())} time(s), and "
-                f"min_count={self.min_count} removed them all; lower min_count"
-            )
-        lookup = np.full(len(raw.types), -1, dtype=np.int32)
-        lookup[kept] = np.arange(len(kept), dtype=np.int32)
-        corpus = remap(raw, lookup)
-        # str() turns NumPy string scalars from array inputs into plain str.
-        index_to_token = np.array([str(raw.types[i]) for i in kept], dtype=object)
-        token_counts = counts[kept]
-        del raw
-
+        corpus, index_to_token, token_counts = vocabulary_of(
+            encode_new(iter_documents(check_X(X)), self._analyzer()), self.min_count,
+            self.max_vocab_size)
         rs = check_random_state(self.random_state)
-        w_in, w_out, bias = self._initial_weights(index_to_token, token_counts, rs)
-        seeds = rs.randint(0, np.iinfo(np.int64).max, size=self.epochs, dtype=np.int64)
+        weights = initial_weights(index_to_token, token_counts, rs,
+                                  vector_size=self.vector_size, loss=self.loss,
+                                  subsample=self.subsample, init_vectors=self.init_vectors)
+        seeds = epoch_seeds(rs, self.epochs)
         n_threads = effective_n_threads(self.n_jobs)
-        df = document_frequency(corpus.tokens, corpus.offsets, len(kept))
-        state = self._vocabulary_state(index_to_token, token_counts, df, corpus.n_documents,
-                                       n_threads, device)
-        history, seconds = self._train(corpus, token_counts, w_in, w_out, bias, seeds,
-                                       n_threads, device, state=state)
-        # Assigned only once training succeeded (callbacks aside), so a failed fit
+        df = document_frequency(corpus.tokens, corpus.offsets, len(index_to_token))
+        fitted = {**vocabulary_attributes(index_to_token, token_counts, df, corpus.n_documents),
+                  "n_threads_": n_threads, "device_": device}
+        history, seconds = self._train(corpus, token_counts, weights, seeds, n_threads,
+                                       device, fitted)
+        # Published only once training succeeded (callbacks aside), so a failed fit
         # leaves no half-fitted model.
-        self._publish(state, w_in, w_out, bias, history, seconds)
+        publish(self, {**fitted, **weights_attributes(weights, history, seconds)})
         return corpus
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -483,171 +374,36 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         if corpus.n_documents == 0:
             raise ValueError("X is empty: it has no documents")
         if len(corpus.tokens) == 0:
-            warnings.warn(
-                f"partial_fit: none of the {corpus.n_documents} document(s) has a token of "
-                "the fitted vocabulary; the model is unchanged",
-                UserWarning,
-                stacklevel=2,
-            )
+            warnings.warn(f"partial_fit: none of the {corpus.n_documents} document(s) has a "
+                          "token of the fitted vocabulary; the model is unchanged",
+                          UserWarning, stacklevel=2)
             return self
         n_threads = effective_n_threads(self.n_jobs)
-        seeds = self._continuation_rng().randint(
-            0, np.iinfo(np.int64).max, size=self.epochs, dtype=np.int64
-        )
-        # Train copies: a diverged or interrupted call leaves the fitted vectors intact,
-        # and read-only (e.g. memory-mapped) fitted arrays are fine.
-        w_in, w_out = self.vectors_.copy(), self.output_vectors_.copy()
-        bias = self.output_bias_.copy()
-        if self.loss == "nce" and not np.any(bias):
-            # switched to NCE after a fit without a learned bias (negative sampling,
-            # imported vectors): start it where fit would
-            bias = self._initial_output_bias(self.token_counts_)
+        seeds = epoch_seeds(continuation_rng(self.random_state, len(self.loss_history_)),
+                            self.epochs)
+        weights = continued_weights(fitted_attributes(self), self.loss, self.subsample)
         # (callbacks may publish the epochs of this call in between)
         old_history, old_seconds = self.loss_history_, self.train_seconds_
-        history, seconds = self._train(corpus, self.token_counts_, w_in, w_out, bias, seeds,
-                                       n_threads, device)
-        self.vectors_ = w_in
-        self.output_vectors_ = w_out
-        self.output_bias_ = bias
-        self.loss_history_ = np.concatenate([old_history, history])
-        self.n_threads_ = n_threads
-        self.device_ = device
-        self.train_seconds_ = old_seconds + seconds
+        history, seconds = self._train(corpus, self.token_counts_, weights, seeds, n_threads,
+                                       device, {})
+        publish(self, {**weights_attributes(weights, history, seconds),
+                       "loss_history_": np.concatenate([old_history, history]),
+                       "train_seconds_": old_seconds + seconds,
+                       "n_threads_": n_threads, "device_": device})
         return self
 
-    def _initial_weights(self, index_to_token, token_counts, rs):
-        """Fresh ``(w_in, w_out, output_bias)`` for a vocabulary, warm-started
-        from ``init_vectors``.
-
-        Draws one integer from ``rs`` (a RandomState). Shared by ``fit`` and
-        ``skw2v.dask.fit``.
-        """
-        n_vocab, dim = len(index_to_token), self.vector_size
-        _check_model_fits(n_vocab, dim)
-        init = np.random.default_rng(rs.randint(np.iinfo(np.int32).max))
-        # uniform(-1, 1) / d, gensim's initial scale: word2vec.c's uniform(-0.5, 0.5) / d
-        # costs ~0.003 analogy accuracy on PTB + Brown (benchmarks/RESULTS.md, section 1).
-        w_in = (2.0 * init.random((n_vocab, dim), dtype=np.float32) - 1.0) / dim
-        w_out = np.zeros((n_vocab, dim), dtype=np.float32)
-        bias = self._initial_output_bias(token_counts)
-        self._warm_start(index_to_token.tolist(), w_in, w_out, bias)
-        return w_in, w_out, bias
-
-    @staticmethod
-    def _vocabulary_state(index_to_token, token_counts, df, n_documents, n_threads, device):
-        """The vocabulary-side fitted attributes, as ``_publish`` takes them."""
-        return {
-            "index_to_token_": index_to_token,
-            "vocabulary_": {t: r for r, t in enumerate(index_to_token.tolist())},
-            "token_counts_": token_counts,
-            "idf_": np.log((1.0 + n_documents) / (1.0 + df)) + 1.0,
-            "n_threads_": n_threads,
-            "device_": device,
-        }
-
-    def _continuation_rng(self):
-        """Random state of a partial_fit call: distinct for each call, reproducible."""
-        if isinstance(self.random_state, np.random.RandomState):
-            return self.random_state
-        if self.random_state is None:
-            return np.random.RandomState()
-        return np.random.RandomState([int(self.random_state), len(self.loss_history_)])
-
-    def _noise(self, token_counts):
-        """Noise probabilities q (float64, sum 1) over the vocabulary."""
-        if self.noise == "unigram":
-            return noise_distribution(token_counts, self.power)
-        ranks = np.arange(len(token_counts), dtype=np.float64)
-        q = np.log1p(1.0 / (ranks + 1.0)) / np.log(len(ranks) + 1.0)
-        return q / q.sum()
-
-    def _plan(self, corpus, token_counts):
-        q = self._noise(token_counts)
-        accept, alias = alias_table(q)
-        with np.errstate(divide="ignore"):
-            log_kq = np.log(self.sample_size * q).astype(np.float32)
-        return TrainingPlan(
-            corpus,
-            keep_probabilities(token_counts, self.subsample),
-            kernel_thresholds(accept),
-            alias,
-            log_kq,
-            self.architecture,
-            self.loss,
-            self.window,
-            bool(self.shrink_windows),
-            self.sample_size,
-            shared_negatives=bool(self.shared_negatives),
-        )
-
-    def _initial_output_bias(self, token_counts):
-        """Starting value of ``output_bias_`` (float32, (V,)).
-
-        Zeros for negative sampling, whose logits have no bias. For NCE, the
-        log-frequency of each word among the training targets,
-        ``log(count(w) keep(w) / sum(count keep))``: with ``u . v = 0`` the
-        model then predicts ``p(w | c) = p(w)``, the optimum of NCE among
-        models that ignore the context, and the vectors are left to learn what
-        the context adds (a PMI-like term) instead of first spending updates
-        on each word's frequency.
-        """
-        if self.loss != "nce":
-            return np.zeros(len(token_counts), dtype=np.float32)
-        kept = np.asarray(token_counts, dtype=np.float64) * keep_probabilities(
-            token_counts, self.subsample)
-        return np.log(kept / kept.sum()).astype(np.float32)
-
-    def _train(self, corpus, token_counts, w_in, w_out, bias, seeds, n_threads, device,
-               state=None):
-        """The training path shared by fit and partial_fit: one epoch per seed.
-
-        Updates w_in, w_out and (NCE only) the output bias in place; the
-        learning rate decays linearly from learning_rate to min_learning_rate
-        over these epochs.
-        """
-        plan = self._plan(corpus, token_counts)
-        trained_bias = bias if self.loss == "nce" else None
-        epochs = len(seeds)
-        total = epochs * plan.n_tokens
-        history, seconds = [], 0.0
-        bar = _progress_bar(self.verbose, total)
-        gpu = None
-        if device == "cuda":
-            from ._cuda._train import GpuTrainer
-
-            # uploads corpus, tables and weights once
-            gpu = GpuTrainer(plan, w_in, w_out, output_bias=trained_bias)
-        epoch_runner = (gpu.run_epoch if gpu is not None
-                        else functools.partial(run_epoch, plan, w_in, w_out,
-                                               output_bias=trained_bias))
-        try:
-            for epoch in range(epochs):
-                result = epoch_runner(
-                    lr_start=self.learning_rate, lr_end=self.min_learning_rate,
-                    progress_offset=epoch * plan.n_tokens, progress_total=max(total, 1),
-                    seed=int(seeds[epoch]), n_threads=n_threads,
-                    progress=None if bar is None else bar.update_with_loss,
-                )
-                seconds += result.seconds
-                finite = (gpu.all_finite() if gpu is not None
-                          else np.isfinite(w_in).all() and np.isfinite(w_out).all()
-                          and (trained_bias is None or np.isfinite(trained_bias).all()))
-                if gpu is not None and (self.callbacks or epoch == epochs - 1):
-                    gpu.download(w_in, w_out, trained_bias)  # fitted attributes are NumPy arrays
-                if not (np.isfinite(result.loss) and finite):
-                    raise ValueError(
-                        f"training diverged in epoch {epoch + 1} (non-finite loss or "
-                        f"vectors) with learning_rate={self.learning_rate!r}; "
-                        "lower learning_rate"
-                    )
-                history.append(result.mean_loss)
-                self._end_of_epoch(epoch, result, history, w_in, w_out, bias, state, seconds)
-        finally:
-            if bar is not None:
-                bar.close()
-            if gpu is not None:
-                gpu.close()
-        return history, seconds
+    def _train(self, corpus, token_counts, weights, seeds, n_threads, device, fitted):
+        """The epochs of fit and partial_fit: ``weights`` (w_in, w_out, bias) are
+        trained in place (the bias under NCE only); returns (history, seconds)."""
+        plan = plan_for(corpus, token_counts, self.get_params(deep=False))
+        schedule = Schedule(self.learning_rate, self.min_learning_rate)
+        w_in, w_out, bias = weights
+        with progress_bar(self.verbose, len(seeds) * plan.n_tokens) as bar:
+            return train_epochs(
+                plan, (w_in, w_out, bias if self.loss == "nce" else None), seeds, device,
+                n_threads, schedule, bar,
+                callbacks_at_epoch_end(self, self.callbacks, fitted, weights, len(seeds),
+                                       schedule))
 
     # ------------------------------------------------------------ transform
     def transform(self, X):
@@ -701,48 +457,24 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         subsampling keep probability. The mean of log p(c | w) over the pairs
         is returned; ``y`` is ignored.
 
-        Why it is comparable across ``sample_size``, ``power`` and
-        ``subsample``: at the optimum of negative sampling
-        ``u_c . v_w = log p(c | w) + log keep(c) - log q(c) - log k``
-        (Levy & Goldberg 2014; the keep(c) term is approximate, since
-        subsampling also widens windows), so s(w, c) equals ``log p(c | w)``
-        up to a term that depends only on w, which cancels in the softmax; in
-        particular ``log k = log(sample_size)`` is such a constant shift. So
-        every fitted model is scored on the same event, predicting raw-text
-        context words, by a proper probability distribution: a higher score
-        means better held-out predictions, whichever ``sample_size`` or
-        ``power`` produced the vectors. It is not the training loss, whose
-        value depends on k and q. Scores compare models with the same
-        vocabulary (same tokenization, ``min_count``, ``max_vocab_size``) and
-        ``window``. For CBOW the single context word stands in for the
-        context mean the model was trained on. ``subsample``, ``power``,
-        ``noise``, ``loss`` and ``window`` are read from the current
-        parameters.
+        Comparable across ``sample_size``, ``power`` and ``subsample`` (s(w, c)
+        is log p(c | w) up to a term in w alone, which cancels in the softmax:
+        see ``skw2v/_scoring.py``): every model is scored on predicting
+        raw-text context words, by a proper distribution; it is not the
+        training loss. Scores compare models with the same vocabulary (same
+        tokenization, ``min_count``, ``max_vocab_size``) and ``window``. For
+        CBOW the single context word stands in for the context mean.
+        ``subsample``, ``power``, ``noise``, ``loss`` and ``window`` are read
+        from the current parameters.
 
-        Cost: pairs are counted into a sparse (V, V) matrix; the normaliser
-        takes one row of V logits per distinct centre word, in blocks of
-        matrix products: O(n_distinct_words_in_X * V * vector_size) time.
-        Score a sample of documents when V is in the hundreds of thousands.
+        Cost: O(n_distinct_words_in_X * V * vector_size) time; score a sample
+        of documents when V is in the hundreds of thousands.
 
         Raises ValueError when X has no pair of in-vocabulary tokens.
         """
         check_is_fitted(self)
-        corpus = self._encode_known(X)
-        n_vocab = len(self.index_to_token_)
-        counts = pair_counts(corpus.tokens, corpus.offsets, n_vocab, self.window)
-        prior = context_prior(
-            self._noise(self.token_counts_),
-            keep_probabilities(self.token_counts_, self.subsample),
-            self.loss,
-            self.output_bias_,
-        )
-        mean, n_pairs = mean_log_likelihood(counts, self.vectors_, self.output_vectors_, prior)
-        if n_pairs == 0:
-            raise ValueError(
-                f"cannot score X: its {corpus.n_documents} document(s) have no two "
-                f"in-vocabulary tokens within window={self.window} of each other"
-            )
-        return mean
+        return held_out_score(self._encode_known(X), self.get_params(deep=False),
+                              fitted_attributes(self))
 
     # ------------------------------------------------------------- pickling
     def __getstate__(self):
@@ -760,12 +492,10 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
             warnings.warn(
                 InconsistentVersionWarning(type(self).__name__, pickled_version, __version__)
             )
+        fitted = {k: state.pop(k) for k in list(state)
+                  if k.endswith("_") and not k.startswith("_")}
         super().__setstate__(state)
-        if "index_to_token_" in state:
-            self.vocabulary_ = {t: r for r, t in enumerate(self.index_to_token_.tolist())}
-        if "vectors_" in state and "output_bias_" not in state:
-            # Pickled before skw2v learned an NCE bias: those models had none.
-            self.output_bias_ = np.zeros(len(self.vectors_), dtype=np.float32)
+        publish(self, fitted)  # rebuilds vocabulary_, fills an older pickle's gaps
 
     # ---------------------------------------------------------- word lookups
     def _row(self, token):
@@ -783,8 +513,7 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
     def similarity(self, a, b):
         """Cosine similarity of two vocabulary words."""
         check_is_fitted(self)
-        u, v = self.vectors_[self._row(a)], self.vectors_[self._row(b)]
-        return float(np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v) + 1e-30))
+        return cosine(self.vectors_[self._row(a)], self.vectors_[self._row(b)])
 
     def most_similar(self, token_or_vector, topn=10):
         """The ``topn`` words closest by cosine, as a list of (token, cosine).
@@ -798,61 +527,9 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
             exclude = self._row(token_or_vector)
             query = self.vectors_[exclude]
         else:
-            exclude = None
-            query = np.asarray(token_or_vector, dtype=np.float32)
-            if query.shape != (self.vectors_.shape[1],):
-                raise ValueError(
-                    f"a query vector must have shape ({self.vectors_.shape[1]},), "
-                    f"got {query.shape}"
-                )
-        norms = np.linalg.norm(self.vectors_, axis=1)
-        sims = (self.vectors_ @ query) / (norms * np.linalg.norm(query) + 1e-30)
-        if exclude is not None:
-            sims[exclude] = -np.inf
-        k = min(topn, len(sims) - (exclude is not None))
-        if k <= 0:
-            return []
-        top = np.argpartition(-sims, k - 1)[:k]
-        top = top[np.argsort(-sims[top], kind="stable")]
-        return [(self.index_to_token_[i], float(sims[i])) for i in top]
-
-    # ------------------------------------- warm start, callbacks, saving
-    def _warm_start(self, tokens, w_in, w_out, bias):
-        """Copy ``init_vectors`` rows (and an NCE model's output bias) into the fresh weights."""
-        apply_init_vectors(self.init_vectors, tokens, w_in, w_out,
-                           bias if self.loss == "nce" else None)
-
-    def _publish(self, state, w_in, w_out, bias, history, seconds):
-        """Set the fitted attributes (``state`` holds the vocabulary-side ones)."""
-        for name, value in (state or {}).items():
-            setattr(self, name, value)
-        self.vectors_ = w_in
-        self.output_vectors_ = w_out
-        self.output_bias_ = bias
-        self.loss_history_ = np.asarray(history, dtype=np.float64)
-        self.train_seconds_ = seconds
-
-    def _end_of_epoch(self, epoch, result, history, w_in, w_out, bias, state=None,
-                      seconds=0.0):
-        """Call the user's callbacks with the state after ``epoch`` (0-based)."""
-        if not self.callbacks:
-            return
-        # A complete model of the epochs so far, so a callback can save a checkpoint.
-        # (A fit that then fails still ends unfitted: see _unfitted_on_failure.)
-        self._publish(state, w_in, w_out, bias, history, seconds)
-        done = (epoch + 1) / self.epochs
-        info = {
-            "epoch": epoch + 1,
-            "epochs": self.epochs,
-            "loss": float(result.mean_loss),
-            "words": int(result.words),
-            "seconds": float(result.seconds),
-            "learning_rate": float(
-                self.learning_rate - (self.learning_rate - self.min_learning_rate) * done
-            ),
-        }
-        for callback in self.callbacks:
-            callback(self, info)
+            exclude, query = None, token_or_vector
+        return [(self.index_to_token_[row], sim)
+                for row, sim in nearest(self.vectors_, query, topn, exclude)]
 
     def save(self, path):
         """Write the fitted model to ``path`` in skw2v's safe file format.
@@ -866,9 +543,9 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         None (they only steer a new fit); a custom ``tokenizer`` callable
         cannot be stored: ``save`` raises ValueError (use pickle/joblib).
         """
-        from ._persist import save_model
-
-        save_model(self, path)
+        check_is_fitted(self)
+        save_model(path, type(self).__name__, self.get_params(deep=False),
+                   fitted_attributes(self))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -881,61 +558,16 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         return tags
 
 
-def _available_memory():
-    """Bytes that can still be allocated, or None if unknown.
+def load(path):
+    """Read a model written by ``Word2VecNS.save``: a fitted ``Word2VecNS``.
 
-    MemAvailable plus free swap (Linux), capped by a cgroup v2/v1 limit
-    (containers); elsewhere the physical memory.
+    Opening a file never runs code from it, and everything read is checked
+    (parameter values through the estimator's own validation; the rest as
+    ``skw2v._persist.read_model`` says); any failure raises ``ValueError``
+    (``skw2v.ModelFileError``) saying what is wrong.
     """
-    try:
-        with open("/proc/meminfo") as f:
-            info = dict(line.split(":", 1) for line in f)
-        avail = (int(info["MemAvailable"].split()[0]) + int(info["SwapFree"].split()[0])) * 1024
-    except (OSError, KeyError, ValueError):
-        try:
-            return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        except (ValueError, OSError, AttributeError):  # pragma: no cover
-            return None
-    for limit_file, usage_file in (("memory.max", "memory.current"),
-                                   ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes")):
-        try:
-            with open(f"/sys/fs/cgroup/{limit_file}") as f:
-                limit = f.read().strip()
-            with open(f"/sys/fs/cgroup/{usage_file}") as f:
-                usage = int(f.read())
-        except (OSError, ValueError):
-            continue
-        if limit.isdigit():
-            avail = min(avail, max(int(limit) - usage, 0))
-        break
-    return avail
-
-
-def _check_model_fits(n_vocab, dim):
-    # Peak of fit's weight allocation: two (V, d) float32 arrays at once.
-    need = 2 * n_vocab * dim * 4
-    avail = _available_memory()
-    if avail is not None and need > avail:
-        raise ValueError(
-            f"the model needs {need:,} bytes (2 x {n_vocab:,} words x {dim} dims x 4 bytes) "
-            f"but only {avail:,} bytes of memory are available; lower vector_size, "
-            "raise min_count or set max_vocab_size"
-        )
-
-
-class _Bar:
-    def __init__(self, total):
-        from tqdm.auto import tqdm
-
-        self._bar = tqdm(total=total, unit="word", unit_scale=True, desc="skw2v")
-
-    def update_with_loss(self, n_words, loss):
-        self._bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
-        self._bar.update(n_words)
-
-    def close(self):
-        self._bar.close()
-
-
-def _progress_bar(verbose, total):
-    return _Bar(total) if verbose else None
+    params, fitted = read_model(
+        path, Word2VecNS.__name__, Word2VecNS().get_params(deep=False),
+        lambda params: Word2VecNS(**params)._validate_params(),
+    )
+    return Word2VecNS._from_fitted(params, fitted)

@@ -30,8 +30,7 @@ from libc.math cimport exp, fabs, log1p
 from libc.stdint cimport int64_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memset
-from scipy.linalg.cython_blas cimport daxpy, ddot, saxpy, sdot
-
+from ._blas cimport _axpy, _dot
 from ._random cimport alias_draw, hash64, rng_next
 
 # Rejection stops when the allowed classes hold less probability than this:
@@ -44,24 +43,6 @@ cdef enum:
     DIST_LOG_UNIFORM = 1
 
 DISTRIBUTIONS = {"alias": DIST_ALIAS, "log_uniform": DIST_LOG_UNIFORM}
-
-
-# ---------------------------------------------------------------- BLAS level 1
-cdef inline floating _dot(int n, const floating* x, const floating* y) noexcept nogil:
-    cdef int one = 1
-    if floating is float:
-        return sdot(&n, <float*> x, &one, <float*> y, &one)
-    else:
-        return ddot(&n, <double*> x, &one, <double*> y, &one)
-
-
-cdef inline void _axpy(int n, floating alpha, const floating* x, floating* y) noexcept nogil:
-    # y += alpha * x
-    cdef int one = 1
-    if floating is float:
-        saxpy(&n, &alpha, <float*> x, &one, y, &one)
-    else:
-        daxpy(&n, &alpha, <double*> x, &one, y, &one)
 
 
 # ------------------------------------------------------- sampled logistic loss

@@ -1,4 +1,7 @@
-"""Safe model files: ``Word2VecNS.save(path)`` and ``skw2v.load(path)``.
+"""Safe model files: the format behind ``Word2VecNS.save(path)`` and ``skw2v.load(path)``.
+
+This module reads and writes parameters, fitted arrays and fitted scalars;
+it knows no estimator class (the estimator turns them into a model).
 
 A model file is a zip archive (the layout of NumPy's ``.npz``) holding
 
@@ -11,7 +14,8 @@ and, as the archive comment, a SHA-256 digest of every byte before it.
 
 Loading never unpickles: arrays are decoded with ``allow_pickle=False``
 from a dtype and shape checked *before* any allocation, the JSON is plain
-data, and the estimator is rebuilt through its own parameter validation.
+data, and the parameters go through the estimator's own validation (the
+``validate`` given to ``read_model``).
 Any bit flip, truncation or edit that does not also forge the digest is
 caught by the digest; a forged file still has to pass every structural and
 semantic check, so the worst it can do is hold wrong numbers.
@@ -26,11 +30,13 @@ import io
 import json
 import math
 import os
-import secrets
 import zipfile
 from numbers import Integral, Real
 
 import numpy as np
+
+from ._fileio import atomic_write
+from ._version import __version__
 
 FORMAT_NAME = "skw2v-model"
 FORMAT_VERSION = 1
@@ -67,53 +73,6 @@ class ModelFileError(ValueError):
 
 
 # ------------------------------------------------------------------- writing
-def atomic_write(path, write):
-    """Call ``write(file)`` on a temporary file next to ``path``, then rename it over ``path``.
-
-    The data is flushed and fsync'ed before the rename, and the folder after
-    it, so a crash, a kill or Ctrl-C at any point leaves either the previous
-    file or the complete new one, never a mix. The temporary file is removed
-    if ``write`` raises.
-    """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"cannot write {path!r}: folder {folder!r} does not exist")
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"cannot write {path!r}: it is a folder")
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
-    # os.open with mode 0o666 lets the umask decide the permissions, as open() does.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_folder(folder)
-
-
-def _fsync_folder(folder):
-    if not hasattr(os, "O_DIRECTORY"):  # pragma: no cover - Windows has no folder fsync
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:  # pragma: no cover
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover - some file systems refuse it
-        pass
-    finally:
-        os.close(fd)
-
-
 def _json_param(name, value):
     """A parameter value as JSON data, or an error saying why it cannot be stored."""
     if value is None or isinstance(value, (bool, str)):
@@ -132,22 +91,18 @@ def _json_param(name, value):
     )
 
 
-def model_state(est):
-    """The JSON document and the arrays describing a fitted estimator."""
-    from sklearn.utils.validation import check_is_fitted
-
-    from ._version import __version__
-
-    check_is_fitted(est)
-    params = {}
-    for name, value in est.get_params(deep=False).items():
+def model_state(estimator_name, params, fitted):
+    """The JSON document and the arrays describing a fitted model: the name of its
+    class, its parameters (``get_params``) and its fitted attributes (a dict)."""
+    params, given = {}, params
+    for name, value in given.items():
         if name in _FIT_ONLY_PARAMS:
             value = None
         elif name == "random_state" and not (value is None or isinstance(value, Integral)):
             value = None  # a RandomState/Generator's state is not part of the model
         params[name] = _json_param(name, value)
 
-    fitted = {k: v for k, v in vars(est).items() if k.endswith("_") and not k.startswith("_")}
+    fitted = dict(fitted)
     vocabulary = [str(t) for t in fitted.pop("index_to_token_").tolist()]
     fitted.pop("vocabulary_", None)  # rebuilt from index_to_token_
     arrays, scalars = {}, {}
@@ -166,7 +121,7 @@ def model_state(est):
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
         "skw2v_version": __version__,
-        "estimator": type(est).__name__,
+        "estimator": estimator_name,
         "params": params,
         "vocabulary": vocabulary,
         "attributes": scalars,
@@ -175,9 +130,8 @@ def model_state(est):
     return meta, arrays
 
 
-def _write_model_file(est, f):
+def _write_model_file(meta, arrays, f):
     """Write the archive to ``f`` in one pass: members, then the digest as the comment."""
-    meta, arrays = model_state(est)
     blob = json.dumps(meta, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     digest = hashlib.sha256()
     comment_len = len(DIGEST_PREFIX) + 64
@@ -231,10 +185,12 @@ class _DigestWriter(io.RawIOBase):
         self._held = b""
 
 
-def save_model(est, path):
-    """Write ``est`` to ``path`` atomically in the safe model format."""
-    model_state(est)  # fail on an unsaveable model before touching the file system
-    atomic_write(path, lambda f: _write_model_file(est, f))
+def save_model(path, estimator_name, params, fitted):
+    """Write a fitted model to ``path`` atomically in the safe model format
+    (arguments as for ``model_state``)."""
+    # fails on an unsaveable model before touching the file system
+    meta, arrays = model_state(estimator_name, params, fitted)
+    atomic_write(path, lambda f: _write_model_file(meta, arrays, f))
 
 
 # ------------------------------------------------------------------- reading
@@ -308,11 +264,7 @@ def _expected_shape(path, name, declared, n_vocab, dim):
     return tuple(want)
 
 
-def _rebuild(path, meta, read_array):
-    from sklearn.utils._param_validation import InvalidParameterError
-
-    from ._estimator import Word2VecNS
-
+def _read_document(path, meta, read_array, estimator_name, defaults, validate):
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         _fail(path, "its description does not name the skw2v model format")
     version = meta.get("format_version")
@@ -320,33 +272,35 @@ def _rebuild(path, meta, read_array):
         _fail(path, f"format version {version!r} is not supported by this skw2v "
                     f"(it reads version {FORMAT_VERSION}); "
                     f"the file was written by skw2v {meta.get('skw2v_version')!r}")
-    if meta.get("estimator") != Word2VecNS.__name__:
-        _fail(path, f"it holds a {meta.get('estimator')!r}, not a Word2VecNS")
+    if estimator_name is not None and meta.get("estimator") != estimator_name:
+        _fail(path, f"it holds a {meta.get('estimator')!r}, not a {estimator_name}")
 
     params = meta.get("params")
-    known = Word2VecNS().get_params(deep=False)
     if not isinstance(params, dict):
         _fail(path, "its parameters are missing")
-    unknown = sorted(set(params) - set(known))
+    unknown = sorted(set(params) - set(defaults)) if defaults is not None else []
     if unknown:
         _fail(path, f"unknown parameter(s) {unknown}; it was written by a newer skw2v "
                     f"({meta.get('skw2v_version')!r})")
     for name, value in params.items():
         if not (value is None or isinstance(value, (bool, int, float, str))):
             _fail(path, f"parameter {name} has a non-scalar value")
-    # Parameters added after the file was written keep their defaults.
-    est = Word2VecNS(**params)
-    try:
-        est._validate_params()
-    except (InvalidParameterError, ValueError, TypeError) as exc:
-        _fail(path, f"invalid parameter value: {exc}")
+    if validate is not None:
+        try:
+            validate(params)
+        except (ValueError, TypeError) as exc:  # sklearn's InvalidParameterError is both
+            _fail(path, f"invalid parameter value: {exc}")
 
     vocab = meta.get("vocabulary")
     if not (isinstance(vocab, list) and vocab and all(isinstance(t, str) for t in vocab)):
         _fail(path, "its vocabulary is missing, empty or not a list of strings")
     if len(set(vocab)) != len(vocab):
         _fail(path, "its vocabulary has duplicate words")
-    n_vocab, dim = len(vocab), est.vector_size
+    # Parameters added after the file was written keep their defaults.
+    dim = {**(defaults or {}), **params}.get("vector_size")
+    if not isinstance(dim, int) or isinstance(dim, bool) or dim < 1:
+        _fail(path, f"parameter vector_size={dim!r} is not a positive integer")
+    n_vocab = len(vocab)
 
     declared = meta.get("arrays")
     if not isinstance(declared, dict):
@@ -355,17 +309,15 @@ def _rebuild(path, meta, read_array):
     missing = sorted(set(_REQUIRED_ARRAYS) - set(declared))
     if unknown or missing:
         _fail(path, f"unexpected arrays {unknown} / missing arrays {missing}")
+    fitted = {}
     for name, desc in declared.items():
         dtype = _ARRAYS[name][0]
         if not isinstance(desc, dict) or desc.get("dtype") != dtype.str:
             _fail(path, f"array {name!r} must be stored as {dtype.str}")
         shape = _expected_shape(path, name, desc.get("shape"), n_vocab, dim)
-        setattr(est, name, read_array(name, dtype, shape))
-    if (est.token_counts_ < 0).any():
+        fitted[name] = read_array(name, dtype, shape)
+    if (fitted["token_counts_"] < 0).any():
         _fail(path, "token_counts_ has negative counts")
-    if "output_bias_" not in declared:
-        # Written before skw2v learned an NCE output bias: those models had none.
-        est.output_bias_ = np.zeros(n_vocab, dtype=np.float32)
 
     scalars = meta.get("attributes")
     if not isinstance(scalars, dict):
@@ -373,21 +325,24 @@ def _rebuild(path, meta, read_array):
     for name, value in scalars.items():
         if name not in _SCALARS or not _SCALARS[name](value):
             _fail(path, f"fitted attribute {name}={value!r} is not valid")
-        setattr(est, name, value)
+        fitted[name] = value
 
-    est.index_to_token_ = np.array(vocab, dtype=object)
-    est.vocabulary_ = {t: i for i, t in enumerate(vocab)}
-    return est
+    fitted["index_to_token_"] = np.array(vocab, dtype=object)
+    return params, fitted
 
 
-def load(path):
-    """Read a model written by ``Word2VecNS.save``: a fitted ``Word2VecNS``.
+def read_model(path, estimator_name=None, defaults=None, validate=None):
+    """Read a model file: ``(params, fitted)``, two dicts.
 
-    Opening a file never runs code from it: a pickle, or anything that is not
-    a complete skw2v model file, is refused. Everything read is checked (a
-    SHA-256 checksum over the file, array dtypes and shapes against the
-    vocabulary and ``vector_size``, finite values, parameter values through
-    the estimator's own validation, a known format version); any failure
+    ``fitted`` holds the fitted arrays, the scalar fitted attributes and
+    ``index_to_token_``. Opening a file never runs code from it: a pickle,
+    or anything that is not a complete skw2v model file, is refused.
+    Everything read is checked (a SHA-256 checksum over the file, array
+    dtypes and shapes against the vocabulary and ``vector_size``, finite
+    values, a known format version) and, when given, the class name
+    ``estimator_name``, the parameter names (those of ``defaults``, whose
+    values stand in for parameters the file lacks) and the parameter values
+    (``validate(params)`` raising ValueError or TypeError); any failure
     raises ``ValueError`` (``skw2v.ModelFileError``) saying what is wrong.
     """
     if hasattr(path, "read"):
@@ -419,14 +374,13 @@ def load(path):
                 expected = {META_MEMBER} | {f"{k}.npy" for k in (declared or {})}
                 if set(names) != expected:
                     _fail(path, f"it has members {sorted(names)}, expected {sorted(expected)}")
-                return _rebuild(
+                return _read_document(
                     path, meta,
                     lambda name, dtype, shape: _read_array(path, zf, name, dtype, shape),
+                    estimator_name, defaults, validate,
                 )
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, KeyError) as exc:
             if isinstance(exc, (FileNotFoundError, PermissionError)):
                 raise
             _fail(path, f"the archive is damaged ({exc})")
 
-
-load_model = load  # the name used inside the package

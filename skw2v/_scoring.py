@@ -11,6 +11,20 @@ with v the input vectors, u the output vectors and ``prior`` a per-word
 offset that maps the logits back to raw-text probabilities (see
 ``context_prior``). The mean over pairs is returned.
 
+Why it is comparable across ``sample_size``, ``power`` and ``subsample``, with
+``prior[c] = log q(c) - log keep(c)`` (q the noise distribution, keep the
+subsampling keep probability): at the optimum of negative sampling
+``u_c . v_w = log p(c | w) + log keep(c) - log q(c) - log k`` (Levy &
+Goldberg 2014; the keep(c) term is approximate, since subsampling also widens
+windows), so s(w, c) equals ``log p(c | w)`` up to a term that depends only
+on w, which cancels in the softmax; in particular ``log k = log(sample_size)``
+is such a constant shift. So every fitted model is scored on the same event,
+predicting raw-text context words, by a proper probability distribution: a
+higher score means better held-out predictions, whichever ``sample_size`` or
+``power`` produced the vectors. It is not the training loss, whose value
+depends on k and q. For ``loss="nce"``, whose logits already estimate
+log-probabilities, the learned output bias takes the place of ``log q(c)``.
+
 Cost: the pairs are counted once into a sparse (V, V) matrix M, so the
 numerator is ``sum(v * (M @ u))``; the normaliser needs one row of logits per
 distinct centre word, computed in blocks of full matrix products, so the time
@@ -19,6 +33,8 @@ is O(n_distinct_centres * V * d) and the memory O(nnz(M) + block * V).
 
 import numpy as np
 import scipy.sparse as sp
+
+from ._vocab import keep_probabilities, noise_probabilities
 
 _BLOCK_FLOATS = 1 << 22  # logits per block (16 MiB of float32)
 
@@ -102,3 +118,25 @@ def mean_log_likelihood(counts, w_in, w_out, prior):
         lse = np.log(logits.sum(axis=1, dtype=np.float64)) + top[:, 0]
         normaliser += float(per_centre[rows] @ lse)
     return (numerator - normaliser) / n_pairs, int(n_pairs)
+
+
+def held_out_score(corpus, params, fitted):
+    """``Word2VecNS.score`` of ``corpus`` (encoded with the fitted vocabulary), for a
+    model with parameters ``params`` and fitted attributes ``fitted``."""
+    counts = pair_counts(corpus.tokens, corpus.offsets, len(fitted["index_to_token_"]),
+                         params["window"])
+    token_counts = fitted["token_counts_"]
+    prior = context_prior(
+        noise_probabilities(token_counts, params["noise"], params["power"]),
+        keep_probabilities(token_counts, params["subsample"]),
+        params["loss"],
+        fitted["output_bias_"],
+    )
+    mean, n_pairs = mean_log_likelihood(counts, fitted["vectors_"], fitted["output_vectors_"],
+                                        prior)
+    if n_pairs == 0:
+        raise ValueError(
+            f"cannot score X: its {corpus.n_documents} document(s) have no two "
+            f"in-vocabulary tokens within window={params['window']} of each other"
+        )
+    return mean

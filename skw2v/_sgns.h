@@ -3,11 +3,15 @@
  * At d ~ 100 a BLAS level-1 call costs about as much in call and dispatch
  * overhead as in arithmetic, and the two saxpy of an update read the output
  * row twice. Here one loop computes the dot product and one loop applies both
- * updates. On x86-64 with GCC or clang the functions are compiled twice
- * (target_clones): baseline x86-64 and Haswell (AVX2 + FMA), picked at load
- * time, so wheels stay portable without -march=native. Elsewhere the code is
- * plain C that the compiler vectorises for its baseline; SKW2V_USE_BLAS makes
- * the kernel call SciPy's BLAS instead (see _core.pyx).
+ * updates. On x86-64 with GCC or clang the kernels (_sgns_clone.h) are
+ * compiled three times: the portable baseline, x86-64-v3 (AVX2 + FMA) and
+ * x86-64-v4 (AVX-512), and skw2v_simd_select picks one at import by what the
+ * CPU supports (cpuid feature bits, so AMD and Intel alike; GCC's
+ * target_clones("arch=haswell") dispatches by CPU model and never picked the
+ * AVX2 code on AMD). Wheels stay portable without -march=native. Elsewhere
+ * (aarch64: NEON is its baseline) the code is plain C that the compiler
+ * vectorises for its baseline; SKW2V_USE_BLAS makes the kernel call SciPy's
+ * BLAS instead (see _core.pyx).
  *
  * sigmoid and softplus come from one table with linear interpolation on
  * [-16, 16] in steps of 1/256: absolute error below h^2/8 * max|f''|, i.e.
@@ -57,12 +61,6 @@ SKW2V_INLINE float skw2v_logistic(float f, float *softplus) {
     return s0 + frac * (s1 - s0);
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(SKW2V_NO_MULTIVERSION)
-#define SKW2V_MULTIVERSION __attribute__((target_clones("arch=haswell", "default")))
-#else
-#define SKW2V_MULTIVERSION
-#endif
-
 #if defined(_OPENMP) || defined(SKW2V_OPENMP_SIMD)
 #define SKW2V_SIMD _Pragma("omp simd")
 #else
@@ -70,31 +68,8 @@ SKW2V_INLINE float skw2v_logistic(float f, float *softplus) {
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
-/* 8 floats, unaligned, may alias float: lowered to two SSE ops in the baseline clone. */
-typedef float skw2v_v8 __attribute__((vector_size(32), aligned(4), may_alias));
 #define SKW2V_VECTOR_EXTENSIONS 1
 #endif
-
-/* Dot product with four independent accumulators: a single one would chain
- * every FMA on the previous (latency-bound at d ~ 100). */
-SKW2V_INLINE float skw2v_dot(const float *a, const float *b, int n) {
-    int k = 0;
-    float r = 0.0f;
-#ifdef SKW2V_VECTOR_EXTENSIONS
-    skw2v_v8 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
-    for (; k + 32 <= n; k += 32) {
-        s0 += *(const skw2v_v8 *)(a + k) * *(const skw2v_v8 *)(b + k);
-        s1 += *(const skw2v_v8 *)(a + k + 8) * *(const skw2v_v8 *)(b + k + 8);
-        s2 += *(const skw2v_v8 *)(a + k + 16) * *(const skw2v_v8 *)(b + k + 16);
-        s3 += *(const skw2v_v8 *)(a + k + 24) * *(const skw2v_v8 *)(b + k + 24);
-    }
-    for (; k + 8 <= n; k += 8) s0 += *(const skw2v_v8 *)(a + k) * *(const skw2v_v8 *)(b + k);
-    skw2v_v8 s = (s0 + s1) + (s2 + s3);
-    r = ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
-#endif
-    for (; k < n; k++) r += a[k] * b[k];
-    return r;
-}
 
 SKW2V_INLINE void skw2v_prefetch_row(const float *row, int dim) {
 #if defined(__GNUC__) || defined(__clang__)
@@ -112,69 +87,97 @@ static inline void skw2v_prefetch_targets(const float *w_out, int dim, const int
     for (int j = 0; j < n_targets; j++) skw2v_prefetch_row(w_out + (int64_t)targets[j] * dim, dim);
 }
 
-/* One positive (targets[0]) and n_targets-1 negatives against the input l1.
- *   IN     l1[dim]          input representation (a w_in row, or the CBOW mean)
- *   IN     targets[n]       output rows; targets[0] is the positive (label 1)
- *   IN     log_kq           NCE logit correction per word, or NULL (negative sampling)
- *   IN/OUT bias             NCE learned output bias per word (added to the logit and
- *                           trained like a row), or NULL (none)
- *   IN/OUT w_out            output vectors, rows updated in place (hogwild)
- *   OUT    work[dim]        alpha * gradient of the loss w.r.t. l1 (to be added to l1)
- * Returns the summed loss: softplus(-f) for the positive, softplus(f) for negatives.
- */
-SKW2V_INLINE double skw2v_update_targets_impl(const float *restrict l1, float *restrict work,
-                                              float *w_out, int dim, const int *targets,
-                                              int n_targets, const float *log_kq, float *bias,
-                                              float alpha) {
-    double loss = 0.0;
-    for (int j = 0; j < n_targets; j++) {
-        float *restrict row = w_out + (int64_t)targets[j] * dim;
-        float s = skw2v_dot(l1, row, dim);
-        if (log_kq) s -= log_kq[targets[j]];
-        if (bias) s += bias[targets[j]];
-        float sp;
-        float sig = skw2v_logistic(s, &sp);
-        float g;
-        if (j == 0) { loss += sp - s; g = (1.0f - sig) * alpha; }
-        else { loss += sp; g = -sig * alpha; }
-        /* d logit / d bias = 1: the bias takes the step g itself. */
-        if (bias) bias[targets[j]] += g;
-        if (j == 0) {
-            SKW2V_SIMD
-            for (int k = 0; k < dim; k++) { float r = row[k]; work[k] = g * r; row[k] = r + g * l1[k]; }
-        } else {
-            SKW2V_SIMD
-            for (int k = 0; k < dim; k++) { float r = row[k]; work[k] += g * r; row[k] = r + g * l1[k]; }
-        }
+/* The kernels one clone provides; see _sgns_clone.h for their contracts. */
+typedef struct {
+    double (*update_targets)(const float *l1, float *work, float *w_out, int dim,
+                             const int *targets, int n_targets, const float *log_kq,
+                             float *bias, float alpha);
+    void (*axpy)(int n, float a, const float *x, float *y);
+    void (*scale)(int n, float a, float *y);
+} skw2v_ops;
+
+#define SKW2V_CLONE(name) skw2v_##name##_baseline
+#define SKW2V_CLONE_ATTR
+#define SKW2V_VW 8
+#include "_sgns_clone.h"
+#undef SKW2V_CLONE
+#undef SKW2V_CLONE_ATTR
+#undef SKW2V_VW
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(SKW2V_NO_MULTIVERSION)
+#define SKW2V_X86_CLONES 1
+/* Only the features each clone's code may use; skw2v_cpu_supports checks the same list. */
+#define SKW2V_CLONE(name) skw2v_##name##_x86_64_v3
+#define SKW2V_CLONE_ATTR __attribute__((target("avx2,fma")))
+#define SKW2V_VW 8
+#include "_sgns_clone.h"
+#undef SKW2V_CLONE
+#undef SKW2V_CLONE_ATTR
+#undef SKW2V_VW
+
+#define SKW2V_CLONE(name) skw2v_##name##_x86_64_v4
+#if defined(__clang__)
+#define SKW2V_CLONE_ATTR __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"), min_vector_width(512)))
+#else
+#define SKW2V_CLONE_ATTR __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
+#endif
+#define SKW2V_VW 8
+#include "_sgns_clone.h"
+#undef SKW2V_CLONE
+#undef SKW2V_CLONE_ATTR
+#undef SKW2V_VW
+#endif
+
+/* Clones in order of preference; index 0 is always the baseline. */
+#define SKW2V_N_CLONES 3
+static const char *const skw2v_clone_names[SKW2V_N_CLONES] = {"baseline", "x86-64-v3",
+                                                              "x86-64-v4"};
+static skw2v_ops skw2v_active = {0};
+static int skw2v_active_clone = -1;
+
+/* 1 if this build has clone i and the running CPU (and OS) can execute it. */
+static int skw2v_clone_usable(int i) {
+    if (i == 0) return 1;
+#ifdef SKW2V_X86_CLONES
+    __builtin_cpu_init();
+    /* __builtin_cpu_supports also checks that the OS saves the AVX/AVX-512 state. */
+    int v3 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (i == 1) return v3;
+    if (i == 2)
+        return v3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+               __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
+#endif
+    return 0;
+}
+
+/* Make clone i (or, for i < 0, the best usable one) the active kernels.
+ * Returns the clone now active, or -1 if clone i is not usable here. */
+static int skw2v_simd_select(int i) {
+    if (i < 0) {
+        for (i = SKW2V_N_CLONES - 1; i > 0 && !skw2v_clone_usable(i); i--) {}
+    } else if (i >= SKW2V_N_CLONES || !skw2v_clone_usable(i)) {
+        return -1;
     }
-    return loss;
+    switch (i) {
+#ifdef SKW2V_X86_CLONES
+        case 2: skw2v_active = skw2v_ops_x86_64_v4; break;
+        case 1: skw2v_active = skw2v_ops_x86_64_v3; break;
+#endif
+        default: skw2v_active = skw2v_ops_baseline; break;
+    }
+    skw2v_active_clone = i;
+    return i;
 }
 
-SKW2V_MULTIVERSION
-static double skw2v_update_targets(const float *restrict l1, float *restrict work,
-                                   float *w_out, int dim, const int *targets, int n_targets,
-                                   const float *log_kq, float *bias, float alpha) {
-    /* Negative sampling gets its own inlined copy with the NCE branches folded
-     * away, so adding the bias costs it nothing per target. */
-    if (!log_kq && !bias)
-        return skw2v_update_targets_impl(l1, work, w_out, dim, targets, n_targets, NULL, NULL,
-                                         alpha);
-    return skw2v_update_targets_impl(l1, work, w_out, dim, targets, n_targets, log_kq, bias,
-                                     alpha);
+static inline double skw2v_update_targets(const float *l1, float *work, float *w_out, int dim,
+                                          const int *targets, int n_targets,
+                                          const float *log_kq, float *bias, float alpha) {
+    return skw2v_active.update_targets(l1, work, w_out, dim, targets, n_targets, log_kq, bias,
+                                       alpha);
 }
-
-/* y += a * x */
-SKW2V_MULTIVERSION
-static void skw2v_axpy(int n, float a, const float *restrict x, float *restrict y) {
-    SKW2V_SIMD
-    for (int k = 0; k < n; k++) y[k] += a * x[k];
+static inline void skw2v_axpy(int n, float a, const float *x, float *y) {
+    skw2v_active.axpy(n, a, x, y);
 }
-
-/* y = a * y */
-SKW2V_MULTIVERSION
-static void skw2v_scale(int n, float a, float *y) {
-    SKW2V_SIMD
-    for (int k = 0; k < n; k++) y[k] *= a;
-}
+static inline void skw2v_scale(int n, float a, float *y) { skw2v_active.scale(n, a, y); }
 
 #endif

@@ -1,12 +1,15 @@
-"""The epoch loop: seeds, learning-rate schedule, chunks, interrupts, progress.
+"""The training stage: epochs over a plan, on the CPU kernel or the GPU.
 
-The kernel runs one whole epoch per call without the GIL, in a helper thread,
-so that the main thread stays responsive: Ctrl-C sets a stop flag the kernel
-polls between chunks, and a progress bar is refreshed from the per-chunk
-statistics while the epoch runs.
+``train_epochs`` runs the epochs of one fit (or one ``partial_fit`` call)
+with one learning-rate schedule over all of them, checks after each epoch
+that training has not diverged, reports progress and calls ``on_epoch_end``.
+``run_epoch`` is one CPU epoch: the kernel runs it without the GIL, in a
+helper thread, so that the main thread stays responsive: Ctrl-C sets a stop
+flag the kernel polls between chunks, and a progress bar is refreshed from the
+per-chunk statistics while the epoch runs.
 """
 
-import copy
+import functools
 import threading
 import time
 
@@ -14,9 +17,9 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from . import _core
-from ._corpus import chunk_layout
+from ._fitted import publish, weights_attributes
+from ._plan import EpochResult
 
-CHUNK_TOKENS = 10_000  # positions per prange work item (~ms of work each)
 _POLL_SECONDS = 0.1
 
 
@@ -29,64 +32,6 @@ def _blas_controller():
     if not _CONTROLLER:
         _CONTROLLER.append(ThreadpoolController())
     return _CONTROLLER[0]
-
-
-class TrainingPlan:
-    """Everything the kernel needs besides the weights, fixed for one fit."""
-
-    def __init__(self, corpus, keep_prob, alias_threshold, alias_index, noise_log_kq,
-                 architecture, loss, window, shrink_windows, sample_size,
-                 shared_negatives=False, chunk_tokens=CHUNK_TOKENS):
-        self.tokens = corpus.tokens
-        self.offsets = corpus.offsets
-        self.bounds, self.first_sentence = chunk_layout(
-            corpus.offsets, len(corpus.tokens), chunk_tokens
-        )
-        self.keep_prob = keep_prob
-        self.alias_threshold = alias_threshold
-        self.alias_index = alias_index
-        self.noise_log_kq = noise_log_kq
-        self.architecture = _core.ARCHITECTURES[architecture]
-        self.loss = _core.LOSSES[loss]
-        self.window = window
-        self.shrink_windows = shrink_windows
-        self.sample_size = sample_size
-        self.shared_negatives = bool(shared_negatives)
-        self.chunk_tokens = chunk_tokens
-
-    def with_corpus(self, corpus):
-        """The same tables and settings over another corpus (same vocabulary ids).
-
-        skw2v.dask builds the tables once on the driver and pairs them with
-        each partition on the workers.
-        """
-        plan = copy.copy(self)
-        plan.tokens = corpus.tokens
-        plan.offsets = corpus.offsets
-        plan.bounds, plan.first_sentence = chunk_layout(
-            corpus.offsets, len(corpus.tokens), self.chunk_tokens
-        )
-        return plan
-
-    @property
-    def n_tokens(self):
-        return len(self.tokens)
-
-    @property
-    def n_chunks(self):
-        return len(self.bounds) - 1
-
-
-class EpochResult:
-    def __init__(self, loss, positives, words, seconds):
-        self.loss = loss
-        self.positives = positives
-        self.words = words
-        self.seconds = seconds
-
-    @property
-    def mean_loss(self):
-        return self.loss / self.positives if self.positives else 0.0
 
 
 def run_epoch(plan, w_in, w_out, *, output_bias=None, lr_start, lr_end, progress_offset,
@@ -106,13 +51,20 @@ def run_epoch(plan, w_in, w_out, *, output_bias=None, lr_start, lr_end, progress
         try:
             # BLAS level-1 calls inside the OpenMP region must not spawn threads.
             with _blas_controller().limit(limits=1, user_api="blas"):
+                # The one call of the kernel in the package, by keyword: a swapped
+                # argument fails instead of training silently.
                 _core.train_epoch(
-                    plan.tokens, plan.offsets, plan.bounds, plan.first_sentence,
-                    plan.keep_prob, plan.alias_threshold, plan.alias_index,
-                    plan.noise_log_kq, w_in, w_out, plan.architecture, plan.loss,
-                    plan.window, plan.shrink_windows, plan.sample_size,
-                    lr_start, lr_end, progress_offset, progress_total,
-                    seed, n_threads, stats, done, stop, plan.shared_negatives, output_bias,
+                    tokens=plan.tokens, sentence_offsets=plan.offsets,
+                    chunk_bounds=plan.bounds, chunk_sentence=plan.first_sentence,
+                    keep_prob=plan.keep_prob, alias_threshold=plan.alias_threshold,
+                    alias_index=plan.alias_index, noise_log_kq=plan.noise_log_kq,
+                    w_in=w_in, w_out=w_out, architecture=plan.architecture, loss=plan.loss,
+                    window=plan.window, shrink_windows=plan.shrink_windows,
+                    sample_size=plan.sample_size, lr_start=lr_start, lr_end=lr_end,
+                    progress_offset=progress_offset, progress_total=progress_total,
+                    seed=seed, n_threads=n_threads, chunk_stats=stats, chunk_done=done,
+                    stop_flag=stop, shared_negatives=plan.shared_negatives,
+                    output_bias=output_bias,
                 )
         except BaseException as exc:  # re-raised in the calling thread
             failure.append(exc)
@@ -162,3 +114,106 @@ def _report(progress, plan, stats, done, seen):
         loss, positives = stats[finished, 0].sum(), stats[finished, 1].sum()
         progress(words - seen, loss / positives if positives else float("nan"))
     return max(words, seen)
+
+
+class Schedule:
+    """The learning rate of a run of epochs: ``start`` decaying linearly to ``end``
+    over all of them (as a function of the position in the corpus)."""
+
+    def __init__(self, start, end):
+        self.start = start
+        self.end = end
+
+    def at(self, fraction):
+        return self.start - (self.start - self.end) * fraction
+
+
+def all_finite(arrays):
+    """Whether every array (None: skipped) holds only finite values."""
+    return all(a is None or np.isfinite(a).all() for a in arrays)
+
+
+def check_not_diverged(epoch, loss, weights_finite, learning_rate):
+    """The divergence check after each epoch: a non-finite loss or weight is an error."""
+    if not (np.isfinite(loss) and weights_finite):
+        raise ValueError(
+            f"training diverged in epoch {epoch + 1} (non-finite loss or "
+            f"vectors) with learning_rate={learning_rate!r}; "
+            "lower learning_rate"
+        )
+
+
+def train_epochs(plan, weights, seeds, device, n_threads, schedule, progress=None,
+                 on_epoch_end=None):
+    """Train one epoch per seed, in place; return ``(loss history, seconds)``.
+
+    ``weights`` is ``(w_in, w_out, output_bias)``, float32 (V, d), (V, d) and
+    (V,) or None (negative sampling trains no bias). ``device`` is "cpu" or
+    "cuda". The learning rate follows ``schedule`` over all the epochs.
+    ``progress`` (or None) gets ``update_with_loss(n_words, loss)`` during
+    the epochs; ``on_epoch_end(epoch, result, history, seconds)`` (or None)
+    is called after each one, with the weights (on the GPU: downloaded) and
+    the history so far. A diverged epoch raises ValueError.
+    """
+    w_in, w_out, bias = weights
+    epochs = len(seeds)
+    total = epochs * plan.n_tokens
+    history, seconds = [], 0.0
+    gpu = None
+    if device == "cuda":
+        from ._cuda._train import GpuTrainer
+
+        # uploads corpus, tables and weights once
+        gpu = GpuTrainer(plan, w_in, w_out, output_bias=bias)
+    epoch_runner = (gpu.run_epoch if gpu is not None
+                    else functools.partial(run_epoch, plan, w_in, w_out, output_bias=bias))
+    try:
+        for epoch in range(epochs):
+            result = epoch_runner(
+                lr_start=schedule.start, lr_end=schedule.end,
+                progress_offset=epoch * plan.n_tokens, progress_total=max(total, 1),
+                seed=int(seeds[epoch]), n_threads=n_threads,
+                progress=None if progress is None else progress.update_with_loss,
+            )
+            seconds += result.seconds
+            finite = gpu.all_finite() if gpu is not None else all_finite(weights)
+            if gpu is not None and (on_epoch_end is not None or epoch == epochs - 1):
+                gpu.download(w_in, w_out, bias)  # fitted attributes are NumPy arrays
+            check_not_diverged(epoch, result.loss, finite, schedule.start)
+            history.append(result.mean_loss)
+            if on_epoch_end is not None:
+                on_epoch_end(epoch, result, history, seconds)
+    finally:
+        if gpu is not None:
+            gpu.close()
+    return history, seconds
+
+
+def callbacks_at_epoch_end(estimator, callbacks, fitted, weights, epochs, schedule):
+    """The ``on_epoch_end`` of a fit with user ``callbacks`` (None without any).
+
+    Before each ``callback(estimator, info)``, ``estimator`` is given the
+    model so far: ``fitted`` (the vocabulary-side attributes; empty for a
+    ``partial_fit``), the weights, the loss history and the seconds, so a
+    callback can save a checkpoint. ``epochs`` and ``schedule`` describe the
+    run for ``info``.
+    """
+    if not callbacks:
+        return None
+
+    def on_epoch_end(epoch, result, history, seconds):
+        # A complete model of the epochs so far (a fit that then fails still
+        # ends unfitted: see _fitted.unfitted_on_failure).
+        publish(estimator, {**fitted, **weights_attributes(weights, history, seconds)})
+        info = {
+            "epoch": epoch + 1,
+            "epochs": epochs,
+            "loss": float(result.mean_loss),
+            "words": int(result.words),
+            "seconds": float(result.seconds),
+            "learning_rate": float(schedule.at((epoch + 1) / epochs)),
+        }
+        for callback in callbacks:
+            callback(estimator, info)
+
+    return on_epoch_end

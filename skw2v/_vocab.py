@@ -1,6 +1,67 @@
-"""Vocabulary pruning and the per-word tables derived from counts."""
+"""The vocabulary stage of a fit: pruning counted tokens, and the per-word
+tables derived from the counts (subsampling, noise, idf)."""
 
 import numpy as np
+
+from ._corpus import remap, sentence_blocks
+
+
+def check_corpus_size(n_documents, n_tokens, name="X"):
+    """The errors of fitting on no documents or on documents without a token."""
+    if n_documents == 0:
+        raise ValueError(f"{name} is empty: it has no documents; fit needs at least one "
+                         "document with tokens")
+    if n_tokens == 0:
+        raise ValueError(
+            f"{name} has no tokens: {n_documents} document(s), all empty after "
+            "tokenization (check token_pattern / tokenizer)"
+        )
+
+
+def build_vocabulary(types, counts, min_count, max_vocab_size, name="X"):
+    """Prune counted tokens into the fitted vocabulary.
+
+    ``types[i]`` is provisional token i and ``counts[i]`` its count. Returns
+    ``(kept, index_to_token, token_counts)``: the provisional ids kept in row
+    order (see ``select_vocabulary``), the tokens by row (an object array of
+    str) and their counts. Raises ValueError, naming the input ``name``, when
+    ``min_count`` removes every token.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    kept = select_vocabulary(types, counts, min_count, max_vocab_size)
+    if len(kept) == 0:
+        raise ValueError(
+            f"the vocabulary is empty: {name} has {len(types)} distinct token(s), "
+            f"the most frequent seen {int(counts.max())} time(s), and "
+            f"min_count={min_count} removed them all; lower min_count"
+        )
+    # str() turns NumPy string scalars from array inputs into plain str.
+    index_to_token = np.array([str(types[i]) for i in kept], dtype=object)
+    return kept, index_to_token, counts[kept]
+
+
+def vocabulary_of(raw, min_count, max_vocab_size):
+    """The vocabulary stage of a fit on ``raw`` (an ``EncodedCorpus`` of provisional
+    ids, consumed): ``(corpus of vocabulary ids, index_to_token, token_counts)``."""
+    check_corpus_size(raw.n_documents, len(raw.tokens))
+    counts = np.bincount(raw.tokens, minlength=len(raw.types)).astype(np.int64)
+    kept, index_to_token, token_counts = build_vocabulary(raw.types, counts, min_count,
+                                                          max_vocab_size)
+    lookup = np.full(len(raw.types), -1, dtype=np.int32)
+    lookup[kept] = np.arange(len(kept), dtype=np.int32)
+    return remap(raw, lookup), index_to_token, token_counts
+
+
+def vocabulary_attributes(index_to_token, token_counts, df, n_documents):
+    """The vocabulary-side fitted attributes of a model: tokens by row, the token ->
+    row dict, counts and the smoothed idf (as scikit-learn's TfidfTransformer) from
+    the document frequencies ``df`` over ``n_documents``."""
+    return {
+        "index_to_token_": index_to_token,
+        "vocabulary_": {t: r for r, t in enumerate(index_to_token.tolist())},
+        "token_counts_": token_counts,
+        "idf_": np.log((1.0 + n_documents) / (1.0 + df)) + 1.0,
+    }
 
 
 def select_vocabulary(types, counts, min_count, max_vocab_size):
@@ -39,10 +100,34 @@ def noise_distribution(counts, power):
     return w / w.sum()
 
 
+def log_uniform_probability(classes, n_classes):
+    """The log-uniform (Zipfian) distribution over ``n_classes`` ranks, as TensorFlow's
+    log-uniform candidate sampler: ``P(k) = log((k + 2) / (k + 1)) / log(n + 1)``
+    (float64). The one Python home of the formula; ``_losses.pyx`` draws from it."""
+    k = np.asarray(classes, dtype=np.float64)
+    return np.log1p(1.0 / (k + 1.0)) / np.log(n_classes + 1.0)
+
+
+def log_uniform_distribution(n_classes):
+    """Zipfian noise over frequency ranks (``log_uniform_probability``), renormalised
+    to sum 1 in float64."""
+    q = log_uniform_probability(np.arange(n_classes), n_classes)
+    return q / q.sum()
+
+
+def noise_probabilities(counts, kind, power):
+    """Noise probabilities q (float64, sum 1) over a vocabulary sorted by frequency:
+    ``kind="unigram"`` is ``counts ** power`` normalised, ``"log_uniform"`` is
+    Zipfian over the ranks."""
+    if kind == "unigram":
+        return noise_distribution(counts, power)
+    if kind == "log_uniform":
+        return log_uniform_distribution(len(counts))
+    raise ValueError(f"noise must be 'unigram' or 'log_uniform', got {kind!r}")
+
+
 def document_frequency(tokens, offsets, n_vocab):
     """Number of documents containing each word (for tf-idf pooling)."""
-    from ._corpus import sentence_blocks
-
     df = np.zeros(n_vocab, dtype=np.int64)
     for first, last in sentence_blocks(offsets):
         a, b = offsets[first], offsets[last]

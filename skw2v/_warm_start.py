@@ -6,53 +6,49 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ._persist import ZIP_MAGIC, read_model
+from ._word2vec_format import read_word2vec
+
+_KINDS = ("init_vectors must be a fitted Word2VecNS, a KeyedVectors-like object (with "
+          "index_to_key and vectors), a {word: vector} mapping, a model or word2vec file "
+          "path, or None")
+
+
+def _is_model(init):
+    """A skw2v model, fitted (its fitted attributes) or not (an estimator's get_params)."""
+    return hasattr(init, "index_to_token_") or (hasattr(init, "get_params")
+                                                and hasattr(init, "fit"))
+
 
 def check_init_vectors(init):
     """Reject an ``init_vectors`` of a kind that can never work, without reading it."""
-    from ._estimator import Word2VecNS
-
-    ok = (init is None or isinstance(init, (str, os.PathLike, Mapping, Word2VecNS))
-          or hasattr(init, "index_to_token_")
+    ok = (init is None or isinstance(init, (str, os.PathLike, Mapping)) or _is_model(init)
           or (hasattr(init, "index_to_key") and hasattr(init, "vectors")))
     if not ok:
-        raise TypeError(
-            "init_vectors must be a fitted Word2VecNS, a KeyedVectors-like object (with "
-            "index_to_key and vectors), a {word: vector} mapping, a model or word2vec file "
-            f"path, or None; got {init!r} of type {type(init).__name__}"
-        )
+        raise TypeError(f"{_KINDS}; got {init!r} of type {type(init).__name__}")
 
 
 def _source(init):
     """``(words, input vectors, output vectors or None, NCE output bias or None)``
     from any accepted source."""
     if isinstance(init, (str, os.PathLike)):
-        from ._persist import ZIP_MAGIC, load_model
-        from .word2vec_format import read_word2vec
-
         with open(init, "rb") as f:
             is_model = f.read(4) == ZIP_MAGIC
-        if is_model:
-            init = load_model(init)
-        else:
+        if not is_model:
             words, vectors = read_word2vec(init)
             return words, vectors, None, None
-    from ._estimator import Word2VecNS
-
-    if isinstance(init, Word2VecNS) or hasattr(init, "index_to_token_"):
+        params, fitted = read_model(init)
+        return _model_source(params.get("loss"), fitted)
+    if _is_model(init):
         if not hasattr(init, "vectors_"):
             raise ValueError(
                 "init_vectors is an unfitted Word2VecNS; fit it first. (clone(), and so "
                 "GridSearchCV and cross_val_score, replace an estimator given as a "
                 "parameter by an unfitted copy: pass the path of a saved model instead.)"
             )
-        # Only a bias an NCE fit learned belongs with its output vectors: all zeros
-        # is the placeholder of negative sampling, of imported vectors and of
-        # models saved before the bias existed (a learned one starts at log p(w)).
-        bias = getattr(init, "output_bias_", None)
-        if getattr(init, "loss", None) != "nce" or bias is None or not np.any(bias):
-            bias = None
-        return (init.index_to_token_.tolist(), init.vectors_,
-                getattr(init, "output_vectors_", None), bias)
+        return _model_source(getattr(init, "loss", None), {
+            name: getattr(init, name, None)
+            for name in ("index_to_token_", "vectors_", "output_vectors_", "output_bias_")})
     if hasattr(init, "index_to_key") and hasattr(init, "vectors"):  # gensim KeyedVectors
         return list(init.index_to_key), init.vectors, None, None
     if isinstance(init, Mapping):
@@ -64,11 +60,18 @@ def _source(init):
         except ValueError:
             raise ValueError("init_vectors maps words to vectors of different sizes") from None
         return words, vectors, None, None
-    raise TypeError(
-        "init_vectors must be a fitted Word2VecNS, a KeyedVectors-like object (with "
-        "index_to_key and vectors), a {word: vector} mapping, a model or word2vec file "
-        f"path, or None; got {type(init).__name__}"
-    )
+    raise TypeError(f"{_KINDS}; got {type(init).__name__}")
+
+
+def _model_source(loss, fitted):
+    # Only a bias an NCE fit learned belongs with its output vectors: all zeros
+    # is the placeholder of negative sampling, of imported vectors and of
+    # models saved before the bias existed (a learned one starts at log p(w)).
+    bias = fitted.get("output_bias_")
+    if loss != "nce" or bias is None or not np.any(bias):
+        bias = None
+    return (fitted["index_to_token_"].tolist(), fitted["vectors_"],
+            fitted.get("output_vectors_"), bias)
 
 
 def apply_init_vectors(init, tokens, w_in, w_out, output_bias=None):

@@ -28,7 +28,6 @@ Hyper-parameter search needs no code here: ``GridSearchCV`` under
 ``joblib.parallel_backend("dask")`` runs each fit on a worker (README, "Dask").
 """
 
-import copy
 import math
 import os
 import time
@@ -51,9 +50,16 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 from . import _core
 from ._corpus import EncodedCorpus, encode_new, make_analyzer, remap
 from ._documents import checked_tokenizer, iter_documents
-from ._estimator import Word2VecNS, _progress_bar, _unfitted_on_failure
-from ._training import EpochResult, run_epoch
-from ._vocab import document_frequency, select_vocabulary
+from ._estimator import Word2VecNS
+from ._fitted import publish, unfitted_on_failure, weights_attributes
+from ._params import check_fit_params
+from ._plan import EpochResult, plan_for
+from ._progress import progress_bar
+from ._training import (Schedule, all_finite, callbacks_at_epoch_end, check_not_diverged,
+                        run_epoch)
+from ._vocab import (build_vocabulary, check_corpus_size, document_frequency,
+                     vocabulary_attributes)
+from ._weights import epoch_seeds, initial_weights
 
 __all__ = ["MERGES", "fit"]
 
@@ -142,7 +148,7 @@ def fit(estimator, documents, client=None, *, merge="scaled", syncs_per_epoch=1,
     if not isinstance(return_stats, bool):
         raise TypeError(f"return_stats must be a bool, got {return_stats!r}")
     client = _get_client(client)
-    stats = _unfitted_on_failure(_fit)(estimator, documents, client, merge, int(syncs_per_epoch))
+    stats = unfitted_on_failure(_fit)(estimator, documents, client, merge, int(syncs_per_epoch))
     return (estimator, stats) if return_stats else estimator
 
 
@@ -163,15 +169,14 @@ def _get_client(client):
 
 
 def _fit(estimator, documents, client, merge, syncs_per_epoch):
-    estimator._validate_params()
+    estimator._validate_params()  # scikit-learn's check of _parameter_constraints
     if estimator.device == "cuda":
         raise ValueError("skw2v.dask.fit trains on the workers' CPUs; device='cuda' is not "
                          "supported here: use device='cpu' (or 'auto')")
     # Validated as the workers will train it: on their CPUs, whatever "auto"
     # would pick on this driver.
-    as_trained = copy.copy(estimator)
-    as_trained.device = "cpu"
-    as_trained._more_validate_params()
+    params = estimator.get_params(deep=False)
+    check_fit_params({**params, "device": "cpu"})
     stats = {"merge": merge, "syncs_per_epoch": syncs_per_epoch}
     start = time.perf_counter()
     workers = _worker_threads(client, estimator.n_jobs)
@@ -193,8 +198,10 @@ def _fit(estimator, documents, client, merge, syncs_per_epoch):
                    for i in range(0, len(counted), _SPLIT_EVERY)]
     types, counts, df, n_documents, n_raw_tokens = counted[0].result()
     del counted
-    index_to_token, token_counts, token_df = _vocabulary(estimator, types, counts, df,
-                                                         n_documents, n_raw_tokens)
+    check_corpus_size(n_documents, n_raw_tokens, name="documents")
+    kept, index_to_token, token_counts = build_vocabulary(
+        types, counts, estimator.min_count, estimator.max_vocab_size, name="documents")
+    token_df = df[kept]
     del types, counts, df
     stats["vocabulary_seconds"] = time.perf_counter() - start
 
@@ -223,14 +230,17 @@ def _fit(estimator, documents, client, merge, syncs_per_epoch):
 
     # 4. Model, seeds and kernel tables exactly as Word2VecNS.fit draws them.
     rs = check_random_state(estimator.random_state)
-    w_in, w_out, bias = estimator._initial_weights(index_to_token, token_counts, rs)
-    seeds = rs.randint(0, np.iinfo(np.int64).max, size=estimator.epochs, dtype=np.int64)
-    template = estimator._plan(EncodedCorpus(np.zeros(0, np.int32), np.zeros(1, np.int64),
-                                             None), token_counts)
+    w_in, w_out, bias = initial_weights(
+        index_to_token, token_counts, rs, vector_size=estimator.vector_size,
+        loss=estimator.loss, subsample=estimator.subsample,
+        init_vectors=estimator.init_vectors)
+    seeds = epoch_seeds(rs, estimator.epochs)
+    template = plan_for(EncodedCorpus(np.zeros(0, np.int32), np.zeros(1, np.int64), None),
+                        token_counts, params)
     [template_future] = client.scatter([template], broadcast=True, hash=False)
     n_threads = max(workers.get(a, 1) for a in groups)
-    state = estimator._vocabulary_state(index_to_token, token_counts, token_df, n_documents,
-                                        n_threads, "cpu")
+    state = {**vocabulary_attributes(index_to_token, token_counts, token_df, n_documents),
+             "n_threads_": n_threads, "device_": "cpu"}
     stats.update(n_workers=len(addresses), n_partitions=len(shards), n_tokens=n_tokens,
                  n_raw_tokens=int(n_raw_tokens), n_vocab=len(index_to_token),
                  tokens_per_worker={a: int(sizes[g].sum()) for a, g in groups.items()},
@@ -238,7 +248,7 @@ def _fit(estimator, documents, client, merge, syncs_per_epoch):
     history, seconds = _train(estimator, client, w_in, w_out, bias, template_future, shards,
                               groups, starts, seeds, workers, merge, syncs_per_epoch, state,
                               stats)
-    estimator._publish(state, w_in, w_out, bias, history, seconds)
+    publish(estimator, {**state, **weights_attributes((w_in, w_out, bias), history, seconds)})
     stats["total_seconds"] = time.perf_counter() - start
     return stats
 
@@ -253,72 +263,70 @@ def _train(estimator, client, w_in, w_out, bias, template, shards, groups, start
     model_bytes = sum(w.nbytes for w in weights)
     lr_scale = len(groups) if merge == "scaled" else 1
     history, seconds = [], 0.0
-    bar = _progress_bar(estimator.verbose, total)
+    schedule = Schedule(estimator.learning_rate, estimator.min_learning_rate)
+    on_epoch_end = callbacks_at_epoch_end(estimator, estimator.callbacks, state,
+                                          (w_in, w_out, bias), epochs, schedule)
     pending = []
-    try:
-        for epoch in range(epochs):
-            t0 = time.perf_counter()
-            loss = positives = words = 0.0
-            epoch_stats = {"scatter_seconds": 0.0, "merge_seconds": 0.0, "kernel_seconds": 0.0,
-                           "worker_compute_seconds": [], "scatter_bytes": 0,
-                           "gather_bytes": 0}
-            for sync in range(syncs):
-                t1 = time.perf_counter()
-                [model] = client.scatter([tuple(weights)], broadcast=True, hash=False)
-                epoch_stats["scatter_seconds"] += time.perf_counter() - t1
-                # broadcast: every worker receives the whole model once per round
-                epoch_stats["scatter_bytes"] += model_bytes * len(workers)
-                pending = [
-                    client.submit(
-                        _train_shards, model, template, estimator.learning_rate * lr_scale,
-                        estimator.min_learning_rate * lr_scale, epoch * n_tokens,
-                        max(total, 1),
-                        [(int(starts[i]), _shard_seed(seeds[epoch], i + len(shards) * sync))
-                         for i in group],
-                        (sync, syncs), workers.get(addr, 1), *[shards[i] for i in group],
-                        workers=[addr], allow_other_workers=True, pure=False,
-                    )
-                    for addr, group in groups.items()
-                ]
-                merger = _Merger([w.shape for w in weights],
-                                 "mean" if merge == "scaled" else merge, len(pending))
-                compute = []
-                for _, update in as_completed(pending, with_results=True):
+    with progress_bar(estimator.verbose, total) as bar:
+        try:
+            for epoch in range(epochs):
+                t0 = time.perf_counter()
+                loss = positives = words = 0.0
+                epoch_stats = {"scatter_seconds": 0.0, "merge_seconds": 0.0,
+                               "kernel_seconds": 0.0, "worker_compute_seconds": [],
+                               "scatter_bytes": 0, "gather_bytes": 0}
+                for sync in range(syncs):
                     t1 = time.perf_counter()
-                    merger.add(update)
+                    [model] = client.scatter([tuple(weights)], broadcast=True, hash=False)
+                    epoch_stats["scatter_seconds"] += time.perf_counter() - t1
+                    # broadcast: every worker receives the whole model once per round
+                    epoch_stats["scatter_bytes"] += model_bytes * len(workers)
+                    pending = [
+                        client.submit(
+                            _train_shards, model, template, schedule.start * lr_scale,
+                            schedule.end * lr_scale, epoch * n_tokens, max(total, 1),
+                            [(int(starts[i]),
+                              _shard_seed(seeds[epoch], i + len(shards) * sync))
+                             for i in group],
+                            (sync, syncs), workers.get(addr, 1), *[shards[i] for i in group],
+                            workers=[addr], allow_other_workers=True, pure=False,
+                        )
+                        for addr, group in groups.items()
+                    ]
+                    merger = _Merger([w.shape for w in weights],
+                                     "mean" if merge == "scaled" else merge, len(pending))
+                    compute = []
+                    for _, update in as_completed(pending, with_results=True):
+                        t1 = time.perf_counter()
+                        merger.add(update)
+                        epoch_stats["merge_seconds"] += time.perf_counter() - t1
+                        epoch_stats["gather_bytes"] += update.nbytes
+                        compute.append(update.seconds)
+                        loss += update.loss
+                        positives += update.positives
+                        words += update.words
+                        if bar is not None:
+                            bar.update_with_loss(update.n_tokens,
+                                                 update.loss / max(update.positives, 1.0))
+                    pending = []
+                    del model
+                    t1 = time.perf_counter()
+                    merger.apply(weights)
                     epoch_stats["merge_seconds"] += time.perf_counter() - t1
-                    epoch_stats["gather_bytes"] += update.nbytes
-                    compute.append(update.seconds)
-                    loss += update.loss
-                    positives += update.positives
-                    words += update.words
-                    if bar is not None:
-                        bar.update_with_loss(update.n_tokens,
-                                             update.loss / max(update.positives, 1.0))
-                pending = []
-                del model
-                t1 = time.perf_counter()
-                merger.apply(weights)
-                epoch_stats["merge_seconds"] += time.perf_counter() - t1
-                epoch_stats["worker_compute_seconds"].append(sorted(compute))
-                epoch_stats["kernel_seconds"] += max(compute, default=0.0)
-            wall = time.perf_counter() - t0
-            seconds += wall
-            if not (np.isfinite(loss) and all(np.isfinite(w).all() for w in weights)):
-                raise ValueError(
-                    f"training diverged in epoch {epoch + 1} (non-finite loss or vectors) "
-                    f"with learning_rate={estimator.learning_rate!r}; lower learning_rate"
-                )
-            result = EpochResult(loss, positives, words, wall)
-            history.append(result.mean_loss)
-            epoch_stats["wall_seconds"] = wall
-            stats["epochs"].append(epoch_stats)
-            estimator._end_of_epoch(epoch, result, history, w_in, w_out, bias, state, seconds)
-    finally:
-        if pending:
-            client.cancel(pending)
-        if bar is not None:
-            bar.close()
+                    epoch_stats["worker_compute_seconds"].append(sorted(compute))
+                    epoch_stats["kernel_seconds"] += max(compute, default=0.0)
+                wall = time.perf_counter() - t0
+                seconds += wall
+                check_not_diverged(epoch, loss, all_finite(weights), schedule.start)
+                result = EpochResult(loss, positives, words, wall)
+                history.append(result.mean_loss)
+                epoch_stats["wall_seconds"] = wall
+                stats["epochs"].append(epoch_stats)
+                if on_epoch_end is not None:
+                    on_epoch_end(epoch, result, history, seconds)
+        finally:
+            if pending:
+                client.cancel(pending)
     return history, seconds
 
 
@@ -361,27 +369,6 @@ def _balance(sizes, addresses):
         assigned[i] = addr
         load[addr] += sizes[i]
     return assigned
-
-
-def _vocabulary(estimator, types, counts, df, n_documents, n_raw_tokens):
-    """The estimator's vocabulary rules on the merged counts (same errors as fit)."""
-    if n_documents == 0:
-        raise ValueError("documents is empty: it has no documents; fit needs at least one "
-                         "document with tokens")
-    if n_raw_tokens == 0:
-        raise ValueError(
-            f"documents has no tokens: {n_documents} document(s), all empty after "
-            "tokenization (check token_pattern / tokenizer)"
-        )
-    kept = select_vocabulary(types, counts, estimator.min_count, estimator.max_vocab_size)
-    if len(kept) == 0:
-        raise ValueError(
-            f"the vocabulary is empty: documents has {len(types)} distinct token(s), the "
-            f"most frequent seen {int(counts.max())} time(s), and "
-            f"min_count={estimator.min_count} removed them all; lower min_count"
-        )
-    index_to_token = np.array([str(types[i]) for i in kept], dtype=object)
-    return index_to_token, counts[kept], df[kept]
 
 
 def _worker_threads(client, n_jobs):

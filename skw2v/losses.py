@@ -31,7 +31,7 @@ from numbers import Integral
 
 import numpy as np
 
-from . import _cuda_losses
+from ._cuda import _losses as _cuda_losses
 from ._losses import sampled_logistic_backward, sampled_logistic_forward
 from ._threads import effective_n_threads
 from .samplers import check_random_state

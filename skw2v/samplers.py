@@ -32,6 +32,7 @@ from ._alias import alias_table, kernel_thresholds
 from ._core import sample_alias
 from ._losses import DISTRIBUTIONS, draw_rows
 from ._threads import effective_n_threads
+from ._vocab import log_uniform_probability
 
 __all__ = ["AliasSampler", "LogUniformSampler", "UnigramSampler"]
 
@@ -137,6 +138,26 @@ class _Sampler:
         p = self.probability(classes)
         with np.errstate(divide="ignore"):
             return np.log(p)
+
+    def sample(self, shape, random_state=None, replace=True):
+        """Draw an array of classes of the given shape (int32 for alias samplers,
+        int64 for the log-uniform one).
+
+        ``replace=False`` makes the entries along the last axis distinct
+        (successive sampling). The same signature and meaning on every
+        sampler; TensorFlow's ``(num_sampled, unique)`` call is
+        :meth:`sample_candidates`.
+        """
+        shape = _check_shape(shape)
+        if not replace and len(shape) == 0:
+            raise ValueError("replace=False needs a shape with at least one axis")
+        m = shape[-1] if shape else 1
+        n = int(np.prod(shape[:-1], dtype=np.int64)) if shape else 1
+        seed = draw_seed(random_state)
+        if not replace:
+            self._check_capacity(None, m, False)
+        out, _ = self._draw_rows(n, m, None, replace, seed)
+        return out.astype(self._dtype).reshape(shape)
 
     def sample_negatives(self, targets, sample_size, random_state=None, *,
                          exclude_target=False, replace=True):
@@ -340,21 +361,13 @@ class AliasSampler(_Sampler):
         entry. ``replace=False`` makes the entries along the last axis
         distinct (successive sampling).
         """
+        if not replace:
+            return super().sample(shape, random_state, replace)
         shape = _check_shape(shape)
-        size = int(np.prod(shape, dtype=np.int64))
-        if replace:
-            seed = draw_seed(random_state)
-            out = np.empty(size, dtype=np.int32)
-            sample_alias(self._threshold, self.alias, seed, out)
-            return out.reshape(shape)
-        if len(shape) == 0:
-            raise ValueError("replace=False needs a shape with at least one axis")
-        m = shape[-1]
         seed = draw_seed(random_state)
-        self._check_capacity(None, m, False)
-        n = int(np.prod(shape[:-1], dtype=np.int64))
-        out, _ = self._draw_rows(n, m, None, False, seed)
-        return out.astype(np.int32).reshape(shape)
+        out = np.empty(int(np.prod(shape, dtype=np.int64)), dtype=np.int32)
+        sample_alias(self._threshold, self.alias, seed, out)
+        return out.reshape(shape)
 
     def sample_negatives(self, targets, sample_size, random_state=None, *,
                          exclude_target=False, replace=True):
@@ -448,8 +461,9 @@ class LogUniformSampler(_Sampler):
     """Zipfian (log-uniform) classes: ``P(k) = log((k + 2) / (k + 1)) / log(range_max + 1)``.
 
     Suited to classes sorted by decreasing frequency (a vocabulary in rank
-    order), as TensorFlow's ``log_uniform_candidate_sampler``. Draws cost O(1)
-    and need no table: ``k = floor(exp(u * log(range_max + 1))) - 1``.
+    order), as TensorFlow's ``log_uniform_candidate_sampler`` (whose call is
+    :meth:`sample_candidates`). Draws cost O(1) and need no table:
+    ``k = floor(exp(u * log(range_max + 1))) - 1``.
 
     Parameters
     ----------
@@ -464,7 +478,6 @@ class LogUniformSampler(_Sampler):
         if self.range_max >= 2**53:
             raise ValueError(f"range_max must be < 2**53, got {range_max!r}")
         self.n_classes = self.range_max
-        self._log_range = float(np.log1p(self.range_max))
 
     def __repr__(self):
         return f"LogUniformSampler(range_max={self.range_max})"
@@ -474,16 +487,8 @@ class LogUniformSampler(_Sampler):
         """P(k) for every class (float64 array of length ``range_max``)."""
         return self._dense_probabilities()
 
-    def sample(self, num_sampled, unique=True, true_classes=None, random_state=None):
-        """TensorFlow's ``log_uniform_candidate_sampler``: see :meth:`sample_candidates`.
-
-        Returns ``(sampled, true_expected_count, sampled_expected_count)``.
-        """
-        return self.sample_candidates(num_sampled, unique, true_classes, random_state)
-
     def log_probability(self, classes):
-        k = _check_classes(classes, self.n_classes, "classes").astype(np.float64)
-        return np.log(np.log1p(1.0 / (k + 1.0))) - np.log(self._log_range)
+        return np.log(self.probability(classes))
 
     def _kernel_args(self):
         empty = np.empty(0, dtype=np.uint32)
@@ -494,7 +499,7 @@ class LogUniformSampler(_Sampler):
         return self._probability(np.arange(self.range_max))
 
     def _probability(self, classes):
-        return np.log1p(1.0 / (np.asarray(classes, dtype=np.float64) + 1.0)) / self._log_range
+        return log_uniform_probability(classes, self.range_max)
 
     def _n_positive(self):
         return self.range_max

@@ -7,13 +7,13 @@ import pytest
 from numpy.testing import assert_array_equal
 
 from skw2v._corpus import (
-    check_documents,
     chunk_layout,
     encode_known,
     encode_new,
     make_analyzer,
     remap,
 )
+from skw2v._documents import check_X
 
 
 def decode(corpus, types):
@@ -77,7 +77,7 @@ def test_non_string_tokens_rejected():
                                    (np.array([["a"]]), ValueError)])
 def test_check_documents_rejects_non_corpora(X, exc):
     with pytest.raises(exc, match="X"):
-        check_documents(X)
+        check_X(X)
 
 
 def test_encode_known_drops_oov():

@@ -8,7 +8,8 @@ import pytest
 
 import skw2v
 from skw2v import _corpus
-from skw2v._corpus import LineCorpus, encode_new, make_analyzer, remap
+from skw2v._corpus import encode_new, make_analyzer, remap
+from skw2v._documents import LineCorpus
 from skw2v._vocab import document_frequency
 
 
@@ -67,13 +68,3 @@ def test_line_corpus_and_path_fit_like_lists(tmp_path, suffix):
     # a LineCorpus can be read again (re-iterable)
     corpus = LineCorpus(path)
     assert list(corpus) == list(corpus) == docs
-
-
-def test_line_corpus_missing_file(tmp_path):
-    with pytest.raises(ValueError, match="does not exist"):
-        LineCorpus(tmp_path / "nope.txt")
-
-
-def test_bare_string_suggests_path():
-    with pytest.raises(ValueError, match="pathlib.Path"):
-        skw2v.Word2VecNS().fit("a b c")

@@ -14,14 +14,16 @@ import pytest
 db = pytest.importorskip("dask.bag")
 distributed = pytest.importorskip("distributed")
 
-from conftest import make_topic_corpus, topic_scores
+from _corpora import make_topic_corpus, topic_scores
 from sklearn.utils import check_random_state
 
 import skw2v
 import skw2v.dask as skdask
 from skw2v import Word2VecNS
 from skw2v._threads import _cpu_count, effective_n_threads
+from skw2v._plan import plan_for
 from skw2v._training import run_epoch
+from skw2v._weights import initial_output_bias, initial_weights
 
 # 2 workers share this machine's cores: each worker's OpenMP threads get half.
 CORES_PER_WORKER = max(1, _cpu_count() // 2)
@@ -81,7 +83,7 @@ def test_nce_output_bias_is_trained_and_merged(client):
     # one non-empty partition: the bias follows the single-machine fit too
     np.testing.assert_allclose(model.output_bias_, single.output_bias_, atol=1e-5)
     np.testing.assert_allclose(model.vectors_, single.vectors_, atol=1e-5)
-    start = Word2VecNS(**params)._initial_output_bias(model.token_counts_)
+    start = initial_output_bias(model.token_counts_, "nce", model.subsample)
     assert np.abs(model.output_bias_ - start).max() > 1e-3  # it moved
     # split over both workers, the bias is merged like the output rows
     two = skdask.fit(Word2VecNS(**params), db.from_sequence(sentences, npartitions=4), client)
@@ -113,7 +115,9 @@ def test_merge_against_a_reference_of_two_workers(client, merge, loss):
     # in the learning-rate schedule, then merged by hand.
     ref = Word2VecNS(**params)
     rs = check_random_state(params["random_state"])
-    w0 = ref._initial_weights(model.index_to_token_, model.token_counts_, rs)
+    w0 = initial_weights(model.index_to_token_, model.token_counts_, rs,
+                         vector_size=ref.vector_size, loss=ref.loss, subsample=ref.subsample,
+                         init_vectors=None)
     seed = rs.randint(0, np.iinfo(np.int64).max, size=1, dtype=np.int64)[0]
     parts = [model._encode_known(half) for half in (a, b)]
     total = sum(len(p.tokens) for p in parts)
@@ -121,7 +125,7 @@ def test_merge_against_a_reference_of_two_workers(client, merge, loss):
     lr_scale = 2 if merge == "scaled" else 1  # "scaled": W = 2 workers at 2x the rate
     for i, part in enumerate(parts):
         w = (w0[0].copy(), w0[1].copy(), w0[2].copy())
-        plan = ref._plan(part, model.token_counts_)
+        plan = plan_for(part, model.token_counts_, ref.get_params())
         run_epoch(plan, w[0], w[1], output_bias=w[2] if loss == "nce" else None,
                   lr_start=ref.learning_rate * lr_scale,
                   lr_end=ref.min_learning_rate * lr_scale,
@@ -369,10 +373,10 @@ def test_readme_dask_examples_run_as_scripts(tmp_path, index):
 def test_auto_device_is_validated_as_the_workers_train(client, monkeypatch):
     # On a driver with a GPU, "auto" would resolve to cuda there, which refuses
     # shared_negatives; the workers train on CPUs, so the fit must go through.
-    import skw2v._estimator as est_module
+    import skw2v._params as params_module
 
-    real = est_module.resolve_device
-    monkeypatch.setattr(est_module, "resolve_device",
+    real = params_module.resolve_device
+    monkeypatch.setattr(params_module, "resolve_device",
                         lambda device: ("cuda", None) if device == "auto" else real(device))
     with pytest.raises(ValueError, match="shared_negatives"):
         Word2VecNS(device="auto", shared_negatives=True)._more_validate_params()

@@ -20,9 +20,10 @@ Three layers, so that most of it runs on a machine without a GPU:
 
 import ctypes
 import ctypes.util
-import hashlib
 import logging
+import os
 import pickle
+import re
 import shutil
 import subprocess
 import sys
@@ -32,13 +33,16 @@ import numpy as np
 import pytest
 
 from skw2v import _core, _cuda
-from skw2v._alias import alias_table, kernel_thresholds
 from skw2v._corpus import EncodedCorpus
 from skw2v._cuda import _train as gt
-from skw2v._training import TrainingPlan, run_epoch
+from skw2v._plan import make_plan
+from skw2v._training import run_epoch
+
+from _cuda_emulator import EmulatedBackend, have_compiler
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / ".." / "shared" / "data"
+# SKW2V_DATA_DIR: where the GPU machine's copy travels (tools/gpu_acceptance.sh)
+DATA = Path(os.environ.get("SKW2V_DATA_DIR", ROOT / ".." / "shared" / "data"))
 CUDA_DIR = Path(_cuda.__file__).resolve().parent
 CU_FILES = sorted(CUDA_DIR.glob("*.cu"))
 
@@ -99,8 +103,8 @@ def test_cuda_source_compiles_with_nvcc(path, arch, variant, tmp_path):
         assert f".entry {kernel}(" in ptx
 
 
-def _load_nvrtc():
-    """libnvrtc from the system or from the nvidia-cuda-nvrtc wheel, else None."""
+def _nvrtc_candidates():
+    """libnvrtc from the system and from the nvidia-cuda-nvrtc wheel."""
     candidates = []
     found = ctypes.util.find_library("nvrtc")
     if found:
@@ -112,14 +116,42 @@ def _load_nvrtc():
             candidates += sorted(str(p) for p in Path(base).glob("**/libnvrtc.so*"))
     except ImportError:
         pass
+    return [c for c in candidates if "builtins" not in Path(c).name]
+
+
+def _load_nvrtc(candidates=None):
+    """(libnvrtc, None) when it can compile, else (None, why).
+
+    libnvrtc loads libnvrtc-builtins at its first compile, by name: the
+    wheel's copy sits beside it but off the loader's path, so it is loaded
+    first from there (RTLD_GLOBAL); without it NVRTC fails every compile, a
+    broken installation rather than a broken kernel, and the test skips.
+    """
+    candidates = _nvrtc_candidates() if candidates is None else candidates
+    reason = "libnvrtc not found (pip install nvidia-cuda-nvrtc)"
     for path in candidates:
-        if "builtins" in Path(path).name:
-            continue
+        folder = Path(path).parent
+        if folder != Path("."):  # a path (the wheel's), not a bare soname
+            builtins = sorted(folder.glob("libnvrtc-builtins.so*"))
+            if not builtins:
+                reason = f"libnvrtc-builtins not found beside {path}"
+                continue
+            try:
+                ctypes.CDLL(str(builtins[0]), mode=ctypes.RTLD_GLOBAL)
+            except OSError as exc:
+                reason = f"cannot load {builtins[0]}: {exc}"
+                continue
         try:
-            return ctypes.CDLL(path)
-        except OSError:
+            lib = ctypes.CDLL(path)
+        except OSError as exc:
+            reason = f"cannot load {path}: {exc}"
             continue
-    return None
+        ok, log, _ = _nvrtc_compile(lib, 'extern "C" __global__ void k() {}', [])
+        if not ok:
+            reason = f"NVRTC at {path} cannot compile an empty kernel: {log.strip()!r}"
+            continue
+        return lib, None
+    return None, reason
 
 
 def _nvrtc_compile(lib, source, options):
@@ -145,18 +177,35 @@ def _nvrtc_compile(lib, source, options):
         lib.nvrtcDestroyProgram(ctypes.byref(prog))
 
 
-_NVRTC = _load_nvrtc()
+_NVRTC, _NO_NVRTC = _load_nvrtc()
 
 
-@pytest.mark.skipif(_NVRTC is None, reason="libnvrtc not found (pip install nvidia-cuda-nvrtc)")
-@pytest.mark.parametrize("arch, variant", [("compute_90", (4, 1)), ("compute_75", (1, 2))])
-def test_cuda_source_compiles_with_nvrtc(arch, variant):
+def test_nvrtc_loader_skips_without_builtins(tmp_path):
+    # The wheel's layout with libnvrtc-builtins missing: a reason, not a failure.
+    lib = tmp_path / "libnvrtc.so.13"
+    lib.write_bytes(b"not a library")
+    assert _load_nvrtc([str(lib)]) == (None, f"libnvrtc-builtins not found beside {lib}")
+    (tmp_path / "libnvrtc-builtins.so.13.0").write_bytes(b"not a library either")
+    lib_, reason = _load_nvrtc([str(lib)])
+    assert lib_ is None and reason.startswith("cannot load")
+    assert _load_nvrtc([])[1].startswith("libnvrtc not found")
+
+
+@pytest.mark.skipif(_NVRTC is None, reason=f"{_NO_NVRTC}")
+@pytest.mark.parametrize("arch, variant, path", [
+    ("compute_90", (4, 1), gt.PATH_SKIPGRAM), ("compute_90", (4, 1), gt.PATH_BATCHED),
+    ("compute_80", (4, 1), gt.PATH_CBOW), ("compute_75", (1, 2), gt.PATH_BATCHED),
+])
+def test_cuda_source_compiles_with_nvrtc(arch, variant, path):
     # Exactly what the driver hands cupy.RawModule (which adds the -arch).
-    options = [*gt.compile_options(variant), f"-arch={arch}"]
+    options = [*gt.compile_options(variant, path=path), f"-arch={arch}"]
     ok, log, ptx = _nvrtc_compile(_NVRTC, gt.kernel_source(), options)
     assert ok, log
     for kernel in ("skw2v_train", "skw2v_keep_flags"):
         assert f".entry {kernel}(" in ptx
+    # float4 atomics (of float4 rows) exactly where the device has them
+    vector = re.search(r"(red|atom)\.global[.\w]*\.v4\.f32", ptx) is not None
+    assert vector == (arch == "compute_90" and variant[0] == 4)
 
 
 def test_kernel_source_is_package_data():
@@ -181,7 +230,9 @@ def test_kernel_signatures_parse():
     train = {p.name: p for p in gt.kernel_signature(src, "skw2v_train")}
     assert train["w_in"].dtype == np.float32 and train["w_in"].pointer and not train["w_in"].const
     assert train["kept_pos"].dtype == np.int64 and train["kept_pos"].const
-    assert train["alias_thr"].dtype == np.uint32
+    # threshold and alias word packed in one 8-byte entry (one load per draw)
+    assert train["alias_table"].dtype == np.uint64 and train["alias_table"].const
+    assert train["work_counter"].dtype == np.uint64 and not train["work_counter"].const
     assert train["rng_key"].dtype == np.uint64 and not train["rng_key"].pointer
     assert train["lr_start"].dtype == np.float64
     with pytest.raises(ValueError, match="not found"):
@@ -373,15 +424,14 @@ def _plan(tokens, offsets, n_vocab, *, keep_prob=None, noise=None, log_kq=None,
     tokens = np.asarray(tokens, dtype=np.int32)
     offsets = np.asarray(offsets, dtype=np.int64)
     q = np.full(n_vocab, 1.0 / n_vocab) if noise is None else np.asarray(noise, np.float64)
-    accept, alias = alias_table(q)
     if log_kq is None:
         with np.errstate(divide="ignore"):
             log_kq = np.log(max(sample_size, 1) * q)
     keep = np.ones(n_vocab, np.float32) if keep_prob is None else keep_prob
-    return TrainingPlan(
-        EncodedCorpus(tokens, offsets, None), np.asarray(keep, np.float32),
-        kernel_thresholds(accept), alias, np.asarray(log_kq, np.float32), architecture, loss,
-        window, shrink, sample_size, chunk_tokens,
+    return make_plan(
+        EncodedCorpus(tokens, offsets, None), keep, q, noise_log_kq=log_kq,
+        architecture=architecture, loss=loss, window=window, shrink_windows=shrink,
+        sample_size=sample_size, chunk_tokens=chunk_tokens,
     )
 
 
@@ -422,202 +472,13 @@ def _init(n_vocab, dim, rng):
 # =====================================================================
 # A CPU emulation of the CUDA kernels
 # =====================================================================
-_SHIM = r"""
-#include <math.h>
-#include <stdint.h>
-#include <string.h>
-#include <ucontext.h>
-#include <functional>
-#include <vector>
-
-#define __global__
-#define __device__
-#define __forceinline__ inline
-#define __restrict__ __restrict
-#define __launch_bounds__(...)
-
-struct skw2v_emu_dim3 { unsigned x = 0, y = 1, z = 1; };
-static skw2v_emu_dim3 threadIdx, blockIdx, blockDim, gridDim;
-struct alignas(16) float4 { float x, y, z, w; };
-
-// The 32 lanes of a warp are coroutines on one thread: each runs until its
-// next shuffle (or its end), then the next lane runs; a shuffle completes when
-// every lane has reached it. Lanes that finish while others wait at a shuffle
-// are reported as divergence.
-enum { EMU_READY = 0, EMU_AT_SHUFFLE = 1, EMU_DONE = 2 };
-static ucontext_t emu_main, emu_lane[32];
-static int emu_state[32];
-static int emu_current;
-static const std::function<void()>* emu_body;
-static uint64_t emu_slots[32];
-
-static void emu_arrive() {
-    emu_state[emu_current] = EMU_AT_SHUFFLE;
-    swapcontext(&emu_lane[emu_current], &emu_main);
-}
-
-static void emu_lane_entry() {
-    (*emu_body)();
-    emu_state[emu_current] = EMU_DONE;  // returns to emu_main through uc_link
-}
-
-template <class T> static T emu_exchange(T v, int src) {
-    const int lane = (int)(threadIdx.x & 31);
-    uint64_t bits = 0;
-    memcpy(&bits, &v, sizeof(T));
-    emu_slots[lane] = bits;
-    emu_arrive();
-    const uint64_t got = emu_slots[src & 31];
-    emu_arrive();  // nobody overwrites a slot before everyone has read
-    T out;
-    memcpy(&out, &got, sizeof(T));
-    return out;
-}
-template <class T> static T __shfl_xor_sync(unsigned, T v, int m) {
-    return emu_exchange(v, (int)(threadIdx.x & 31) ^ m);
-}
-template <class T> static T __shfl_sync(unsigned, T v, int src) { return emu_exchange(v, src); }
-
-static int emu_launch(unsigned grid, unsigned block, const std::function<void()>& body) {
-    const size_t stack_size = 1 << 18;
-    std::vector<std::vector<char>> stacks(32, std::vector<char>(stack_size));
-    gridDim.x = grid;
-    blockDim.x = block;
-    emu_body = &body;
-    for (unsigned b = 0; b < grid; ++b) {
-        for (unsigned wi = 0; wi < block / 32; ++wi) {
-            for (int l = 0; l < 32; ++l) {
-                getcontext(&emu_lane[l]);
-                emu_lane[l].uc_stack.ss_sp = stacks[l].data();
-                emu_lane[l].uc_stack.ss_size = stack_size;
-                emu_lane[l].uc_link = &emu_main;
-                makecontext(&emu_lane[l], emu_lane_entry, 0);
-                emu_state[l] = EMU_READY;
-            }
-            for (;;) {
-                for (int l = 0; l < 32; ++l) {
-                    if (emu_state[l] == EMU_DONE) continue;
-                    emu_state[l] = EMU_READY;
-                    emu_current = l;
-                    blockIdx.x = b;
-                    threadIdx.x = wi * 32 + l;
-                    swapcontext(&emu_main, &emu_lane[l]);
-                }
-                int waiting = 0, done = 0;
-                for (int l = 0; l < 32; ++l) {
-                    waiting += emu_state[l] == EMU_AT_SHUFFLE;
-                    done += emu_state[l] == EMU_DONE;
-                }
-                if (done == 32) break;
-                if (waiting != 32) return 1;
-            }
-        }
-    }
-    return 0;
-}
-
-#include "sgns.cu"
-"""
-
-_CTYPES = {"int": ctypes.c_int32, "float": ctypes.c_float, "double": ctypes.c_double,
-           "unsigned char": ctypes.c_uint8, "skw2v_i64": ctypes.c_int64,
-           "skw2v_u64": ctypes.c_uint64, "skw2v_u32": ctypes.c_uint32}
-_KERNELS = ("skw2v_train", "skw2v_keep_flags")
-
-
-def _wrappers(source):
-    out = []
-    for name in _KERNELS:
-        sig = gt.kernel_signature(source, name)
-        decl = ", ".join(f"{'const ' if p.const else ''}{p.ctype}{'*' if p.pointer else ''} "
-                         f"{p.name}" for p in sig)
-        call = ", ".join(p.name for p in sig)
-        out.append(f'extern "C" int emu_{name}(unsigned grid, unsigned block, {decl}) '
-                   f"{{ return emu_launch(grid, block, [&] {{ {name}({call}); }}); }}")
-    return "\n".join(out)
-
-
-class EmulatedBackend:
-    """The driver's backend interface on NumPy arrays and the emulated kernels."""
-
-    xp = np
-
-    def __init__(self, build_dir, max_blocks=2):
-        self.build_dir = Path(build_dir)
-        self.max_blocks = max_blocks
-        self._libs = {}
-        self.launches = []  # (kernel, grid, block) of every launch
-
-    def is_device_array(self, a):
-        return False
-
-    def to_device(self, a, dtype):
-        return np.array(a, dtype=dtype, order="C", copy=True)
-
-    def to_host(self, a):
-        return np.array(a, copy=True)
-
-    def pointer(self, a):
-        return a.ctypes.data
-
-    def free_bytes(self):
-        return None
-
-    def synchronize(self):
-        pass
-
-    def _library(self, variant):
-        if variant not in self._libs:
-            self._libs[variant] = _build_emulator(self.build_dir, variant)
-        return self._libs[variant]
-
-    def function(self, variant, threads_per_block, name):
-        lib = self._library(variant)
-        sig = gt.kernel_signature(gt.kernel_source(), name)
-        fn = getattr(lib, f"emu_{name}")
-        fn.restype = ctypes.c_int
-        fn.argtypes = [ctypes.c_uint, ctypes.c_uint] + [
-            ctypes.c_void_p if p.pointer else _CTYPES[p.ctype] for p in sig]
-
-        def launch(grid, block, args):
-            assert block == threads_per_block and block % 32 == 0
-            values = []
-            for p, a in zip(sig, args, strict=True):
-                if p.pointer:
-                    assert isinstance(a, np.ndarray) and a.dtype == p.dtype
-                    if a.dtype == np.float32 and variant[0] == 4:
-                        assert a.ctypes.data % 16 == 0  # float4 loads
-                    values.append(a.ctypes.data)
-                else:
-                    assert type(a) is p.dtype.type, (p.name, type(a))
-                    values.append(a.item())
-            self.launches.append((name, grid, block))
-            if fn(grid, block, *values) != 0:
-                raise AssertionError(f"{name}: lanes of a warp diverged around a shuffle")
-
-        return launch
-
-
-def _build_emulator(build_dir, variant):
-    source = gt.kernel_source()
-    code = _SHIM + _wrappers(source)
-    vec, r = variant
-    digest = hashlib.sha1((code + repr(variant)).encode()).hexdigest()[:12]
-    lib_path = Path(build_dir) / f"emu_{vec}_{r}_{digest}.so"
-    if not lib_path.exists():
-        cpp = Path(build_dir) / f"emu_{vec}_{r}_{digest}.cpp"
-        cpp.write_text(code)
-        cmd = ["g++", "-std=c++17", "-O1", "-fPIC", "-shared", "-fno-strict-aliasing",
-               f"-DSKW2V_VEC={vec}", f"-DSKW2V_R={r}", f"-I{CUDA_DIR}", str(cpp), "-o",
-               str(lib_path)]
-        proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=300)
-        assert proc.returncode == 0, f"emulator build failed:\n{proc.stderr}"
-    return ctypes.CDLL(str(lib_path))
+# The emulator itself lives in tests/_cuda_emulator.py (the acceptance
+# script's dry run uses it too).
 
 
 @pytest.fixture(scope="session")
 def emulator_dir(tmp_path_factory):
-    if shutil.which("g++") is None:
+    if not have_compiler():
         pytest.skip("g++ not on PATH (needed to emulate the CUDA kernels on the CPU)")
     return tmp_path_factory.mktemp("cuda_emulator")
 
@@ -875,6 +736,481 @@ def test_driver_rejects_bad_input(emulator_dir):
 
 
 # =====================================================================
+# A float64 reference of the GPU kernels' semantics, random streams included
+# =====================================================================
+_GAMMA = 0x9E3779B97F4A7C15
+_M64 = (1 << 64) - 1
+
+
+def _alias_draw(r, plan):
+    n = len(plan.alias_index)
+    i = ((r & 0xFFFFFFFF) * n) >> 32
+    return i if (r >> 32) < int(plan.alias_threshold[i]) else int(plan.alias_index[i])
+
+
+def _softplus(z):
+    return max(z, 0.0) + np.log1p(np.exp(-abs(z)))
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def gpu_reference(plan, w_in, w_out, bias=None, *, seed, lr_start, lr_end, progress_offset,
+                  progress_total, batch_window=False, span=None):
+    """The GPU kernels' update, one centre after another, in float64, with the
+    GPU's random streams (one SplitMix64 stream per centre position; draw n of
+    it is mix64(hash + n * gamma)). Updates w_in, w_out, bias (float64 copies
+    of the caller's) in place; returns (loss, positives, words)."""
+    tokens, offsets = np.asarray(plan.tokens), np.asarray(plan.offsets)
+    mask = _keep_mask(tokens, np.asarray(plan.keep_prob), seed)
+    _, centre_key = gt.epoch_keys(seed)
+    start, end = (0, len(tokens)) if span is None else span
+    arch = "cbow" if plan.architecture == _core.ARCHITECTURES["cbow"] else "skipgram"
+    nce = plan.loss == _core.LOSSES["nce"]
+    log_kq = np.asarray(plan.noise_log_kq, np.float64)
+    loss = positives = words = 0.0
+
+    def offset(t):
+        return (-log_kq[t] if nce else 0.0) + (bias[t] if bias is not None else 0.0)
+
+    def draws(rng, w):
+        got = [_alias_draw(gt._mix64((rng + (n + 1) * _GAMMA) & _M64), plan)
+               for n in range(plan.sample_size)]
+        return (rng + plan.sample_size * _GAMMA) & _M64, [w] + [d for d in got if d != w]
+
+    def sequential(l1, targets, alpha):
+        nonlocal loss
+        work = np.zeros_like(l1)
+        for j, t in enumerate(targets):
+            f = l1 @ w_out[t] + offset(t)
+            loss += _softplus(-f) if j == 0 else _softplus(f)
+            g = alpha * ((1.0 if j == 0 else 0.0) - _sigmoid(f))
+            work += g * w_out[t]
+            w_out[t] += g * l1
+            if bias is not None:
+                bias[t] += g
+        return work
+
+    for s in range(len(offsets) - 1):
+        pos = np.flatnonzero(mask[offsets[s]:offsets[s + 1]]) + offsets[s]
+        buf = tokens[pos]
+        for i, p in enumerate(pos):
+            if not start <= p < end:
+                continue
+            w = int(buf[i])
+            rng = gt.hash64((centre_key + int(p)) & _M64)
+            alpha = np.float32(lr_start - (lr_start - lr_end) * (progress_offset + p)
+                               / progress_total)
+            alpha = float(max(alpha, np.float32(lr_end)))
+            b = plan.window
+            if plan.shrink_windows:
+                rng = (rng + _GAMMA) & _M64
+                b = 1 + (((gt._mix64(rng) >> 32) * plan.window) >> 32)
+            lo, hi = max(i - b, 0), min(i + b + 1, len(buf))
+            words += 1
+            ctx = [int(buf[k]) for k in range(lo, hi) if k != i]
+            if not ctx:
+                continue
+            if arch == "cbow":
+                rng, targets = draws(rng, w)
+                l1 = np.mean([w_in[c] for c in ctx], axis=0)
+                work = sequential(l1, targets, alpha)
+                for c in ctx:
+                    w_in[c] += work
+                positives += 1
+            elif not batch_window:
+                for c in ctx:
+                    rng, targets = draws(rng, w)
+                    w_in[c] += sequential(w_in[c].copy(), targets, alpha)
+                    positives += 1
+            else:  # the window-batched semantics (helper brief)
+                rng, targets = draws(rng, w)
+                x = np.array([w_in[c] for c in ctx])            # (m, d) start of step
+                y = np.array([w_out[t] for t in targets])       # (n_t, d)
+                s_ = x @ y.T + np.array([offset(t) for t in targets])[None, :]
+                label = np.zeros(len(targets))
+                label[0] = 1.0
+                loss += sum(_softplus(-v) for v in s_[:, 0]) + sum(
+                    _softplus(v) for v in s_[:, 1:].ravel())
+                g = alpha * (label[None, :] - _sigmoid(s_))
+                d_in, d_out, d_bias = g @ y, g.T @ x, g.sum(axis=0)
+                for c, d in zip(ctx, d_in, strict=True):
+                    w_in[c] += d
+                for j, t in enumerate(targets):
+                    w_out[t] += d_out[j]
+                    if bias is not None:
+                        bias[t] += d_bias[j]
+                positives += len(ctx)
+    return loss, positives, words
+
+
+def _run_both(plan, w_in, w_out, backend, *, bias=None, batch_window, kw, span=None, **geometry):
+    ref_in, ref_out = w_in.astype(np.float64), w_out.astype(np.float64)
+    ref_bias = None if bias is None else bias.astype(np.float64)
+    ref = gpu_reference(plan, ref_in, ref_out, ref_bias, batch_window=batch_window, span=span,
+                        **kw)
+    trainer = _trainer(plan, w_in, w_out, backend, output_bias=bias, batch_window=batch_window,
+                       **geometry)
+    res = trainer.run_epoch(span=span, **kw)
+    got_bias = None if bias is None else np.empty_like(bias)
+    got_in, got_out = trainer.download(output_bias=got_bias)
+    return (ref, ref_in, ref_out, ref_bias), (res, got_in, got_out, got_bias), trainer
+
+
+def _assert_matches(ref, got, w_in, w_out, rtol=2e-4, atol=2e-6):
+    (loss, positives, words), ref_in, ref_out, ref_bias = ref
+    res, got_in, got_out, got_bias = got
+    assert not np.allclose(ref_in, w_in) and not np.allclose(ref_out, w_out)  # it moved
+    assert res.words == words and res.positives == positives
+    np.testing.assert_allclose(res.loss, loss, rtol=rtol)
+    np.testing.assert_allclose(got_in, ref_in, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(got_out, ref_out, rtol=rtol, atol=atol)
+    if ref_bias is not None:
+        np.testing.assert_allclose(got_bias, ref_bias, rtol=rtol, atol=atol)
+
+
+BATCH_CASES = {
+    # id: (loss, dim, window, sample_size, one-hot noise word or None, shrink)
+    "ns-vec4": ("negative_sampling", 12, 3, 5, None, False),
+    "ns-vec1-r2": ("negative_sampling", 35, 2, 4, None, True),
+    "nce-bias": ("nce", 16, 3, 3, None, False),
+    "forced-repeated-negatives": ("negative_sampling", 12, 2, 3, 6, False),
+    "negatives-hit-centre": ("negative_sampling", 8, 2, 4, 4, False),
+    "window-wider-than-a-warp": ("negative_sampling", 8, 20, 3, None, False),
+    "many-negatives-two-draw-rounds": ("negative_sampling", 8, 2, 40, None, False),
+}
+
+
+@pytest.mark.parametrize("case", list(BATCH_CASES), ids=list(BATCH_CASES))
+def test_batched_window_matches_float64_reference(case, make_backend):
+    """batch_window=True: one warp per centre word, negatives shared by the
+    window, every score from the rows at the start of the centre's step. A
+    sentence with repeated words puts repeated ids among the contexts (and,
+    with one-hot noise, among the targets); the float64 reference follows the
+    brief's semantics step by step with the GPU's random streams."""
+    loss, dim, window, sample_size, noise_word, shrink = BATCH_CASES[case]
+    n_vocab = 12
+    rng = np.random.default_rng(31)
+    base = [3, 5, 3, 7, 4, 2, 3, 6, 8, 1, 5, 9, 10, 11, 3, 0]
+    sentences = [[0, 1], base * 3 if window > 15 else base, [2], [4, 4, 4]]
+    noise = None if noise_word is None else _one_hot(n_vocab, noise_word)
+    if noise is None:
+        noise = rng.uniform(0.2, 1.0, n_vocab)
+        noise /= noise.sum()
+    plan = _sentences_plan(sentences, n_vocab, noise=noise,
+                           log_kq=rng.normal(0.0, 1.0, n_vocab), architecture="skipgram",
+                           loss=loss, window=window, shrink=shrink, sample_size=sample_size)
+    w_in, w_out = _init(n_vocab, dim, rng)
+    w_in *= 10  # larger rows: a wrong (stale or double) read shows
+    w_out *= 10
+    bias = rng.normal(0.0, 1.0, n_vocab).astype(np.float32) if loss == "nce" else None
+    kw = dict(seed=5, lr_start=0.1, lr_end=0.01, progress_offset=3, progress_total=60)
+    ref, got, _ = _run_both(plan, w_in, w_out, make_backend(1), bias=bias, batch_window=True,
+                            kw=kw, **SINGLE_WARP)
+    _assert_matches(ref, got, w_in, w_out)
+
+
+@pytest.mark.parametrize("arch", ["skipgram", "cbow"])
+@pytest.mark.parametrize("batch_window", [False, True])
+def test_epoch_with_random_draws_matches_float64_reference(arch, batch_window, make_backend):
+    """Random radii, subsampling and alias draws: the GPU's lane-parallel
+    draws give exactly the stream a draw-by-draw loop gives (the reference
+    draws one by one), with the packed alias table; CBOW ignores
+    batch_window."""
+    rng = np.random.default_rng(8)
+    n_vocab = 30
+    tokens, offsets = _zipf_corpus(400, n_vocab, rng, max_len=16)
+    counts = np.bincount(tokens, minlength=n_vocab) + 1
+    keep = np.minimum(1.0, 40.0 / counts).astype(np.float32)
+    q = counts**0.75 / (counts**0.75).sum()
+    plan = _plan(tokens, offsets, n_vocab, keep_prob=keep, noise=q, architecture=arch,
+                 window=3, shrink=True, sample_size=5)
+    w_in, w_out = _init(n_vocab, 8, rng)
+    kw = dict(seed=12, lr_start=0.05, lr_end=0.001, progress_offset=0,
+              progress_total=plan.n_tokens)
+    ref, got, _ = _run_both(plan, w_in, w_out, make_backend(1), batch_window=batch_window,
+                            kw=kw, **SINGLE_WARP, batch_tokens=97)
+    assert got[0].words < plan.n_tokens  # subsampling dropped some
+    _assert_matches(ref, got, w_in, w_out, rtol=1e-3, atol=1e-5)
+
+
+@pytest.mark.parametrize("loss", ["negative_sampling", "nce"])
+def test_batched_window_matches_the_cpu_kernel(loss, make_backend):
+    """The CPU kernel's batch_window (where this build has it) and the GPU's
+    batched path train the same model: with forced draws (one-hot noise, a
+    fixed radius) and the same subsampling hash, every update agrees, across
+    repeated context words and two epochs."""
+    rng = np.random.default_rng(17)
+    n_vocab = 12
+    sentences = [[3, 5, 3, 7, 4, 2, 3, 6, 8, 1, 5, 9], [], [4, 4], [10, 11, 10, 2, 0, 1, 6]]
+    keep = rng.uniform(0.4, 1.0, n_vocab).astype(np.float32)
+    keep[::2] = 1.0
+    plan = _sentences_plan(sentences, n_vocab, keep_prob=keep, noise=_one_hot(n_vocab, 3),
+                           loss=loss, window=3, shrink=False, sample_size=3, chunk_tokens=5)
+    if not hasattr(plan, "batch_window"):
+        pytest.skip("this build's CPU kernel has no batch_window")
+    plan.batch_window = True
+    w_in, w_out = _init(n_vocab, 8, rng)
+    bias = rng.normal(0.0, 1.0, n_vocab).astype(np.float32) if loss == "nce" else None
+    cpu_in, cpu_out = w_in.copy(), w_out.copy()
+    cpu_bias = None if bias is None else bias.copy()
+    trainer = _trainer(plan, w_in, w_out, make_backend(1), output_bias=bias, batch_window=True,
+                       batch_tokens=9, **SINGLE_WARP)
+    kw = dict(lr_start=0.3, lr_end=0.001, progress_total=2 * plan.n_tokens)
+    for epoch, seed in enumerate((4, 5)):
+        kw["progress_offset"] = epoch * plan.n_tokens
+        cpu = run_epoch(plan, cpu_in, cpu_out, seed=seed, n_threads=1, output_bias=cpu_bias, **kw)
+        gpu = trainer.run_epoch(seed=seed, **kw)
+        assert gpu.words == cpu.words and gpu.positives == cpu.positives
+        np.testing.assert_allclose(gpu.loss, cpu.loss, rtol=1e-4)
+    got_bias = None if bias is None else np.empty_like(bias)
+    gpu_in, gpu_out = trainer.download(output_bias=got_bias)
+    np.testing.assert_allclose(gpu_in, cpu_in, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(gpu_out, cpu_out, rtol=1e-4, atol=1e-6)
+    if bias is not None:
+        np.testing.assert_allclose(got_bias, cpu_bias, rtol=1e-4, atol=1e-6)
+
+
+def test_batched_window_without_context_changes_nothing(make_backend):
+    plan = _sentences_plan([[1], [2], [3, 3]], 4, window=2, sample_size=3)
+    w_in, w_out = _init(4, 8, np.random.default_rng(0))
+    trainer = _trainer(plan, w_in, w_out, make_backend(1), batch_window=True, **SINGLE_WARP)
+    res = trainer.run_epoch(span=(0, 2), seed=1, lr_start=0.5, lr_end=0.5, progress_offset=0,
+                            progress_total=4)
+    got_in, got_out = trainer.download()
+    assert (res.words, res.positives, res.loss) == (2, 0, 0.0)
+    np.testing.assert_array_equal(got_in, w_in)
+    np.testing.assert_array_equal(got_out, w_out)
+
+
+def test_batch_window_is_checked(emulator_dir):
+    plan = _sentences_plan([[0, 1, 2]], 3)
+    w = np.zeros((3, 4), np.float32)
+    with pytest.raises(TypeError, match="batch_window must be a bool"):
+        gt.GpuTrainer(plan, w, w, backend=EmulatedBackend(emulator_dir, 1), batch_window=1)
+
+
+def test_kernel_traps_on_a_module_built_for_another_path(emulator_dir):
+    # Driver and module disagree (batched module, per-pair arguments): the
+    # kernel refuses to run instead of training the wrong thing.
+    plan = _sentences_plan([[0, 1, 2, 1]], 3, window=1, sample_size=2)
+    w_in, w_out = _init(3, 4, np.random.default_rng(0))
+    trainer = gt.GpuTrainer(plan, w_in, w_out, backend=EmulatedBackend(emulator_dir, 1),
+                            batch_window=True, **SINGLE_WARP)
+    trainer.batch_window = 0
+    with pytest.raises(RuntimeError, match="trapped"):
+        trainer.run_epoch(seed=1, lr_start=0.1, lr_end=0.1, progress_offset=0, progress_total=4)
+
+
+# =====================================================================
+# Review fixes (issue: GPU ready for a 15-minute window)
+# =====================================================================
+def test_window_of_int_max_matches_cpu(make_backend):
+    """window = 2**31 - 1 (the estimator allows it): 2 * window + 1 would
+    overflow int; every context of the sentence is in the window."""
+    n_vocab = 9
+    sentences = [[3, 5, 7, 4, 2, 6, 8, 1]]
+    rng = np.random.default_rng(3)
+    plan = _sentences_plan(sentences, n_vocab, noise=_one_hot(n_vocab, 0), window=2**31 - 1,
+                           shrink=False, sample_size=2)
+    w_in, w_out = _init(n_vocab, 8, rng)
+    kw = dict(seed=5, lr_start=0.5, lr_end=0.01, progress_offset=0, progress_total=8)
+    cpu_in, cpu_out = w_in.copy(), w_out.copy()
+    cpu = _cpu_span(plan, cpu_in, cpu_out, 4, 5, **kw)
+    trainer = _trainer(plan, w_in, w_out, make_backend(1), **SINGLE_WARP)
+    res = trainer.run_epoch(span=(4, 5), **kw)
+    gpu_in, gpu_out = trainer.download()
+    assert res.positives == cpu[1] == 7
+    np.testing.assert_allclose(gpu_in, cpu_in, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(gpu_out, cpu_out, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("regs, threads, expected", [
+    (76, 256, 3),     # the review's figure: 3 blocks of 256 at 76 registers
+    (120, 256, 2), (98, 128, 4), (32, 256, 8), (255, 256, 1), (255, 1024, 0), (40, 64, 25),
+])
+def test_occupancy_blocks(regs, threads, expected):
+    assert gt.occupancy_blocks(regs, threads) == expected
+
+
+def test_grid_is_sized_by_occupancy_and_warps_persist(emulator_dir):
+    """max_blocks = resident blocks per SM x SMs; every warp takes work items
+    from the launch's counter until none is left (one failed fetch per warp)."""
+    rng = np.random.default_rng(4)
+    tokens, offsets = _zipf_corpus(3000, 40, rng)
+    plan = _plan(tokens, offsets, 40, window=2, sample_size=2)
+    w_in, w_out = _init(40, 8, rng)
+    be = EmulatedBackend(emulator_dir, 3, blocks_per_sm=2)
+    trainer = gt.GpuTrainer(plan, w_in, w_out, backend=be, threads_per_block=64,
+                            batch_tokens=1000)
+    assert trainer.max_blocks == 6 and trainer._stats.shape == (6 * 2, 3)
+    res = trainer.run_epoch(seed=1, lr_start=0.05, lr_end=0.05, progress_offset=0,
+                            progress_total=3000)
+    assert res.words == 3000
+    launches = [g for name, g, _ in be.launches if name == "skw2v_train"]
+    assert len(launches) == 3 and max(launches) <= 6
+    for counter, grid in zip(trainer._counters, launches, strict=True):
+        _, piece = gt.launch_geometry(1000, 6, 64)
+        assert int(counter) == -(-1000 // piece) + grid * 2
+    # more work items than warps: the persistent loop went round
+    assert -(-1000 // piece) > 6 * 2
+
+
+def test_explicit_max_blocks_overrides_occupancy(emulator_dir):
+    plan = _sentences_plan([[0, 1, 2]], 3)
+    w = np.zeros((3, 4), np.float32)
+    be = EmulatedBackend(emulator_dir, 4, blocks_per_sm=3)
+    assert gt.GpuTrainer(plan, w, w, backend=be).max_blocks == 12
+    assert gt.GpuTrainer(plan, w, w, backend=be, max_blocks=5).max_blocks == 5
+    with pytest.raises(ValueError, match="max_blocks"):
+        gt.GpuTrainer(plan, w, w, backend=be, max_blocks=0)
+    with pytest.raises(ValueError, match="min_blocks_per_sm"):
+        gt.GpuTrainer(plan, w, w, backend=be, min_blocks_per_sm=-1)
+
+
+def test_pack_alias_table():
+    thr = np.array([0, 1, 2**32 - 1, 7], np.uint32)
+    alias = np.array([3, 0, 2, 1], np.int32)
+    packed = gt.pack_alias_table(thr, alias)
+    assert packed.dtype == np.uint64
+    np.testing.assert_array_equal(packed & np.uint64(0xFFFFFFFF), thr)
+    np.testing.assert_array_equal(packed >> np.uint64(32), alias)
+    with pytest.raises(ValueError, match="alias"):
+        gt.pack_alias_table(thr, -alias - 1)
+
+
+@pytest.mark.parametrize("vector_atomics", [False, True], ids=["scalar-atomics", "float4-atomics"])
+@pytest.mark.parametrize("atomic", [True, False], ids=["atomic", "plain"])
+def test_update_flavours_give_the_same_step(vector_atomics, atomic, emulator_dir):
+    """float4 atomics (the sm_90 code, emulated), scalar atomics and plain
+    read-add-write all add the same deltas: one step equals the CPU's."""
+    arch, loss, dim, window, noise_word, centre = STEP_CASES["sg-ns-vec4"]
+    n_vocab = 9
+    sentences = [[0, 1], [3, 5, 7, 4, 2, 6, 8, 1], [2, 2]]
+    rng = np.random.default_rng(11)
+    plan = _sentences_plan(sentences, n_vocab, noise=_one_hot(n_vocab, noise_word),
+                           architecture=arch, loss=loss, window=window, sample_size=3)
+    w_in, w_out = _init(n_vocab, dim, rng)
+    kw = dict(seed=5, lr_start=0.5, lr_end=0.01, progress_offset=7, progress_total=40)
+    cpu_in, cpu_out = w_in.copy(), w_out.copy()
+    _cpu_span(plan, cpu_in, cpu_out, 5, 6, **kw)
+    extra = ("-DSKW2V_VECTOR_ATOMICS=1",) if vector_atomics else ()
+    be = EmulatedBackend(emulator_dir, 1, extra_defines=extra)
+    trainer = _trainer(plan, w_in, w_out, be, atomic=atomic, **SINGLE_WARP)
+    trainer.run_epoch(span=(5, 6), **kw)
+    gpu_in, gpu_out = trainer.download()
+    np.testing.assert_allclose(gpu_in, cpu_in, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(gpu_out, cpu_out, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("batch_window, sample_size",
+                         [(False, 0), (False, 2), (True, 0), (True, 2)])
+def test_row_updates_per_centre(batch_window, sample_size, emulator_dir):
+    """Each changed row is written once per step: the centre's output row
+    stays in registers across the window (it was read and written once per
+    context), and the context row gets its delta without a second read."""
+    n_vocab, dim = 10, 8  # VEC 4: two lanes hold a row, 8 scalar atomics per row
+    plan = _sentences_plan([[1, 2, 3, 4, 5]], n_vocab, noise=np.arange(n_vocab) >= 6,
+                           window=2, sample_size=sample_size)
+    w_in, w_out = _init(n_vocab, dim, np.random.default_rng(0))
+    be = EmulatedBackend(emulator_dir, 1)
+    trainer = _trainer(plan, w_in, w_out, be, batch_window=batch_window, **SINGLE_WARP)
+    before = np.array(be.float_atomics())  # the library (and its counters) is per process
+    trainer.run_epoch(span=(2, 3), seed=3, lr_start=0.1, lr_end=0.1, progress_offset=0,
+                      progress_total=5)
+    if batch_window:  # 4 context rows, then each target row once
+        rows = 4 + len(gpu_reference_targets(plan, seed=3, position=2))
+    else:  # 4 context rows, 4 x sample_size negative rows, the centre's row once
+        rows = 4 + 4 * sample_size + 1
+    assert tuple(np.array(be.float_atomics()) - before) == (rows * dim, 0)
+
+
+def gpu_reference_targets(plan, *, seed, position):
+    """The window-batched targets of the centre at a corpus position (no subsampling, no shrink)."""
+    _, centre_key = gt.epoch_keys(seed)
+    rng = gt.hash64((centre_key + position) & _M64)
+    w = int(plan.tokens[position])
+    got = [_alias_draw(gt._mix64((rng + (n + 1) * _GAMMA) & _M64), plan)
+           for n in range(plan.sample_size)]
+    return [w] + [d for d in got if d != w]
+
+
+def test_driver_rejects_what_the_kernel_cannot_hold(emulator_dir):
+    be = EmulatedBackend(emulator_dir, 1)
+    w = np.zeros((3, 4), np.float32)
+    plan = _sentences_plan([[0, 1, 2]], 3, sample_size=gt.MAX_SAMPLE_SIZE + 1)
+    with pytest.raises(ValueError, match=f"sample_size must be at most {gt.MAX_SAMPLE_SIZE}"):
+        gt.GpuTrainer(plan, w, w, backend=be)
+    plan = _sentences_plan([[0, 1, 2]], 3, window=2**31)
+    with pytest.raises(ValueError, match="window must be at most 2147483647"):
+        gt.GpuTrainer(plan, w, w, backend=be)
+    plan = _sentences_plan([[0, 1, 2]], 3, sample_size=gt.MAX_SAMPLE_SIZE)
+    assert f"-DSKW2V_T={gt.MAX_SAMPLE_SIZE + 1}" in gt.GpuTrainer(plan, w, w, backend=be).options
+
+
+def test_close_frees_the_pool(emulator_dir):
+    plan = _sentences_plan([[0, 1, 2]], 3)
+    w = np.zeros((3, 4), np.float32)
+    be = EmulatedBackend(emulator_dir, 1)
+    with gt.GpuTrainer(plan, w, w, backend=be) as trainer:
+        assert trainer.w_in is not None
+    assert be.released == 1
+    assert all(getattr(trainer, name) is None for name in gt.GpuTrainer.DEVICE_ARRAYS)
+    trainer.close()  # idempotent
+    assert be.released == 1
+
+
+def _ptxas(arch, options, tmp_path, extra=()):
+    """(registers, spill bytes, ptx text) of skw2v_train, compiled by nvcc as NVRTC would."""
+    cubin, ptx = tmp_path / f"{arch}.cubin", tmp_path / f"{arch}.ptx"
+    src = str(CUDA_DIR / "sgns.cu")
+    base = ["nvcc", "-Werror", "all-warnings", *options, *extra, f"-arch={arch}"]
+    proc = subprocess.run([*base, "-cubin", "-Xptxas", "-v", "-o", str(cubin), src],
+                          check=False, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    subprocess.run([*base, "--ptx", "-o", str(ptx), src], check=True, capture_output=True,
+                   timeout=240)
+    report = proc.stderr.split("Compiling entry function 'skw2v_train'")[1]
+    report = report.split("Compiling entry function")[0]
+    regs = int(re.search(r"Used (\d+) registers", report).group(1))
+    spills = [int(x) for x in re.findall(r"(\d+) bytes spill (?:stores|loads)", report)]
+    return regs, sum(spills), ptx.read_text()
+
+
+requires_nvcc = pytest.mark.skipif(shutil.which("nvcc") is None, reason="nvcc not on PATH")
+
+
+@requires_nvcc
+@pytest.mark.parametrize("arch", ["sm_75", "sm_80", "sm_90"])
+@pytest.mark.parametrize("path", [gt.PATH_SKIPGRAM, gt.PATH_BATCHED, gt.PATH_CBOW],
+                         ids=["skipgram", "batched", "cbow"])
+def test_compiled_kernel_resources(arch, path, tmp_path):
+    """d=100, 5 negatives, the driver's launch bounds (256 threads, 2 blocks
+    per SM): at most 128 registers and no spills on any path, vector atomics
+    exactly on sm_90, one 8-byte load per alias draw."""
+    options = gt.compile_options((4, 1), 256, path=path, targets=6,
+                                 min_blocks=gt.default_min_blocks((4, 1)))
+    regs, spills, ptx = _ptxas(arch, options, tmp_path)
+    assert regs <= 128 and spills == 0, (arch, path, regs, spills)
+    # d = 300 (R = 3) gets no bound: more registers, still no spills
+    wide = gt.compile_options((4, 3), 256, path=path, targets=6,
+                              min_blocks=gt.default_min_blocks((4, 3)))
+    (tmp_path / "wide").mkdir()
+    regs_wide, spills_wide, _ = _ptxas(arch, wide, tmp_path / "wide")
+    assert regs_wide <= 255 and spills_wide == 0, (arch, path, regs_wide, spills_wide)
+    v4 = re.search(r"(red|atom)\.global(\.\w+)*\.v4\.f32", ptx) is not None
+    assert v4 == (arch == "sm_90")
+    assert re.search(r"(red|atom)\.global(\.\w+)*\.f32", ptx)
+    assert "ld.global.nc.u64" in ptx or "ld.global.nc.b64" in ptx  # packed alias entry
+    # __launch_bounds__(256, 3): the allocator is held to 85 registers
+    bounded = gt.compile_options((4, 1), 256, path=path, targets=6, min_blocks=3)
+    (tmp_path / "bounded").mkdir()
+    regs3, _, _ = _ptxas(arch, bounded, tmp_path / "bounded")
+    assert regs3 <= 85
+
+
+# =====================================================================
 # GPU only
 # =====================================================================
 @pytest.mark.gpu
@@ -982,3 +1318,42 @@ def test_gpu_trained_estimator_holds_numpy_arrays():
                           capture_output=True, timeout=120)
     assert proc.returncode == 0, proc.stderr.decode()
     assert proc.stdout.decode().strip() == "(1, 16)"
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif("not _gpu_ok()", reason="needs CuPy and a CUDA device")
+@pytest.mark.parametrize("batch_window", [False, True])
+def test_gpu_grid_is_sized_by_occupancy(batch_window):
+    """The grid is what the driver says fits at once; the register-count
+    estimate (the fallback) agrees with the driver within one block."""
+    rng = np.random.default_rng(0)
+    tokens, offsets = _zipf_corpus(200_000, 1000, rng)
+    plan = _plan(tokens, offsets, 1000, window=5, sample_size=5)
+    w_in, w_out = _init(1000, 100, rng)
+    with gt.GpuTrainer(plan, w_in, w_out, batch_window=batch_window) as trainer:
+        b = trainer._b
+        regs = b.kernel_attributes(trainer.options, "skw2v_train")["num_regs"]
+        assert trainer.blocks_per_sm >= 1
+        assert trainer.max_blocks == trainer.blocks_per_sm * b.multiprocessors
+        assert abs(trainer.blocks_per_sm - gt.occupancy_blocks(regs, 256)) <= 1
+        res = trainer.run_epoch(seed=1, lr_start=0.025, lr_end=0.025, progress_offset=0,
+                                progress_total=len(tokens))
+        assert res.words == len(tokens) and trainer.all_finite()
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif("not _gpu_ok()", reason="needs CuPy and a CUDA device")
+def test_gpu_close_returns_the_pool_to_the_device():
+    import cupy
+
+    pool = cupy.get_default_memory_pool()
+    pool.free_all_blocks()
+    before = pool.total_bytes()
+    rng = np.random.default_rng(0)
+    tokens, offsets = _zipf_corpus(100_000, 200_000, rng)
+    plan = _plan(tokens, offsets, 200_000, window=2, sample_size=2)
+    w = np.zeros((200_000, 100), np.float32)
+    trainer = gt.GpuTrainer(plan, w, w)
+    assert pool.total_bytes() - before >= 2 * w.nbytes
+    trainer.close()
+    assert pool.total_bytes() - before < w.nbytes // 10  # handed back, not kept in the pool

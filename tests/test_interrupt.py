@@ -27,7 +27,7 @@ CHILD = textwrap.dedent(
     """
     import json, signal, sys, threading, time
     import numpy as np
-    import skw2v._estimator as estimator_module
+    import skw2v._training as training_module
     from skw2v import Word2VecNS
     from sklearn.exceptions import NotFittedError
     from sklearn.utils.validation import check_is_fitted
@@ -41,11 +41,11 @@ CHILD = textwrap.dedent(
     signal.signal(signal.SIGINT, on_sigint)
 
     # Tell the parent when an epoch is about to run in the kernel.
-    run_epoch = estimator_module.run_epoch
+    run_epoch = training_module.run_epoch
     def announcing_run_epoch(*args, **kwargs):
         print("EPOCH", flush=True)
         return run_epoch(*args, **kwargs)
-    estimator_module.run_epoch = announcing_run_epoch
+    training_module.run_epoch = announcing_run_epoch
 
     rng = np.random.default_rng(0)
     words = np.array([f"w{i}" for i in range(2000)], dtype=object)

@@ -10,7 +10,8 @@ import pytest
 from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
-from skw2v import Word2VecNS, _core, _cuda_losses, _losses, losses
+from skw2v import Word2VecNS, _core, _losses, losses
+from skw2v._cuda import _losses as _cuda_losses
 from skw2v._alias import alias_table, kernel_thresholds
 from skw2v.losses import NCELoss, NegativeSampling, nce_loss, negative_sampling
 from skw2v.samplers import AliasSampler, LogUniformSampler, UnigramSampler
@@ -163,7 +164,7 @@ def test_nce_with_shared_candidates_uses_the_expected_counts():
     x, t, W, b, _ = make_problem(n=12, d=5, V=40, seed=5)
     t[1] = 7
     sampler = LogUniformSampler(40)
-    cand = sampler.sample(6, unique=True, true_classes=t, random_state=0)
+    cand = sampler.sample_candidates(6, unique=True, true_classes=t, random_state=0)
     loss, used = nce_loss(x, t, W, sampler, 6, b, samples=cand, reduce="no",
                           remove_accidental_hits=True, return_samples=True)
     assert used is cand
@@ -243,7 +244,8 @@ def test_nce_finite_differences(reduce, remove_hits, sampler):
 def test_nce_shared_candidates_finite_differences():
     x, t, W, b, _ = make_problem(seed=9)
     t[1] = 2
-    cand = LogUniformSampler(len(W)).sample(4, unique=True, true_classes=t, random_state=1)
+    cand = LogUniformSampler(len(W)).sample_candidates(4, unique=True, true_classes=t,
+                                                       random_state=1)
     f = NCELoss(LogUniformSampler(len(W)), 4, remove_accidental_hits=True)
     _check_gradients(f, x, t, W, b, cand, "sum")
 

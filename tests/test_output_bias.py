@@ -2,8 +2,8 @@
 
 The kernel's bias update is checked against float64 references in
 test_kernel_step.py and against ``NCELoss`` in test_losses.py; here, the
-estimator's side: initial value, training, partial_fit, pickling, warm
-start and score.
+estimator's side: initial value, training, partial_fit, pickling and score
+(warm starts with a bias: test_warm_start.py).
 """
 
 import pickle
@@ -11,15 +11,12 @@ import pickle
 import numpy as np
 import pytest
 
+from _corpora import zipf_pair_docs
+
 from skw2v import Word2VecNS
 from skw2v._vocab import keep_probabilities
+from skw2v._weights import initial_output_bias
 from skw2v.word2vec_format import export_word2vec, import_word2vec
-
-
-def zipf_pair_docs(n=1500, seed=0):
-    """Zipf-distributed words, each with a partner: frequencies span ~2 decades."""
-    rng = np.random.default_rng(seed)
-    return [[f"w{i}", f"p{i}", f"w{j}"] for i, j in rng.zipf(1.4, (n, 2)) if i < 50 and j < 50]
 
 
 DOCS = zipf_pair_docs()
@@ -40,7 +37,7 @@ def test_negative_sampling_has_a_zero_bias():
 def test_nce_bias_starts_at_the_log_frequency_of_the_targets(nce):
     counts = nce.token_counts_
     kept = counts * keep_probabilities(counts, nce.subsample)
-    start = nce._initial_output_bias(counts)
+    start = initial_output_bias(counts, nce.loss, nce.subsample)
     assert start.dtype == np.float32 and start.shape == counts.shape
     np.testing.assert_allclose(start, np.log(kept / kept.sum()), rtol=1e-6)
     np.testing.assert_allclose(np.exp(start.astype(np.float64)).sum(), 1.0, rtol=1e-5)
@@ -49,7 +46,7 @@ def test_nce_bias_starts_at_the_log_frequency_of_the_targets(nce):
 @pytest.mark.parametrize("architecture", ["skipgram", "cbow"])
 def test_nce_trains_the_bias(architecture):
     model = Word2VecNS(loss="nce", architecture=architecture, **PARAMS).fit(DOCS)
-    start = model._initial_output_bias(model.token_counts_)
+    start = initial_output_bias(model.token_counts_, model.loss, model.subsample)
     assert model.output_bias_.shape == (len(model.vocabulary_),)
     moved = np.abs(model.output_bias_ - start)
     assert np.isfinite(model.output_bias_).all() and moved.max() > 1e-3
@@ -93,23 +90,6 @@ def test_score_uses_the_bias(nce):
     assert nce.score(DOCS[:200]) > without.score(DOCS[:200]) + 0.01
 
 
-def test_warm_start_takes_the_bias_of_an_nce_model_only(nce):
-    extra = DOCS + [["brand", "new", "words"]] * 3
-    warm = Word2VecNS(loss="nce", init_vectors=nce, **dict(PARAMS, learning_rate=1e-12,
-                                                         min_learning_rate=0.0)).fit(extra)
-    for word, row in nce.vocabulary_.items():
-        assert warm.output_bias_[warm.vocabulary_[word]] == pytest.approx(
-            nce.output_bias_[row], abs=1e-6)
-    fresh = warm._initial_output_bias(warm.token_counts_)
-    assert warm.output_bias_[warm.vocabulary_["brand"]] == pytest.approx(
-        fresh[warm.vocabulary_["brand"]], abs=1e-6)
-    # A negative-sampling source has no bias to give: the fresh start is kept.
-    ns = Word2VecNS(**PARAMS).fit(DOCS)
-    warm_ns = Word2VecNS(loss="nce", init_vectors=ns, **dict(PARAMS, learning_rate=1e-12,
-                                                            min_learning_rate=0.0)).fit(extra)
-    np.testing.assert_allclose(warm_ns.output_bias_, fresh, atol=1e-6)
-
-
 def test_imported_vectors_have_a_zero_bias(nce, tmp_path):
     export_word2vec(nce, tmp_path / "v.txt", binary=False)
     model = import_word2vec(tmp_path / "v.txt", loss="nce", n_jobs=1, random_state=0)
@@ -119,22 +99,7 @@ def test_imported_vectors_have_a_zero_bias(nce, tmp_path):
 
 
 def _log_frequency_start(model):
-    return Word2VecNS(loss="nce", **PARAMS)._initial_output_bias(model.token_counts_)
-
-
-def test_warm_start_ignores_a_placeholder_zero_bias(nce, tmp_path):
-    # Imported vectors declared NCE hold zeros, not a learned bias: the fit must
-    # start its bias at the log-frequency, not copy the zeros.
-    path = tmp_path / "v.txt"
-    export_word2vec(nce, path)
-    source = import_word2vec(path, loss="nce")
-    assert not np.any(source.output_bias_)
-    tiny = dict(PARAMS, learning_rate=1e-12, min_learning_rate=1e-12)
-    model = Word2VecNS(loss="nce", init_vectors=source, **tiny).fit(DOCS)
-    np.testing.assert_allclose(model.output_bias_, _log_frequency_start(model), atol=1e-6)
-    # ... while a learned bias is taken over
-    model = Word2VecNS(loss="nce", init_vectors=nce, **tiny).fit(DOCS)
-    np.testing.assert_allclose(model.output_bias_, nce.output_bias_, atol=1e-6)
+    return initial_output_bias(model.token_counts_, "nce", Word2VecNS().subsample)
 
 
 def test_partial_fit_after_switching_to_nce_starts_the_bias_like_fit():

@@ -198,7 +198,7 @@ def test_log_uniform_probabilities():
 
 def test_log_uniform_with_replacement_chi_square():
     s = LogUniformSampler(30)
-    sampled, _, expected = s.sample(200_000, unique=False, random_state=7)
+    sampled, _, expected = s.sample_candidates(200_000, unique=False, random_state=7)
     assert sampled.dtype == np.int64 and sampled.min() >= 0 and sampled.max() < 30
     assert chi2_pvalue(np.bincount(sampled, minlength=30), s.probabilities) > P_VALUE
     np.testing.assert_allclose(expected, 200_000 * s.probabilities[sampled])
@@ -208,11 +208,31 @@ def test_log_uniform_with_replacement_chi_square():
 
 def test_log_uniform_huge_range_draws_stay_in_range():
     s = LogUniformSampler(2**40)
-    sampled, _, counts = s.sample(10_000, unique=False, random_state=0)
+    sampled, _, counts = s.sample_candidates(10_000, unique=False, random_state=0)
     assert sampled.min() >= 0 and sampled.max() < 2**40
     assert np.isfinite(counts).all() and (counts > 0).all()
     # P(k < 9) = log(10) / log(2**40 + 1)
     assert np.mean(sampled < 9) == pytest.approx(np.log(10) / np.log(2**40 + 1), abs=0.02)
+
+
+@pytest.mark.parametrize("sampler", [AliasSampler(np.arange(1.0, 21.0)), LogUniformSampler(20)],
+                         ids=["alias", "log_uniform"])
+def test_sample_means_the_same_on_every_sampler(sampler):
+    """sample(shape, random_state, replace): i.i.d. draws of that shape, or rows of
+    distinct classes along the last axis with replace=False."""
+    draws = sampler.sample((50_000, 2), random_state=3)
+    assert draws.shape == (50_000, 2) and draws.min() >= 0 and draws.max() < 20
+    np.testing.assert_array_equal(draws, sampler.sample((50_000, 2), random_state=3))
+    assert chi2_pvalue(np.bincount(draws.ravel(), minlength=20), sampler.probabilities) > P_VALUE
+    assert sampler.sample((), random_state=0).shape == ()
+    rows = sampler.sample((30_000, 3), random_state=4, replace=False)
+    assert rows.shape == (30_000, 3)
+    assert np.all(np.sort(rows, axis=1)[:, 1:] != np.sort(rows, axis=1)[:, :-1])
+    p = sampler.probabilities
+    assert chi2_pvalue(np.bincount(rows[:, 0], minlength=20), p) > P_VALUE
+    assert chi2_pvalue(pair_counts(rows, 20), pair_probabilities(p)) > P_VALUE
+    with pytest.raises(ValueError, match="only 20 classes"):
+        sampler.sample((2, 21), replace=False)
 
 
 @pytest.mark.parametrize("range_max", [12, 4], ids=["rejection", "fallback"])
@@ -229,8 +249,8 @@ def test_log_uniform_expected_counts_follow_the_formula():
     s = LogUniformSampler(50)
     p = s.probabilities
     true = np.array([[0], [3], [49]])
-    sampled, true_count, sampled_count = s.sample(10, unique=True, true_classes=true,
-                                                  random_state=11)
+    sampled, true_count, sampled_count = s.sample_candidates(10, unique=True,
+                                                             true_classes=true, random_state=11)
     assert len(np.unique(sampled)) == 10 and true_count.shape == (3, 1)
     # One number of tries explains every count: 1 - (1 - p)**num_tries.
     tries = np.log1p(-sampled_count) / np.log1p(-p[sampled])
@@ -238,7 +258,8 @@ def test_log_uniform_expected_counts_follow_the_formula():
     np.testing.assert_allclose(tries, num_tries, rtol=1e-9)
     assert num_tries >= 10 and num_tries == pytest.approx(round(num_tries), abs=1e-6)
     np.testing.assert_allclose(true_count[:, 0], -np.expm1(num_tries * np.log1p(-p[[0, 3, 49]])))
-    _, true_count, sampled_count = s.sample(10, unique=False, true_classes=true, random_state=1)
+    _, true_count, sampled_count = s.sample_candidates(10, unique=False, true_classes=true,
+                                                       random_state=1)
     np.testing.assert_allclose(true_count[:, 0], 10 * p[[0, 3, 49]])
 
 
@@ -260,7 +281,7 @@ def test_log_uniform_num_tries_distribution(range_max, m, length):
     rs = np.random.RandomState(12)
     ours = []
     for _ in range(3000):
-        sampled, _, count = s.sample(m, unique=True, random_state=rs)
+        sampled, _, count = s.sample_candidates(m, unique=True, random_state=rs)
         ours.append(np.log1p(-count[-1]) / np.log1p(-p[sampled[-1]]))
     rng = np.random.default_rng(13)
     ref = _tf_num_tries(p, m, rng, 3000, length)
@@ -279,7 +300,8 @@ def test_log_uniform_unique_expected_counts_vs_empirical_inclusion():
     classes = np.arange(50)
     n = 4000
     for _ in range(n):
-        sampled, true_count, _ = s.sample(10, unique=True, true_classes=classes, random_state=rs)
+        sampled, true_count, _ = s.sample_candidates(10, unique=True, true_classes=classes,
+                                                     random_state=rs)
         included[sampled] += 1
         expected += true_count
     included /= n
@@ -348,12 +370,12 @@ def test_bad_sampling_arguments():
         a.sample(3, random_state="seed")
     s = LogUniformSampler(5)
     with pytest.raises(ValueError, match="cannot draw 6 distinct"):
-        s.sample(6, unique=True)
+        s.sample_candidates(6, unique=True)
     with pytest.raises(ValueError, match="num_sampled"):
-        s.sample(0)
+        s.sample_candidates(0)
     with pytest.raises(ValueError, match="true_classes"):
-        s.sample(2, true_classes=[5])
+        s.sample_candidates(2, true_classes=[5])
     with pytest.raises(TypeError, match="unique"):
-        s.sample(2, unique="yes")
+        s.sample_candidates(2, unique="yes")
     with pytest.raises(ValueError, match="classes"):
         s.log_probability([-1])

@@ -12,7 +12,8 @@ import skw2v
 from skw2v import Word2VecNS, _core
 from skw2v._alias import alias_table, kernel_thresholds
 from skw2v._corpus import EncodedCorpus
-from skw2v._training import CHUNK_TOKENS, TrainingPlan, run_epoch
+from skw2v._plan import CHUNK_TOKENS, make_plan
+from skw2v._training import run_epoch
 from skw2v._vocab import keep_probabilities, noise_distribution
 
 FAST = {"vector_size": 24, "window": 4, "min_count": 1, "epochs": 4}
@@ -108,10 +109,11 @@ def test_epoch_loop_passes_one_schedule_over_all_epochs(monkeypatch, tiny_corpus
     calls = []
     train_epoch = _core.train_epoch
 
-    def spy(*args):
-        calls.append(dict(zip(["lr_start", "lr_end", "offset", "total", "seed", "n_threads"],
-                              args[15:21]), n_tokens=len(args[0])))
-        return train_epoch(*args)
+    def spy(**kw):
+        calls.append(dict(lr_start=kw["lr_start"], lr_end=kw["lr_end"],
+                          offset=kw["progress_offset"], total=kw["progress_total"],
+                          seed=kw["seed"], n_threads=kw["n_threads"], n_tokens=len(kw["tokens"])))
+        return train_epoch(**kw)
 
     monkeypatch.setattr(_core, "train_epoch", spy)
     est = Word2VecNS(vector_size=4, min_count=2, epochs=3, learning_rate=0.05,
@@ -141,10 +143,9 @@ def long_document():
 
 
 def long_plan(corpus, counts, subsample, window=2):
-    accept, alias = alias_table(noise_distribution(counts, 0.75))
-    return TrainingPlan(corpus, keep_probabilities(counts, subsample), kernel_thresholds(accept),
-                        alias, np.zeros(len(counts), np.float32), "skipgram",
-                        "negative_sampling", window, False, 1)
+    return make_plan(corpus, keep_probabilities(counts, subsample),
+                     noise_distribution(counts, 0.75), noise_log_kq=np.zeros(len(counts)),
+                     window=window, shrink_windows=False, sample_size=1)
 
 
 @pytest.mark.parametrize("n_threads", [1, 2])

@@ -19,6 +19,14 @@ One epoch on the device:
    the host synchronises after every batch, for progress and so that Ctrl-C
    stops between batches with the weights in a consistent state.
 
+The grid holds as many blocks as fit on the device at once (the occupancy
+of the compiled kernel, read from the driver), and its warps take work
+items from an atomic counter (one per launch) until the batch is done, so
+no warp idles behind a fixed share of the work. Each module is compiled for
+one training path (skip-gram per pair, skip-gram window-batched, CBOW) and
+one number of target slots (1 + sample_size), which keeps every path's
+register count down.
+
 Everything array-shaped goes through a small backend object (CuPy here; the
 tests plug in a CPU emulation of the kernels), and the kernel arguments are
 packed against the parameter list parsed from ``sgns.cu``, so a driver/kernel
@@ -35,13 +43,23 @@ from typing import ClassVar
 import numpy as np
 
 from .. import _core
-from .._training import EpochResult
+from .._plan import EpochResult
 
 SOURCE_NAME = "sgns.cu"
 THREADS_PER_BLOCK = 256   # 8 warps; the kernel's __launch_bounds__ follows it
-BLOCKS_PER_SM = 8         # grid cap per multiprocessor; warps grid-stride beyond it
-PIECES_PER_WARP = 4       # work items per warp and launch, for load balance
+BLOCKS_PER_SM = 2         # fallback grid cap per multiprocessor when occupancy is unknown
+PIECES_PER_WARP = 16      # work items per warp and launch: small items balance the load
 MAX_PIECE = 64            # centre words per work item
+MAX_SAMPLE_SIZE = 63      # target slots live in registers: 1 + sample_size of them
+# __launch_bounds__(256, 2): at most 128 registers. ptxas then keeps every path
+# at d <= 128 (R = 1) and 5 negatives free of spills (left alone, it spills CBOW
+# at 80). Wider rows need more (d = 300: 160-244) and get no bound.
+MIN_BLOCKS_PER_SM = 2
+
+
+def default_min_blocks(variant):
+    """The __launch_bounds__ blocks-per-SM hint for a (VEC, R) variant."""
+    return MIN_BLOCKS_PER_SM if variant[1] == 1 else 0
 BATCH_TOKENS = 1 << 21    # corpus positions per launch (~10-50 ms of GPU work)
 WARP = 32
 MAX_VOCAB = 2**31 - 1     # token ids are int32
@@ -56,6 +74,8 @@ _MASK64 = (1 << 64) - 1
 # from the CPU plan's codes, so a renumbering in _core cannot slip through.
 _KERNEL_ARCHITECTURE = {_core.ARCHITECTURES["skipgram"]: 0, _core.ARCHITECTURES["cbow"]: 1}
 _KERNEL_NCE = {_core.LOSSES["negative_sampling"]: 0, _core.LOSSES["nce"]: 1}
+# SKW2V_PATH of sgns.cu: (architecture code, batch_window) -> path
+PATH_SKIPGRAM, PATH_BATCHED, PATH_CBOW = 0, 1, 2
 
 
 # ----------------------------------------------------------------- random --
@@ -109,7 +129,7 @@ def kernel_signature(source, name):
     code = re.sub(r"/\*.*?\*/", " ", source, flags=re.DOTALL)
     code = re.sub(r"//[^\n]*", " ", code)
     m = re.search(
-        r'extern\s+"C"\s+__global__\s+void\s+(?:__launch_bounds__\s*\([^)]*\)\s*)?'
+        r'extern\s+"C"\s+__global__\s+void\s+(?:__launch_bounds__\s*\([^)]*\)\s*|SKW2V_\w+\s+)?'
         + re.escape(name) + r"\s*\(([^)]*)\)",
         code,
     )
@@ -183,14 +203,52 @@ def kernel_variant(dim):
     return vec, -(-int(dim) // (WARP * vec))
 
 
-def compile_options(variant, threads_per_block=THREADS_PER_BLOCK):
+def compile_options(variant, threads_per_block=THREADS_PER_BLOCK, *, path=PATH_SKIPGRAM,
+                    targets=6, min_blocks=0, atomic=True):
+    """NVRTC options of one kernel module: the (VEC, R) variant, the training
+    path (PATH_*), the target slots (>= 1 + sample_size), the block size and
+    the register-allocation hint of ``__launch_bounds__`` (min_blocks per
+    multiprocessor, 0 for none), and whether rows change by atomic adds."""
     vec, r = variant
+    if path not in (PATH_SKIPGRAM, PATH_BATCHED, PATH_CBOW):
+        raise ValueError(f"path must be 0, 1 or 2, got {path!r}")
+    if not 1 <= targets <= MAX_SAMPLE_SIZE + 1:
+        raise ValueError(f"targets must lie in [1, {MAX_SAMPLE_SIZE + 1}], got {targets!r}")
     return (
         "-std=c++17",
         f"-DSKW2V_VEC={vec}",
         f"-DSKW2V_R={r}",
+        f"-DSKW2V_PATH={int(path)}",
+        f"-DSKW2V_T={int(targets)}",
         f"-DSKW2V_THREADS={threads_per_block}",
+        f"-DSKW2V_MIN_BLOCKS={int(min_blocks)}",
+        f"-DSKW2V_ATOMIC={int(bool(atomic))}",
     )
+
+
+def pack_alias_table(threshold, alias):
+    """One uint64 per column: the acceptance threshold in the low 32 bits and
+    the alias word in the high 32 (one load per draw on the device)."""
+    threshold = np.asarray(threshold, dtype=np.uint32).astype(np.uint64)
+    alias = np.asarray(alias, dtype=np.int64)
+    if alias.shape != threshold.shape or (alias.size and alias.min() < 0):
+        raise ValueError("alias table: need non-negative alias words, one per threshold")
+    return threshold | (alias.astype(np.uint64) << np.uint64(32))
+
+
+def occupancy_blocks(num_regs, threads_per_block, *, local_bytes=0, regs_per_sm=65536,
+                     max_threads_per_sm=2048, max_blocks_per_sm=32, reg_unit=256):
+    """Blocks of one kernel resident per multiprocessor, from its register
+    count (the driver's figure is preferred; this is the fallback, and what
+    the tests check the launch arithmetic against). Registers are allocated
+    per warp in units of reg_unit."""
+    if num_regs < 1 or threads_per_block < WARP:
+        raise ValueError(f"need num_regs >= 1 and threads_per_block >= {WARP}")
+    warps = -(-threads_per_block // WARP)
+    per_warp = -(-num_regs * WARP // reg_unit) * reg_unit
+    by_regs = regs_per_sm // (per_warp * warps)
+    by_threads = max_threads_per_sm // (warps * WARP)
+    return max(0, min(by_regs, by_threads, max_blocks_per_sm))
 
 
 def batch_bounds(start, end, batch_tokens):
@@ -208,7 +266,8 @@ def launch_geometry(n_centres, max_blocks, threads_per_block=THREADS_PER_BLOCK,
     """(blocks, piece) for one launch over n_centres centre words.
 
     Work items of ``piece`` consecutive centres, about ``pieces_per_warp``
-    per warp of the largest grid; the grid shrinks for small launches.
+    per warp of the largest grid, taken from the launch's atomic counter;
+    the grid shrinks for small launches.
     """
     if threads_per_block < WARP or threads_per_block % WARP:
         raise ValueError(f"threads_per_block must be a multiple of {WARP}, got {threads_per_block}")
@@ -245,7 +304,8 @@ class CupyBackend:
         dev = cupy.cuda.Device()
         self.device_id = dev.id
         props = cupy.cuda.runtime.getDeviceProperties(dev.id)
-        self.max_blocks = int(props["multiProcessorCount"]) * BLOCKS_PER_SM
+        self.multiprocessors = int(props["multiProcessorCount"])
+        self.max_blocks = self.multiprocessors * BLOCKS_PER_SM
 
     def is_device_array(self, a):
         return isinstance(a, self._cupy.ndarray)
@@ -267,19 +327,42 @@ class CupyBackend:
     def synchronize(self):
         self._cupy.cuda.get_current_stream().synchronize()
 
-    def function(self, variant, threads_per_block, name):
-        options = compile_options(variant, threads_per_block)
-        key = (self.device_id, options)
+    def release(self):
+        """Return the pool's unused blocks to the device (after the arrays are dropped)."""
+        self.synchronize()
+        self._cupy.get_default_memory_pool().free_all_blocks()
+
+    def _kernel(self, options, name):
+        key = (self.device_id, tuple(options))
         module = self._modules.get(key)
         if module is None:
-            module = self._cupy.RawModule(code=kernel_source(), options=options)
+            module = self._cupy.RawModule(code=kernel_source(), options=tuple(options))
             self._modules[key] = module
-        kernel = module.get_function(name)
+        return module.get_function(name)
+
+    def function(self, options, name):
+        kernel = self._kernel(options, name)
 
         def launch(grid, block, args):
             kernel((int(grid),), (int(block),), args)
 
         return launch
+
+    def kernel_attributes(self, options, name):
+        """Registers and local memory per thread of a compiled kernel."""
+        a = self._kernel(options, name).attributes
+        return {"num_regs": int(a["num_regs"]), "local_bytes": int(a["local_size_bytes"])}
+
+    def blocks_per_sm(self, options, name, threads_per_block):
+        """Resident blocks per multiprocessor, as the CUDA driver computes it."""
+        kernel = self._kernel(options, name)
+        ptr = getattr(getattr(kernel, "kernel", kernel), "ptr", None)
+        try:
+            return int(self._cupy.cuda.driver.occupancyMaxActiveBlocksPerMultiprocessor(
+                ptr, int(threads_per_block), 0))
+        except Exception:  # an older CuPy: estimate from the register count
+            return occupancy_blocks(self.kernel_attributes(options, name)["num_regs"],
+                                    threads_per_block)
 
 
 # ----------------------------------------------------------------- trainer --
@@ -297,31 +380,55 @@ class GpuTrainer:
         NCE only: the learned output bias added to each output word's logit,
         uploaded once and trained with the vectors (as the CPU kernel's
         ``output_bias``); None trains NCE without a bias.
+    batch_window : bool, default=False
+        Skip-gram only: the window-batched update (one set of negatives per
+        centre word, every score from the rows at the start of the centre's
+        step), the semantics of the CPU kernel's ``batch_window``. Ignored
+        for CBOW.
     batch_tokens : int
         Corpus positions per kernel launch.
     backend : object, optional
         Array/kernel backend; CuPy on the current device by default.
-    max_blocks, threads_per_block : int, optional
-        Launch-geometry caps (default: 8 blocks per multiprocessor, 256 threads).
+    max_blocks : int, optional
+        Grid size cap; by default as many blocks as are resident at once
+        (the kernel's occupancy times the multiprocessors).
+    threads_per_block : int
+        Block size (a multiple of 32, at most 1024).
+    min_blocks_per_sm : int, optional
+        ``__launch_bounds__`` hint: the register allocator keeps this many
+        blocks resident per multiprocessor (0: no hint). Default: 2 for
+        d <= 128 (at most 128 registers, no spills), else none.
+    atomic : bool, default=True
+        Rows change by atomic adds (False: plain read-add-write, hogwild;
+        kept for measuring what the atomics cost).
     """
 
-    def __init__(self, plan, w_in, w_out, *, output_bias=None, batch_tokens=BATCH_TOKENS,
-                 backend=None, max_blocks=None, threads_per_block=THREADS_PER_BLOCK):
-        b = CupyBackend() if backend is None else backend
-        self._b = b
-        xp = b.xp
+    def __init__(self, plan, w_in, w_out, *, output_bias=None, batch_window=False,
+                 batch_tokens=BATCH_TOKENS, backend=None, max_blocks=None,
+                 threads_per_block=THREADS_PER_BLOCK, min_blocks_per_sm=None, atomic=True):
         if not isinstance(batch_tokens, (int, np.integer)) or batch_tokens < 1:
             raise ValueError(f"batch_tokens must be a positive integer, got {batch_tokens!r}")
-        self.batch_tokens = int(batch_tokens)
-        if threads_per_block < WARP or threads_per_block % WARP or threads_per_block > 1024:
+        if (not isinstance(threads_per_block, (int, np.integer)) or threads_per_block < WARP
+                or threads_per_block % WARP or threads_per_block > 1024):
             raise ValueError(
                 f"threads_per_block must be a multiple of {WARP} in [32, 1024], "
                 f"got {threads_per_block!r}"
             )
-        self.threads_per_block = int(threads_per_block)
-        self.max_blocks = int(b.max_blocks if max_blocks is None else max_blocks)
-        if self.max_blocks < 1:
+        if not isinstance(batch_window, (bool, np.bool_)):
+            raise TypeError(f"batch_window must be a bool, got {batch_window!r}")
+        if min_blocks_per_sm is not None and (
+                not isinstance(min_blocks_per_sm, (int, np.integer))
+                or isinstance(min_blocks_per_sm, bool) or not 0 <= min_blocks_per_sm <= 32):
+            raise ValueError(
+                f"min_blocks_per_sm must be an integer in [0, 32], got {min_blocks_per_sm!r}")
+        if max_blocks is not None and (not isinstance(max_blocks, (int, np.integer))
+                                       or max_blocks < 1):
             raise ValueError(f"max_blocks must be >= 1, got {max_blocks!r}")
+        b = CupyBackend() if backend is None else backend
+        self._b = b
+        xp = b.xp
+        self.batch_tokens = int(batch_tokens)
+        self.threads_per_block = int(threads_per_block)
 
         shape = _check_weights(w_in, w_out)
         n_vocab, dim = shape
@@ -334,6 +441,9 @@ class GpuTrainer:
         self.n_sentences = len(offsets) - 1
         _check_plan(plan, tokens, offsets, n_vocab)
         self.architecture = _KERNEL_ARCHITECTURE[plan.architecture]
+        self.batch_window = int(bool(batch_window) and self.architecture == 0)
+        self.path = (PATH_CBOW if self.architecture == 1
+                     else PATH_BATCHED if self.batch_window else PATH_SKIPGRAM)
         self.use_nce = _KERNEL_NCE[plan.loss]
         self.use_bias = int(output_bias is not None)
         if self.use_bias:
@@ -362,8 +472,8 @@ class GpuTrainer:
         self.tokens = b.to_device(tokens, np.int32)
         self.offsets = b.to_device(offsets, np.int64)
         self.keep_prob = b.to_device(keep_prob, np.float32)
-        self.alias_threshold = b.to_device(plan.alias_threshold, np.uint32)
-        self.alias_index = b.to_device(plan.alias_index, np.int32)
+        self.alias_table = b.to_device(pack_alias_table(plan.alias_threshold, plan.alias_index),
+                                       np.uint64)
         self.noise_log_kq = b.to_device(plan.noise_log_kq, np.float32)
         self._no_kept_pos = xp.zeros(1, dtype=np.int64)  # placeholder when nothing is dropped
 
@@ -371,14 +481,26 @@ class GpuTrainer:
         if vec == 4 and (b.pointer(self.w_in) % 16 or b.pointer(self.w_out) % 16):
             vec, r = 1, -(-dim // WARP)  # float4 loads need 16-byte aligned rows
         self.variant = (vec, r)
-        self._train = b.function(self.variant, self.threads_per_block, "skw2v_train")
-        self._flags_fn = b.function(self.variant, self.threads_per_block, "skw2v_keep_flags")
+        if min_blocks_per_sm is None:
+            min_blocks_per_sm = default_min_blocks(self.variant)
+        self.options = compile_options(self.variant, self.threads_per_block, path=self.path,
+                                       targets=self.sample_size + 1,
+                                       min_blocks=int(min_blocks_per_sm), atomic=atomic)
+        self._train = b.function(self.options, "skw2v_train")
+        self._flags_fn = b.function(self.options, "skw2v_keep_flags")
         source = kernel_source()
         self._train_sig = kernel_signature(source, "skw2v_train")
         self._flags_sig = kernel_signature(source, "skw2v_keep_flags")
+        self.blocks_per_sm = None  # resident blocks per SM, when the grid is sized by them
+        if max_blocks is None:
+            self.blocks_per_sm = _resident_blocks(b, self.options, self.threads_per_block)
+            max_blocks = (self.blocks_per_sm * b.multiprocessors if self.blocks_per_sm
+                          else b.max_blocks)
+        self.max_blocks = int(max_blocks)
         warps = self.max_blocks * (self.threads_per_block // WARP)
         self._stats = xp.zeros((warps, 3), dtype=np.float64)
         self._flags = xp.zeros(self.n_tokens, dtype=np.uint8) if self.subsampling else None
+        self._counters = None
 
     # ----------------------------------------------------------------- epoch
     def run_epoch(self, *, lr_start, lr_end, progress_offset, progress_total, seed,
@@ -416,13 +538,19 @@ class GpuTrainer:
             kept_pos, sent_off, kept_bounds, identity = self._no_kept_pos, self.offsets, positions, 1
 
         self._stats.fill(0)
+        # One work counter per launch, zeroed once per epoch.
+        n_launches = len(positions) - 1
+        if self._counters is None or len(self._counters) < n_launches:
+            self._counters = xp.zeros(n_launches, dtype=np.uint64)
+        else:
+            self._counters.fill(0)
         common = dict(
             tokens=self.tokens, kept_pos=kept_pos, identity=identity, sent_off=sent_off,
-            n_sentences=self.n_sentences, alias_thr=self.alias_threshold,
-            alias_idx=self.alias_index, n_vocab=self.n_vocab, log_kq=self.noise_log_kq,
+            n_sentences=self.n_sentences, alias_table=self.alias_table,
+            n_vocab=self.n_vocab, log_kq=self.noise_log_kq,
             use_nce=self.use_nce, bias=self.output_bias, use_bias=self.use_bias,
-            w_in=self.w_in, w_out=self.w_out, dim=self.dim,
-            architecture=self.architecture, window=self.window, shrink=self.shrink,
+            w_in=self.w_in, w_out=self.w_out, dim=self.dim, architecture=self.architecture,
+            batch_window=self.batch_window, window=self.window, shrink=self.shrink,
             sample_size=self.sample_size, lr_start=float(lr_start), lr_end=float(lr_end),
             progress_offset=int(progress_offset), progress_total=int(progress_total),
             rng_key=centre_key, stats=self._stats,
@@ -434,7 +562,8 @@ class GpuTrainer:
                     blocks, piece = launch_geometry(k_end - k_begin, self.max_blocks,
                                                     self.threads_per_block)
                     args = pack_args("skw2v_train", self._train_sig,
-                                     dict(common, k_begin=k_begin, k_end=k_end, piece=piece))
+                                     dict(common, k_begin=k_begin, k_end=k_end, piece=piece,
+                                          work_counter=self._counters[i:i + 1]))
                     self._train(blocks, self.threads_per_block, args)
                 b.synchronize()
                 if progress is not None:
@@ -494,11 +623,21 @@ class GpuTrainer:
             result.append(host)
         return tuple(result)
 
+    DEVICE_ARRAYS = ("w_in", "w_out", "output_bias", "tokens", "offsets", "keep_prob",
+                     "alias_table", "noise_log_kq", "_no_kept_pos", "_stats", "_flags",
+                     "_counters")
+
     def close(self):
-        """Drop the device arrays (the memory returns to CuPy's pool)."""
-        for name in ("w_in", "w_out", "output_bias", "tokens", "offsets", "keep_prob", "alias_threshold",
-                     "alias_index", "noise_log_kq", "_no_kept_pos", "_stats", "_flags"):
+        """Drop the device arrays and hand the pool's free blocks back to the
+        device (else CuPy keeps them, several GB after a large fit)."""
+        if getattr(self, "_closed", False):
+            return
+        for name in self.DEVICE_ARRAYS:
             setattr(self, name, None)
+        self._closed = True
+        release = getattr(self._b, "release", None)
+        if release is not None:
+            release()
 
     def __enter__(self):
         return self
@@ -550,6 +689,20 @@ def _check_plan(plan, tokens, offsets, n_vocab):
     if plan.window < 1 or plan.sample_size < 0:
         raise ValueError(f"need window >= 1 and sample_size >= 0, got {plan.window}, "
                          f"{plan.sample_size}")
+    if plan.window > 2**31 - 1:
+        raise ValueError(f"window must be at most {2**31 - 1} on the GPU, got {plan.window}")
+    if plan.sample_size > MAX_SAMPLE_SIZE:
+        raise ValueError(f"sample_size must be at most {MAX_SAMPLE_SIZE} on the GPU (its "
+                         f"targets are kept in registers), got {plan.sample_size}")
+
+
+def _resident_blocks(backend, options, threads_per_block):
+    """Blocks per multiprocessor the train kernel can keep resident, or 0 when
+    the backend cannot tell (then its max_blocks is the grid cap)."""
+    query = getattr(backend, "blocks_per_sm", None)
+    if query is None or getattr(backend, "multiprocessors", None) is None:
+        return 0
+    return max(1, int(query(options, "skw2v_train", threads_per_block)))
 
 
 def _device_weights(backend, w):

@@ -1,4 +1,5 @@
-"""Bad parameters and bad documents: each raises ValueError/TypeError naming the problem."""
+"""Bad input, all of it: bad parameters, documents, tokens, callbacks and files each
+raise ValueError/TypeError naming the problem, before any work is done."""
 
 import re
 import warnings
@@ -7,7 +8,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from _corpora import random_docs, tiny_docs
+
 from skw2v import Word2VecNS
+from skw2v._documents import LineCorpus
 
 DOCS = ["the cat sat on the mat", "the dog sat on the log", "a cat and a dog"] * 4
 
@@ -210,3 +214,136 @@ def test_no_warning_on_good_input():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Word2VecNS(vector_size=4, min_count=1, epochs=1, n_jobs=1).fit(DOCS).transform(DOCS)
+
+
+# ----------------------------------------------- bad X: every message in full
+def small_model(**params):
+    defaults = {"vector_size": 8, "window": 2, "sample_size": 2, "min_count": 1, "epochs": 1,
+                "n_jobs": 1, "random_state": 0}
+    defaults.update(params)
+    return Word2VecNS(**defaults)
+
+
+@pytest.fixture(scope="module")
+def small_fitted():
+    return small_model(epochs=2).fit(random_docs())
+
+
+def _generator(docs):
+    yield from docs
+
+
+# (X, exception type, regex the message must match). Each message names X or
+# the offending document/token and what was given.
+BAD_X_MESSAGES = [
+    pytest.param("the cat sat", ValueError, r"got a single str; wrap it in a list", id="bare-str"),
+    pytest.param(b"the cat sat", ValueError, r"got a single bytes", id="bare-bytes"),
+    pytest.param(None, ValueError, r"X must be an iterable of documents, got None", id="None"),
+    pytest.param({"a": "b c"}, TypeError, r"X must be an iterable of documents, got a dict",
+                 id="dict"),
+    pytest.param(42, TypeError, r"iterable of documents, got int", id="int"),
+    pytest.param(3.5, TypeError, r"iterable of documents, got float", id="float"),
+    pytest.param(float("nan"), TypeError, r"iterable of documents, got float", id="nan-as-X"),
+    pytest.param(np.array("a b c"), ValueError, r"1-D iterable of documents, got an array of shape \(\)", id="0d-array"),
+    pytest.param(np.array([["a", "b"], ["c", "d"]]), ValueError, r"1-D iterable.*shape \(2, 2\)",
+                 id="2d-array"),
+    pytest.param(sp.csr_matrix(np.eye(3)), TypeError, r"got a sparse matrix",
+                 id="sparse-matrix"),
+    pytest.param(["a b", None], ValueError, r"X\[1\] is None", id="None-doc"),
+    pytest.param(["a b", float("nan")], ValueError, r"X\[1\] is a missing value \(nan\)",
+                 id="nan-doc"),
+    pytest.param(["a b", np.float64("nan")], ValueError, r"X\[1\] is a missing value",
+                 id="np-nan-doc"),
+    pytest.param(["a b", 7], TypeError, r"X\[1\] is a number \(7\)",
+                 id="int-doc"),
+    pytest.param(["a b", b"c d"], TypeError, r"X\[1\] is bytes; decode",
+                 id="bytes-doc"),
+    pytest.param([["a", 1]], TypeError, r"tokens must be strings.* 1 of type int",
+                 id="int-token"),
+    pytest.param([["a", float("nan")]], TypeError, r"tokens must be strings.*nan of type float",
+                 id="nan-token"),
+    pytest.param([["a", None]], TypeError, r"tokens must be strings.*None of type NoneType",
+                 id="None-token"),
+    pytest.param([[b"a", b"b"]], TypeError, r"tokens must be strings.*b'a' of type bytes",
+                 id="bytes-token"),
+    pytest.param([[["a", "b"], ["c"]]], TypeError, r"tokens must be strings.*of type list",
+                 id="nested-list-token"),
+    pytest.param([[{"a": 1}]], TypeError, r"tokens must be strings.*of type dict",
+                 id="dict-token"),
+]
+
+
+@pytest.mark.parametrize("X, exc, match", BAD_X_MESSAGES)
+def test_fit_rejects_bad_X(X, exc, match):
+    with pytest.raises(exc, match=match):
+        small_model().fit(X)
+
+
+@pytest.mark.parametrize("X, exc, match", BAD_X_MESSAGES)
+def test_transform_rejects_bad_X(small_fitted, X, exc, match):
+    # Non-string tokens are errors in transform too, not silently skipped as unknown.
+    with pytest.raises(exc, match=match):
+        small_fitted.transform(X)
+
+
+def test_dataframe_is_rejected_not_iterated_by_column_name():
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame({"text": ["a b c", "b c d"]})
+    with pytest.raises(ValueError, match=r"one column of documents, got a DataFrame"):
+        small_model().fit(df)
+    # The column itself (a Series) is the intended input and works.
+    model = small_model().fit(df["text"])
+    assert set(model.vocabulary_) == {"a", "b", "c", "d"}
+
+
+@pytest.mark.parametrize(
+    "X",
+    [
+        pytest.param([], id="empty-list"),
+        pytest.param(np.array([], dtype=object), id="empty-array"),
+        pytest.param(_generator([]), id="empty-generator"),
+    ],
+)
+def test_empty_corpus(X):
+    with pytest.raises(ValueError, match=r"X is empty: it has no documents"):
+        small_model().fit(X)
+
+
+def test_all_documents_empty():
+    with pytest.raises(ValueError, match=r"X has no tokens: 4 document\(s\), all empty"):
+        small_model().fit(["", "   ", [], "!!! ..."])
+
+
+def test_vocabulary_emptied_by_min_count():
+    with pytest.raises(ValueError, match=r"vocabulary is empty.*3 distinct.*min_count=5"):
+        small_model(min_count=5).fit(["a b c", "a"])
+
+
+# -------------------------------------------------------- callbacks, files
+CALLBACK_PARAMS = {"vector_size": 8, "epochs": 3, "min_count": 1, "n_jobs": 1, "random_state": 0}
+
+
+def test_bad_callbacks():
+    docs = tiny_docs()
+    calls = []
+    with pytest.raises(TypeError, match="callbacks must be a list of callables.*'print' of type str is not callable"):
+        Word2VecNS(**CALLBACK_PARAMS, callbacks=[calls.append, "print"]).fit(docs)
+    assert calls == []  # refused before training, not after an epoch
+    with pytest.raises(ValueError, match="callbacks"):
+        Word2VecNS(**CALLBACK_PARAMS, callbacks=print).fit(docs)
+
+    def stop(est, info):
+        raise RuntimeError("stop here")
+
+    with pytest.raises(RuntimeError, match="stop here"):
+        Word2VecNS(**CALLBACK_PARAMS, callbacks=[stop]).fit(docs)
+
+
+def test_line_corpus_missing_file(tmp_path):
+    with pytest.raises(ValueError, match="does not exist"):
+        LineCorpus(tmp_path / "nope.txt")
+
+
+def test_bare_string_suggests_path():
+    with pytest.raises(ValueError, match="pathlib.Path"):
+        Word2VecNS().fit("a b c")

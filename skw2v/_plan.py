@@ -1,0 +1,124 @@
+"""What one training run needs besides the weights (the plan), and what an epoch gives back.
+
+``make_plan`` turns a corpus and the per-word tables of the vocabulary stage
+into the arrays and settings the kernel reads; ``plan_for`` does it with the
+tables of a ``Word2VecNS``'s parameters. Tests and benchmarks build plans with
+these functions, never with ``TrainingPlan`` itself.
+"""
+
+import copy
+
+import numpy as np
+
+from . import _core
+from ._alias import alias_table, kernel_thresholds
+from ._corpus import chunk_layout
+from ._vocab import keep_probabilities, noise_probabilities
+
+CHUNK_TOKENS = 10_000  # positions per prange work item (~ms of work each)
+
+# Word2VecNS parameters that the plan carries as they are.
+PLAN_PARAMS = ("architecture", "loss", "window", "shrink_windows", "sample_size",
+               "shared_negatives")
+
+
+class TrainingPlan:
+    """Everything the kernel needs besides the weights, fixed for one fit.
+
+    Built by ``make_plan``. ``tokens``/``offsets``: the corpus (CSR);
+    ``bounds``/``first_sentence``: its chunks; ``keep_prob``: subsampling;
+    ``alias_threshold``/``alias_index``: the noise alias table;
+    ``noise_log_kq``: ``log(sample_size * q)`` (NCE logits); ``architecture``
+    and ``loss`` as the kernel's codes; the other settings as given.
+    """
+
+    def __init__(self, corpus, keep_prob, alias_threshold, alias_index, noise_log_kq, *,
+                 architecture, loss, window, shrink_windows, sample_size, shared_negatives,
+                 chunk_tokens):
+        self.tokens = corpus.tokens
+        self.offsets = corpus.offsets
+        self.bounds, self.first_sentence = chunk_layout(
+            corpus.offsets, len(corpus.tokens), chunk_tokens
+        )
+        self.keep_prob = keep_prob
+        self.alias_threshold = alias_threshold
+        self.alias_index = alias_index
+        self.noise_log_kq = noise_log_kq
+        self.architecture = _core.ARCHITECTURES[architecture]
+        self.loss = _core.LOSSES[loss]
+        self.window = window
+        self.shrink_windows = shrink_windows
+        self.sample_size = sample_size
+        self.shared_negatives = shared_negatives
+        self.chunk_tokens = chunk_tokens
+
+    def with_corpus(self, corpus):
+        """The same tables and settings over another corpus (same vocabulary ids).
+
+        skw2v.dask builds the tables once on the driver and pairs them with
+        each partition on the workers.
+        """
+        plan = copy.copy(self)
+        plan.tokens = corpus.tokens
+        plan.offsets = corpus.offsets
+        plan.bounds, plan.first_sentence = chunk_layout(
+            corpus.offsets, len(corpus.tokens), self.chunk_tokens
+        )
+        return plan
+
+    @property
+    def n_tokens(self):
+        return len(self.tokens)
+
+    @property
+    def n_chunks(self):
+        return len(self.bounds) - 1
+
+
+def make_plan(corpus, keep_prob, noise, *, architecture="skipgram", loss="negative_sampling",
+              window=5, shrink_windows=True, sample_size=5, shared_negatives=False,
+              noise_log_kq=None, chunk_tokens=CHUNK_TOKENS):
+    """A ``TrainingPlan`` over ``corpus`` (an ``EncodedCorpus`` of vocabulary ids).
+
+    ``keep_prob`` (V,) is the subsampling keep probability of each word and
+    ``noise`` (V,) the noise distribution q; its alias table is built here,
+    and NCE's ``log(sample_size * q)`` unless ``noise_log_kq`` is given.
+    ``architecture`` and ``loss`` take the estimator's names.
+    """
+    q = np.asarray(noise, dtype=np.float64)
+    accept, alias = alias_table(q)
+    if noise_log_kq is None:
+        with np.errstate(divide="ignore"):
+            noise_log_kq = np.log(sample_size * q)
+    return TrainingPlan(
+        corpus, np.asarray(keep_prob, dtype=np.float32), kernel_thresholds(accept), alias,
+        np.asarray(noise_log_kq, dtype=np.float32), architecture=architecture, loss=loss,
+        window=window, shrink_windows=bool(shrink_windows), sample_size=sample_size,
+        shared_negatives=bool(shared_negatives), chunk_tokens=chunk_tokens,
+    )
+
+
+def plan_for(corpus, token_counts, params):
+    """The plan of a ``Word2VecNS`` with parameters ``params`` (``get_params()``),
+    its tables derived from the fitted ``token_counts``."""
+    return make_plan(
+        corpus,
+        keep_probabilities(token_counts, params["subsample"]),
+        noise_probabilities(token_counts, params["noise"], params["power"]),
+        **{name: params[name] for name in PLAN_PARAMS},
+    )
+
+
+class EpochResult:
+    """Sums over one epoch: ``loss`` (over positive examples), ``positives``,
+    ``words`` (centre words after subsampling) and ``seconds``."""
+
+    def __init__(self, loss, positives, words, seconds):
+        self.loss = loss
+        self.positives = positives
+        self.words = words
+        self.seconds = seconds
+
+    @property
+    def mean_loss(self):
+        return self.loss / self.positives if self.positives else 0.0
