@@ -10,5 +10,6 @@ from ._documents import LineCorpus
 from ._estimator import Word2VecNS, load
 from ._persist import ModelFileError
 from ._version import __version__
+from .phrases import Phrases
 
-__all__ = ["LineCorpus", "ModelFileError", "Word2VecNS", "__version__", "load", "show_config"]
+__all__ = ["LineCorpus", "ModelFileError", "Phrases", "Word2VecNS", "__version__", "load", "show_config"]

@@ -498,6 +498,11 @@ def build_parser():
     p.add_argument("--limit", type=_positive_int, default=None,
                    help="read only the first N vectors")
     p.set_defaults(run=cmd_import)
+
+    from ._cli_query import add_query_parser, add_vectors_option
+
+    add_vectors_option(sub.choices["export"])
+    add_query_parser(sub, _positive_int)
     return parser
 
 

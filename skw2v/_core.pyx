@@ -17,14 +17,27 @@ Arithmetic: the per-pair update is the fused loop of _sgns.h, compiled per
 SIMD clone (baseline, x86-64-v3, x86-64-v4) and chosen at import by the CPU's
 features (``simd_clone()``; ``SKW2V_SIMD`` forces one); builds with
 SKW2V_USE_BLAS=1 call sdot/saxpy from scipy.linalg.cython_blas instead (benchmarks/RESULTS.md, section 5).
+
+Skip-gram updates, per kept centre word:
+- per pair (default): each (context, centre) pair is one update against its
+  own k negatives, applied before the next pair (word2vec's order);
+- ``shared_negatives``: the same sequential per-pair updates, with one set of
+  negatives per centre word;
+- ``batch_window``: one update per centre word with one set of negatives,
+  every score taken from the rows as they were at the start of the step, the
+  score block, gradients and both row updates as small matrix products
+  (register-blocked micro-kernels per clone in _sgns_clone.h; sgemm in
+  SKW2V_USE_BLAS builds). It overrides ``shared_negatives``. CBOW already
+  makes one update per centre word (its input is the context mean), so it is
+  unchanged by either flag.
 """
 
 from cython.parallel cimport parallel, prange
 from libc.stdint cimport int64_t, uint32_t, uint64_t
-from libc.stdlib cimport free, malloc
-from libc.string cimport memset
+from libc.stdlib cimport calloc, free, malloc
+from libc.string cimport memcpy, memset
 
-from ._blas cimport _axpy, _dot
+from ._blas cimport _axpy, _dot, _gemm
 from ._random cimport alias_draw, bounded, hash64, rng_next, uniform24
 
 cdef extern from *:
@@ -70,6 +83,24 @@ cdef extern from "_sgns.h":
                                 float* bias, float alpha) noexcept nogil
     void skw2v_prefetch_targets(const float* w_out, int dim, const int* targets,
                                 int n_targets) noexcept nogil
+    int skw2v_prefetch_mode
+    ctypedef struct skw2v_window_scratch:
+        int dp
+        float* y
+        float* g
+        float* corr
+        float* dbias
+    int SKW2V_ROW_PAD
+    int SKW2V_TARGET_PAD
+    int64_t skw2v_window_scratch_floats(int dim, int64_t max_contexts,
+                                        int max_targets) noexcept nogil
+    void skw2v_window_scratch_init(skw2v_window_scratch* s, float* mem, float** rows, int dim,
+                                   int64_t max_contexts, int max_targets) noexcept nogil
+    int skw2v_window_scratch_rows(int max_targets) noexcept nogil
+    double skw2v_update_window(float* w_in, float* w_out, int dim, const int* contexts,
+                               int n_contexts, const int* targets, int n_targets,
+                               const float* log_kq, float* bias, float alpha,
+                               const skw2v_window_scratch* scratch) noexcept nogil
     void skw2v_axpy(int n, float a, const float* x, float* y) noexcept nogil
     void skw2v_scale(int n, float a, float* y) noexcept nogil
 
@@ -81,11 +112,69 @@ cdef extern from *:
     """
     int SKW2V_USE_BLAS  # 1: level-1 BLAS from SciPy instead of the fused loops of _sgns.h
 
+
+# The kernel's arguments, grouped by what they describe (all read-only in the
+# kernel but Model's arrays and Scratch).
+cdef struct Corpus:
+    const int* tokens               # (N,) token ids
+    const int64_t* sentence_offsets # (S+1,) sentence s is tokens[off[s]:off[s+1]]
+    const float* keep_prob          # (V,) subsampling keep probability
+    uint64_t subsample_key          # subsampling draws hash (key + position)
+
+cdef struct Noise:
+    const uint32_t* alias_threshold # (V,) alias table of the noise distribution
+    const int* alias_index          # (V,)
+    uint32_t n_vocab
+    int sample_size                 # negatives per positive (per centre when batched)
+    const float* log_kq             # (V,) NCE logit correction log(k q(w)); NULL: NS
+
+cdef struct Model:
+    float* w_in                     # (V, dim) IN/OUT input vectors
+    float* w_out                    # (V, dim) IN/OUT output vectors
+    float* bias                     # (V,) IN/OUT NCE output bias; NULL: none
+    int dim
+    const unsigned char* frozen     # (V,) IN non-zero: that input row is never written
+                                    # (freeze_init_vectors); NULL: none. Not in batch_window.
+
+cdef struct Schedule:
+    double lr_start                 # learning rate at progress 0
+    double lr_end                   # at progress_total, and a floor
+    int64_t progress_offset         # progress (positions) before this epoch
+    int64_t progress_total
+
+cdef struct Mode:
+    int architecture                # SKIPGRAM or CBOW
+    int window                      # maximum radius
+    bint shrink_windows             # radius drawn in [1, window]
+    bint shared_negatives           # skip-gram per pair: one negative set per centre
+    bint batch_window               # skip-gram: the window-batched update
+
+cdef struct Scratch:
+    int* buf                        # kept tokens of a chunk piece plus both margins
+    int64_t* buf_pos                # corpus position of each kept centre
+    int* back                       # left margin, gathered backwards
+    int* targets                    # (k+1,) positive then negatives
+    int* next_targets               # (k+1,) the next pair's, drawn ahead
+    float* work                     # (dim,) gradient w.r.t. the input
+    float* neu1                     # (dim,) CBOW mean of the context
+    int* contexts                   # (2 margin,) batched: the window's inputs
+    skw2v_window_scratch window     # batched: packed rows and score block, laid out over
+    float* window_mem               #   this memory
+    float** window_rows             #   and these row pointers
+    float* blas_x                   # SKW2V_USE_BLAS batched: (2 margin, dp) packed inputs
+    float* blas_d                   # (2 margin + k+1 rounded, dp) both row updates
+
 skw2v_init_tables()
 USES_BLAS = bool(SKW2V_USE_BLAS)
 
 # SIMD clones of the fused kernels, in order of preference (see _sgns.h).
 SIMD_CLONES = tuple(skw2v_clone_names[i].decode() for i in range(SKW2V_N_CLONES))
+
+
+def _set_prefetch_mode(int mode):
+    """EXPERIMENT: 0 no prefetch, 1 for read, 2 for write (default)."""
+    global skw2v_prefetch_mode
+    skw2v_prefetch_mode = mode
 
 
 def usable_simd_clones():
@@ -160,12 +249,61 @@ cdef inline double _update_targets_blas(
     return loss
 
 
+cdef double _update_window_blas(
+    const Model* model, const int* contexts, int m, const int* targets, int nt,
+    const float* log_kq, float alpha, Scratch* sc,
+) noexcept nogil:
+    """Same contract as skw2v_update_window, through sgemm (SKW2V_USE_BLAS builds).
+
+    Row-major blocks are column-major transposes: g holds S^T (nt x m)."""
+    cdef int dim = model.dim, dp = sc.window.dp, c, j
+    cdef float* y = sc.window.y
+    cdef float* g = sc.window.g
+    cdef float* corr = sc.window.corr
+    cdef float* x = sc.blas_x
+    cdef float* d_in = sc.blas_d
+    cdef float* d_out = sc.blas_d + <int64_t> m * dp
+    cdef float* bias = model.bias
+    cdef double loss = 0.0
+    cdef float f, sig, sp, gj
+    for j in range(nt):
+        memcpy(y + <int64_t> j * dp, model.w_out + <int64_t> targets[j] * dim, dim * sizeof(float))
+        corr[j] = 0.0
+        if bias != NULL:
+            corr[j] = bias[targets[j]]
+        if log_kq != NULL:
+            corr[j] = corr[j] - log_kq[targets[j]]
+    for c in range(m):
+        memcpy(x + <int64_t> c * dp, model.w_in + <int64_t> contexts[c] * dim, dim * sizeof(float))
+    _gemm(b'T', b'N', nt, m, dim, 1.0, y, dp, x, dp, 0.0, g, nt)
+    for c in range(m):
+        for j in range(nt):
+            f = g[c * nt + j] + corr[j]
+            sig = skw2v_logistic(f, &sp)
+            if j == 0:
+                loss += sp - f
+                gj = (1.0 - sig) * alpha
+            else:
+                loss += sp
+                gj = -sig * alpha
+            g[c * nt + j] = gj
+    _gemm(b'N', b'N', dim, m, nt, 1.0, y, dp, g, nt, 0.0, d_in, dp)
+    _gemm(b'N', b'T', dim, nt, m, 1.0, x, dp, g, nt, 0.0, d_out, dp)
+    for j in range(nt):
+        _axpy(dim, 1.0, d_out + <int64_t> j * dp, model.w_out + <int64_t> targets[j] * dim)
+        if bias != NULL:
+            gj = 0.0
+            for c in range(m):
+                gj = gj + g[c * nt + j]
+            bias[targets[j]] += gj
+    for c in range(m):
+        _axpy(dim, 1.0, d_in + <int64_t> c * dp, model.w_in + <int64_t> contexts[c] * dim)
+    return loss
+
+
 cdef inline int _draw_targets(
     int target,               # IN positive output word
-    int sample_size,
-    const uint32_t* alias_threshold,
-    const int* alias_index,
-    uint32_t n_vocab,
+    const Noise* noise,
     uint64_t* rng,            # IN/OUT thread RNG state
     int* targets,             # OUT (sample_size + 1,) positive, then the negatives
 ) noexcept nogil:
@@ -175,8 +313,8 @@ cdef inline int _draw_targets(
     """
     cdef int j, t, n = 1
     targets[0] = target
-    for j in range(sample_size):
-        t = alias_draw(rng_next(rng), alias_threshold, alias_index, n_vocab)
+    for j in range(noise.sample_size):
+        t = alias_draw(rng_next(rng), noise.alias_threshold, noise.alias_index, noise.n_vocab)
         if t != target:
             targets[n] = t
             n += 1
@@ -209,16 +347,12 @@ cdef inline bint _kept(const float* keep_prob, int word, uint64_t key,
 
 
 cdef void _train_chunk(
-    const int* tokens, const int64_t* sentence_offsets,
-    int64_t start, int64_t end, int64_t sentence,
-    const float* keep_prob, const uint32_t* alias_threshold, const int* alias_index,
-    uint32_t n_vocab, const float* log_kq, float* bias,
-    float* w_in, float* w_out, int dim,
-    int architecture, int window, bint shrink_windows, int sample_size, bint shared_negatives,
-    double lr_start, double lr_end, int64_t progress_offset, int64_t progress_total,
-    uint64_t subsample_key, uint64_t rng,
-    int* buf, int64_t* buf_pos, int* back, int* targets, int* next_targets,
-    float* work, float* neu1, double* stats,
+    const Corpus* corpus, const Noise* noise, const Model* model, const Schedule* schedule,
+    const Mode* mode, Scratch* scratch,
+    int64_t start, int64_t end,   # IN centre positions [start, end)
+    int64_t sentence,             # IN sentence holding position start
+    uint64_t rng,                 # IN the chunk's RNG state
+    double* stats,                # OUT (N_STAT_COLUMNS,) the chunk's loss and counts
 ) noexcept nogil:
     """Train the centre positions [start, end) of the corpus.
 
@@ -226,9 +360,34 @@ cdef void _train_chunk(
     with up to `window` kept tokens of margin on each side (taken from the
     same sentence), so windows see exactly what a whole-sentence pass sees.
     """
+    cdef const int* tokens = corpus.tokens
+    cdef const int64_t* sentence_offsets = corpus.sentence_offsets
+    cdef const float* keep_prob = corpus.keep_prob
+    cdef uint64_t subsample_key = corpus.subsample_key
+    cdef const float* log_kq = noise.log_kq
+    cdef float* bias = model.bias
+    cdef float* w_in = model.w_in
+    cdef float* w_out = model.w_out
+    cdef int dim = model.dim
+    cdef const unsigned char* frozen = model.frozen
+    cdef int window = mode.window
+    cdef bint shared_negatives = mode.shared_negatives
+    cdef bint batched = mode.batch_window and mode.architecture == SKIPGRAM
+    cdef int* buf = scratch.buf
+    cdef int64_t* buf_pos = scratch.buf_pos
+    cdef int* back = scratch.back
+    cdef int* targets = scratch.targets
+    cdef int* next_targets = scratch.next_targets
+    cdef int* contexts = scratch.contexts
+    cdef float* work = scratch.work
+    cdef float* neu1 = scratch.neu1
+    cdef double lr_start = schedule.lr_start, lr_end = schedule.lr_end
+    cdef int64_t progress_offset = schedule.progress_offset
+    cdef int64_t progress_total = schedule.progress_total
     cdef int64_t pos = start, s = sentence, s_begin, s_end, seg_end, j
-    cdef int n, nb, nf, k, k_next, i, c0, c1, b, lo, hi, w, cw, nt = 0, nt_next = 0
-    cdef bint prefetched
+    cdef int n, nb, nf, k, k_next, i, c0, c1, b, lo, hi, w, cw, m, nt = 0, nt_next = 0
+    cdef int b_ahead = 0, nt_ahead = 0
+    cdef bint prefetched, ahead = False
     cdef int* swap
     cdef double loss = 0.0, positives = 0.0, words = 0.0, lr_delta = lr_start - lr_end
     cdef float alpha
@@ -272,7 +431,9 @@ cdef void _train_chunk(
                              / <double> progress_total)
             if alpha < lr_end:
                 alpha = <float> lr_end
-            if shrink_windows:
+            if batched and ahead:
+                b = b_ahead
+            elif mode.shrink_windows:
                 b = 1 + <int> bounded(rng_next(&rng), <uint32_t> window)
             else:
                 b = window
@@ -280,32 +441,65 @@ cdef void _train_chunk(
             lo = <int> (i - <int64_t> b if i - <int64_t> b > 0 else 0)
             hi = <int> (i + <int64_t> b + 1 if i + <int64_t> b + 1 < n else n)
             words += 1.0
-            if architecture == SKIPGRAM:
+            if batched:
+                # One step for the whole window (brief: "the window-batched
+                # skip-gram update"): every score from the rows at its start.
+                m = 0
+                for k in range(lo, hi):
+                    if k != i:
+                        contexts[m] = buf[k]
+                        m += 1
+                if ahead:
+                    swap = targets
+                    targets = next_targets
+                    next_targets = swap
+                    nt = nt_ahead
+                elif m > 0:
+                    nt = _draw_targets(w, noise, &rng, targets)
+                # The next centre's radius and negatives are drawn now (the RNG
+                # order is unchanged) so that its rows load during this update.
+                ahead = i + 1 < c1
+                if ahead:
+                    if mode.shrink_windows:
+                        b_ahead = 1 + <int> bounded(rng_next(&rng), <uint32_t> window)
+                    else:
+                        b_ahead = window
+                    # buf[i] is in its window, so it has contexts and draws.
+                    nt_ahead = _draw_targets(buf[i + 1], noise, &rng, next_targets)
+                    skw2v_prefetch_targets(w_out, dim, next_targets, nt_ahead)
+                if m == 0:
+                    continue
+                if SKW2V_USE_BLAS:
+                    loss += _update_window_blas(model, contexts, m, targets, nt, log_kq, alpha,
+                                                scratch)
+                else:
+                    loss += skw2v_update_window(w_in, w_out, dim, contexts, m, targets, nt,
+                                                log_kq, bias, alpha, &scratch.window)
+                positives += m
+            elif mode.architecture == SKIPGRAM:
                 # word2vec's order: the context word's input vector predicts the centre.
                 if shared_negatives:
                     # One set of negatives for the whole window (Ji et al. 2016): the
                     # rows stay in cache across the window's contexts.
-                    nt = _draw_targets(w, sample_size, alias_threshold, alias_index,
-                                       n_vocab, &rng, targets)
+                    nt = _draw_targets(w, noise, &rng, targets)
                     skw2v_prefetch_targets(w_out, dim, targets, nt)
                 # Negatives of the next context are drawn (and their rows prefetched)
                 # before the current update: same RNG order, fewer cache stalls.
                 k = lo if lo != i else lo + 1
                 if not shared_negatives and k < hi:
-                    nt = _draw_targets(w, sample_size, alias_threshold, alias_index,
-                                       n_vocab, &rng, targets)
+                    nt = _draw_targets(w, noise, &rng, targets)
                     skw2v_prefetch_targets(w_out, dim, targets, nt)
                 while k < hi:
                     k_next = k + 1 if k + 1 != i else k + 2
                     prefetched = not shared_negatives and k_next < hi
                     if prefetched:
-                        nt_next = _draw_targets(w, sample_size, alias_threshold, alias_index,
-                                                n_vocab, &rng, next_targets)
+                        nt_next = _draw_targets(w, noise, &rng, next_targets)
                         skw2v_prefetch_targets(w_out, dim, next_targets, nt_next)
                     l1 = w_in + <int64_t> buf[k] * dim
                     loss += _update_targets(l1, work, w_out, dim, targets, nt, log_kq, bias,
                                            alpha)
-                    _add(dim, work, l1)
+                    if frozen == NULL or not frozen[buf[k]]:
+                        _add(dim, work, l1)
                     positives += 1.0
                     if prefetched:
                         swap = targets
@@ -322,12 +516,11 @@ cdef void _train_chunk(
                     if k != i:
                         _add(dim, w_in + <int64_t> buf[k] * dim, neu1)
                 skw2v_scale(dim, 1.0 / cw, neu1)
-                nt = _draw_targets(w, sample_size, alias_threshold, alias_index, n_vocab,
-                                   &rng, targets)
+                nt = _draw_targets(w, noise, &rng, targets)
                 loss += _update_targets(neu1, work, w_out, dim, targets, nt, log_kq, bias, alpha)
                 # word2vec's convention: each context word gets the full error of the mean.
                 for k in range(lo, hi):
-                    if k != i:
+                    if k != i and (frozen == NULL or not frozen[buf[k]]):
                         _add(dim, work, w_in + <int64_t> buf[k] * dim)
                 positives += 1.0
         pos = seg_end
@@ -364,6 +557,11 @@ def train_epoch(
     bint shared_negatives=False,            # skip-gram: one negative set per centre word
     float[::1] output_bias=None,            # IN/OUT (V,) NCE only: learned bias added to each
                                             # output word's logit; None: no bias
+    bint batch_window=False,                # skip-gram: one update per centre word with one
+                                            # negative set, every score from the rows at the
+                                            # start of the step (overrides shared_negatives)
+    const unsigned char[::1] frozen_rows=None,  # IN (V,) non-zero: that input row is never
+                                            # updated (freeze_init_vectors); None: none
 ):
     """Train one epoch in place. Returns the number of chunks skipped by stop_flag."""
     cdef int64_t n_tokens = tokens.shape[0]
@@ -397,6 +595,11 @@ def train_epoch(
                          f"got {output_bias.shape[0]}")
     if output_bias is not None and loss != LOSS_NCE:
         raise ValueError("output_bias is only trained with the NCE loss")
+    if frozen_rows is not None and frozen_rows.shape[0] != w_in.shape[0]:
+        raise ValueError(f"frozen_rows must have one entry per row of w_in ({w_in.shape[0]}), "
+                         f"got {frozen_rows.shape[0]}")
+    if frozen_rows is not None and batch_window and architecture == SKIPGRAM:
+        raise ValueError("frozen_rows is not implemented by the window-batched update")
     if window < 1 or sample_size < 0 or n_threads < 1 or progress_total < 1:
         raise ValueError("window, n_threads and progress_total must be >= 1, sample_size >= 0")
 
@@ -439,63 +642,100 @@ def train_epoch(
     # for a huge window.
     margin = window if window < max_sentence else max_sentence
 
-    cdef const int* tok = &tokens[0]
-    cdef const int64_t* offsets = &sentence_offsets[0]
+    cdef Corpus corpus
+    corpus.tokens = &tokens[0]
+    corpus.sentence_offsets = &sentence_offsets[0]
+    corpus.keep_prob = &keep_prob[0]
+    corpus.subsample_key = hash64(seed ^ SUBSAMPLE_KEY)
+    cdef Noise noise
+    noise.alias_threshold = &alias_threshold[0]
+    noise.alias_index = &alias_index[0]
+    noise.n_vocab = n_vocab
+    noise.sample_size = sample_size
+    noise.log_kq = &noise_log_kq[0] if loss == LOSS_NCE else NULL
+    cdef Model model
+    model.w_in = &w_in[0, 0]
+    model.w_out = &w_out[0, 0]
+    model.bias = &output_bias[0] if output_bias is not None else NULL
+    model.dim = dim
+    model.frozen = &frozen_rows[0] if frozen_rows is not None else NULL
+    cdef Schedule schedule
+    schedule.lr_start = lr_start
+    schedule.lr_end = lr_end
+    schedule.progress_offset = progress_offset
+    schedule.progress_total = progress_total
+    cdef Mode mode
+    mode.architecture = architecture
+    mode.window = window
+    mode.shrink_windows = shrink_windows
+    mode.shared_negatives = shared_negatives
+    mode.batch_window = batch_window
+    cdef bint batched = batch_window and architecture == SKIPGRAM
+    cdef int64_t window_floats = skw2v_window_scratch_floats(dim, 2 * margin, sample_size + 1)
+    cdef int window_rows = skw2v_window_scratch_rows(sample_size + 1)
+    cdef int64_t dp = (dim + SKW2V_ROW_PAD - 1) // SKW2V_ROW_PAD * SKW2V_ROW_PAD
     cdef const int64_t* bounds = &chunk_bounds[0]
     cdef const int64_t* first_sentence = &chunk_sentence[0]
-    cdef const float* keep = &keep_prob[0]
-    cdef const uint32_t* thr = &alias_threshold[0]
-    cdef const int* alias = &alias_index[0]
-    cdef const float* log_kq = &noise_log_kq[0] if loss == LOSS_NCE else NULL
-    cdef float* bias = &output_bias[0] if output_bias is not None else NULL
-    cdef float* win = &w_in[0, 0]
-    cdef float* wout = &w_out[0, 0]
     cdef double* stats = &chunk_stats[0, 0]
     cdef unsigned char* done = &chunk_done[0]
     cdef const int* stop = &stop_flag[0]
-    cdef uint64_t subsample_key = hash64(seed ^ SUBSAMPLE_KEY)
-    cdef int* buf = NULL
-    cdef int64_t* buf_pos = NULL
-    cdef int* back = NULL
-    cdef int* targets = NULL
-    cdef int* next_targets = NULL
-    cdef float* work = NULL
-    cdef float* neu1 = NULL
+    cdef Scratch* sc = NULL
+    cdef bint ok
 
     with nogil, parallel(num_threads=n_threads):
-        # Per-thread scratch: kept tokens of a chunk plus both margins.
-        buf = <int*> malloc((max_chunk + 2 * margin) * sizeof(int))
-        buf_pos = <int64_t*> malloc((max_chunk + 1) * sizeof(int64_t))
-        back = <int*> malloc((margin + 1) * sizeof(int))
-        targets = <int*> malloc((sample_size + 1) * sizeof(int))
-        next_targets = <int*> malloc((sample_size + 1) * sizeof(int))
-        work = <float*> malloc(dim * sizeof(float))
-        neu1 = <float*> malloc(dim * sizeof(float))
+        # Per-thread scratch; sc is assigned here, so private to each thread.
+        sc = <Scratch*> calloc(1, sizeof(Scratch))
+        ok = sc != NULL
+        if ok:
+            sc.buf = <int*> malloc((max_chunk + 2 * margin) * sizeof(int))
+            sc.buf_pos = <int64_t*> malloc((max_chunk + 1) * sizeof(int64_t))
+            sc.back = <int*> malloc((margin + 1) * sizeof(int))
+            sc.targets = <int*> malloc((sample_size + 1) * sizeof(int))
+            sc.next_targets = <int*> malloc((sample_size + 1) * sizeof(int))
+            sc.work = <float*> malloc(dim * sizeof(float))
+            sc.neu1 = <float*> malloc(dim * sizeof(float))
+            ok = (sc.buf != NULL and sc.buf_pos != NULL and sc.back != NULL
+                  and sc.targets != NULL and sc.next_targets != NULL and sc.work != NULL
+                  and sc.neu1 != NULL)
+        if ok and batched:
+            sc.contexts = <int*> malloc((2 * margin + 1) * sizeof(int))
+            sc.window_mem = <float*> malloc(window_floats * sizeof(float))
+            sc.window_rows = <float**> malloc(window_rows * sizeof(float*))
+            ok = sc.contexts != NULL and sc.window_mem != NULL and sc.window_rows != NULL
+            if ok:
+                skw2v_window_scratch_init(&sc.window, sc.window_mem, sc.window_rows, dim,
+                                          2 * margin, sample_size + 1)
+            if SKW2V_USE_BLAS:
+                sc.blas_x = <float*> malloc(2 * margin * dp * sizeof(float))
+                sc.blas_d = <float*> malloc((2 * margin + sample_size + 1) * dp * sizeof(float))
+                ok = ok and sc.blas_x != NULL and sc.blas_d != NULL
         try:
             for c in prange(n_chunks, schedule="dynamic"):
                 if skw2v_load_flag(stop):
                     skipped_ptr[0] = 1
                     continue
-                if (buf == NULL or buf_pos == NULL or back == NULL or targets == NULL
-                        or next_targets == NULL or work == NULL or neu1 == NULL):
+                if not ok:
                     failed_ptr[0] = 1
                     continue
-                _train_chunk(tok, offsets, bounds[c], bounds[c + 1], first_sentence[c],
-                             keep, thr, alias, n_vocab, log_kq, bias, win, wout, dim,
-                             architecture, window, shrink_windows, sample_size, shared_negatives,
-                             lr_start, lr_end, progress_offset, progress_total,
-                             subsample_key, hash64(seed + <uint64_t> c),
-                             buf, buf_pos, back, targets, next_targets, work, neu1,
-                             stats + c * N_STAT_COLUMNS)
+                _train_chunk(&corpus, &noise, &model, &schedule, &mode, sc,
+                             bounds[c], bounds[c + 1], first_sentence[c],
+                             hash64(seed + <uint64_t> c), stats + c * N_STAT_COLUMNS)
                 done[c] = 1
         finally:
-            free(buf)
-            free(buf_pos)
-            free(back)
-            free(targets)
-            free(next_targets)
-            free(work)
-            free(neu1)
+            if sc != NULL:
+                free(sc.buf)
+                free(sc.buf_pos)
+                free(sc.back)
+                free(sc.targets)
+                free(sc.next_targets)
+                free(sc.work)
+                free(sc.neu1)
+                free(sc.contexts)
+                free(sc.window_mem)
+                free(sc.window_rows)
+                free(sc.blas_x)
+                free(sc.blas_d)
+                free(sc)
     if failed:
         raise MemoryError("could not allocate per-thread scratch buffers")
     return skipped

@@ -7,7 +7,6 @@ sequence of string tokens. The container is checked before anything is read;
 each document is checked as it is read, so the error names its position.
 """
 
-import gzip
 import math
 import os
 from numbers import Integral
@@ -15,40 +14,7 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse as sp
 
-
-class LineCorpus:
-    """A text file as a re-iterable corpus: one document per line.
-
-    ``path`` may end in ``.gz``. With ``split=True`` (default) each line is
-    split on whitespace, like word2vec.c and gensim's LineSentence, and used
-    as given; with ``split=False`` lines are yielded as strings and go
-    through the estimator's tokenization. Lines are read one at a time, so a
-    corpus larger than memory can be encoded (4 bytes per token are kept).
-    """
-
-    def __init__(self, path, *, split=True, encoding="utf-8"):
-        self.path = os.fspath(path)
-        self.split = split
-        self.encoding = encoding
-        if not os.path.isfile(self.path):
-            raise ValueError(f"corpus file {self.path!r} does not exist or is not a file")
-
-    def __iter__(self):
-        opener = gzip.open if self.path.endswith(".gz") else open
-        n_lines = 0
-        with opener(self.path, "rt", encoding=self.encoding) as f:
-            try:
-                for line in f:
-                    n_lines += 1
-                    yield line.split() if self.split else line
-            except UnicodeDecodeError as exc:
-                # The failing block starts right after the last line read whole.
-                line_no = n_lines + 1 + bytes(exc.object[:exc.start]).count(b"\n")
-                raise ValueError(f"corpus file {self.path!r}, line {line_no}, is not "
-                                 f"{self.encoding} text ({exc.reason})") from None
-
-    def __repr__(self):
-        return f"LineCorpus({self.path!r})"
+from ._line_corpus import LineCorpus
 
 
 def check_X(X, name="X"):

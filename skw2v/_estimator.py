@@ -8,6 +8,7 @@ plan (_plan), the epochs (_training), fitted attributes (_fitted), pooling
 (_pooling) and scoring (_scoring). The numerics live in the compiled ``_core``.
 """
 
+import inspect
 import warnings
 from numbers import Integral, Real
 
@@ -18,24 +19,29 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._corpus import DEFAULT_TOKEN_PATTERN, encode_known, encode_new, make_analyzer
+from ._corpus_cache import closes_caches
 from ._documents import check_X, checked_tokenizer, iter_documents
+from ._file_passes import encode_known_files, fit_files, training_pages
 from ._fitted import (InconsistentVersionWarning, fitted_attributes, publish,
                       unfitted_on_failure, weights_attributes)
+from ._line_corpus import LineCorpus
 from ._params import check_fit_params
 from ._persist import read_model, save_model
 from ._plan import plan_for
+from ._growth import fit_vocabulary, grow_model
 from ._pooling import pool, word_weights
+from ._pretrained import frozen_mask, preload, pretrained_words
 from ._progress import progress_bar
+from ._queries import QueryMixin
 from ._scoring import held_out_score
-from ._similarity import cosine, nearest
 from ._threads import effective_n_threads
 from ._training import Schedule, callbacks_at_epoch_end, train_epochs
 from ._version import __version__
-from ._vocab import document_frequency, vocabulary_attributes, vocabulary_of
+from ._vocab import document_frequency, vocabulary_attributes
 from ._weights import continuation_rng, continued_weights, epoch_seeds, initial_weights
 
 
-class Word2VecNS(TransformerMixin, BaseEstimator):
+class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
     """Word vectors by skip-gram or CBOW with negative sampling (or NCE).
 
     ``fit(X)`` learns one vector per word of the documents X;
@@ -60,7 +66,7 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
     subsample : float, default=1e-3
         Threshold of word2vec's frequent-word subsampling; 0 disables it.
     epochs : int, default=5
-        Passes over the corpus.
+        Passes over the corpus (0: nothing is trained, see ``init_vectors``).
     learning_rate : float, default=0.025
         Initial learning rate; it decays linearly to ``min_learning_rate``
         over all epochs of a ``fit`` (as a function of the position in the
@@ -122,7 +128,10 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         ``save`` a checkpoint. Not stored by ``save``.
     init_vectors : Word2VecNS, KeyedVectors-like, mapping, path or None, default=None
         Warm start: words of the new vocabulary found here start from these
-        vectors instead of random ones (other words start as usual). A fitted
+        vectors instead of random ones (other words start as usual). With
+        ``epochs=0`` nothing is trained: the vocabulary is the words of X
+        (``min_count``, ``max_vocab_size``) that have a vector here, so a
+        pretrained model serves as a featurizer in a ``Pipeline``. A fitted
         ``Word2VecNS`` (its output vectors are reused too, and its
         ``output_bias_`` when both models use ``loss="nce"``), an object with
         ``index_to_key`` and ``vectors`` (gensim's ``KeyedVectors``), a
@@ -138,6 +147,31 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         instead of fresh negatives for every (centre, context) pair. Fewer
         random draws and rows that stay in cache; see benchmarks/RESULTS.md
         for its speed and quality.
+    batch_window : bool, default=False
+        Skip-gram only: the window-batched update (HogBatch, Ji et al. 2016).
+        Each centre word draws one set of ``sample_size`` negatives; the
+        scores of every context word of its window against the centre and the
+        negatives are computed from the rows as they were before the step, and
+        each touched row is then written once. Same gradient per pair as the
+        default update, applied per window instead of per pair: much faster
+        (small matrix products instead of one dot product at a time), and
+        ``device="cuda"`` trains the same semantics. Implies shared negatives.
+    update_vocabulary : bool, default=False
+        ``partial_fit`` grows the vocabulary: counts accumulate over ``fit``
+        and every batch, and a word outside the vocabulary gets a new row
+        (appended, started as in ``fit``) once its count so far reaches
+        ``min_count`` (while ``max_vocab_size`` allows). ``token_counts_``,
+        and so the noise distribution and the subsampling, follow the
+        counts so far; a new word's idf comes from the batch that added it.
+        The counts of the words without a row are ``pending_counts_``, kept
+        from a ``fit`` or ``partial_fit`` run with this set. With False,
+        ``partial_fit`` keeps the vocabulary and counts of ``fit``.
+    freeze_init_vectors : bool, default=False
+        The input vectors of words that start from ``init_vectors`` stay
+        bitwise unchanged during ``fit`` and ``partial_fit`` (the row lock of
+        gensim's ``vectors_lockf``), while the other words and all output
+        vectors train. The locked rows are ``frozen_rows_``, so a saved or
+        pickled model keeps them locked. CPU only for now.
 
     Attributes
     ----------
@@ -169,6 +203,12 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
     train_seconds_ : float
         Seconds spent in the training epochs since ``fit`` (vocabulary
         building excluded).
+    frozen_rows_ : ndarray of uint8, shape (V,)
+        With ``freeze_init_vectors=True`` only: 1 for the input rows that
+        started from ``init_vectors`` and are never updated.
+    pending_counts_ : dict
+        With ``update_vocabulary=True`` only: word -> count so far of the
+        words seen but not (yet) in the vocabulary.
 
     Notes
     -----
@@ -202,7 +242,7 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         "min_count": [Interval(Integral, 1, None, closed="left")],
         "max_vocab_size": [Interval(Integral, 1, None, closed="left"), None],
         "subsample": [Interval(Real, 0, None, closed="left")],
-        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 0, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "min_learning_rate": [Interval(Real, 0, None, closed="left")],
         "architecture": [StrOptions({"skipgram", "cbow"})],
@@ -220,6 +260,9 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         "callbacks": [list, tuple, None],
         "init_vectors": "no_validation",  # checked when fit reads it
         "shared_negatives": ["boolean"],
+        "batch_window": ["boolean"],
+        "update_vocabulary": ["boolean"],
+        "freeze_init_vectors": ["boolean"],
     }
 
     def __init__(
@@ -229,7 +272,8 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         loss="negative_sampling", noise="unigram", lowercase=True,
         token_pattern=DEFAULT_TOKEN_PATTERN, tokenizer=None, pooling="mean", n_jobs=None,
         random_state=None, device="cpu", verbose=0, callbacks=None, init_vectors=None,
-        shared_negatives=False,
+        shared_negatives=False, batch_window=False, update_vocabulary=False,
+        freeze_init_vectors=False,
     ):
         self.vector_size = vector_size
         self.window = window
@@ -256,6 +300,9 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         self.callbacks = callbacks
         self.init_vectors = init_vectors
         self.shared_negatives = shared_negatives
+        self.batch_window = batch_window
+        self.update_vocabulary = update_vocabulary
+        self.freeze_init_vectors = freeze_init_vectors
 
     def _more_validate_params(self):
         """The cross-parameter rules; returns the device training runs on."""
@@ -278,11 +325,17 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
 
     def _encode_known(self, X):
         """Encode X with the fitted vocabulary (OOV tokens dropped)."""
-        return encode_known(iter_documents(check_X(X)), self._analyzer(), self.vocabulary_)
+        X = check_X(X)
+        if isinstance(X, LineCorpus):
+            return encode_known_files(X, self.index_to_token_, self.vocabulary_,
+                                      n_threads=effective_n_threads(self.n_jobs),
+                                      verbose=self.verbose, analyzer=self._analyzer())
+        return encode_known(iter_documents(X), self._analyzer(), self.vocabulary_)
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
     @unfitted_on_failure
+    @closes_caches
     def fit(self, X, y=None):
         """Learn the vocabulary and the word vectors from documents X.
 
@@ -296,8 +349,11 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
             Documents: a list, tuple, 1-D array, pandas Series or generator of
             raw strings (tokenized with ``tokenizer`` or ``token_pattern``) or
             of token lists (used as given), or a ``pathlib.Path`` /
-            :class:`skw2v.LineCorpus` (one document per line, ``.gz`` ok,
-            streamed). X is read once.
+            :class:`skw2v.LineCorpus` (one document per line; ``.gz``,
+            ``.bz2``, ``.xz`` ok): files are read twice on ``n_jobs``
+            threads (counting, then encoding to a temporary on-disk cache
+            that training memory-maps and that is removed afterwards).
+            Otherwise X is read once.
         y : ignored
 
         Returns
@@ -309,6 +365,7 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     @unfitted_on_failure
+    @closes_caches
     def fit_transform(self, X, y=None):
         """Fit, then pool the vectors of X; same result as ``fit(X).transform(X)``.
 
@@ -320,28 +377,53 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
     def _fit(self, X):
         """Fit from scratch; returns the encoded corpus (in-vocabulary ids)."""
         device = self._more_validate_params()
-        corpus, index_to_token, token_counts = vocabulary_of(
-            encode_new(iter_documents(check_X(X)), self._analyzer()), self.min_count,
-            self.max_vocab_size)
+        init = preload(self.init_vectors)  # a file is read once
+        pretrained_only = self.epochs == 0 and init is not None
+        X = check_X(X)
+        df = pending = None
+        if isinstance(X, LineCorpus) and not (pretrained_only or self.update_vocabulary):
+            corpus, index_to_token, token_counts, df = fit_files(
+                X, min_count=self.min_count, max_vocab_size=self.max_vocab_size,
+                n_threads=effective_n_threads(self.n_jobs), verbose=self.verbose,
+                analyzer=self._analyzer())
+        else:
+            # (the fast file path keeps neither pending counts nor a pretrained-only vocabulary)
+            corpus, index_to_token, token_counts, pending = fit_vocabulary(
+                encode_new(iter_documents(X), self._analyzer()), self.min_count,
+                self.max_vocab_size, allowed=pretrained_words(init) if pretrained_only else None,
+                with_pending=self.update_vocabulary)
         rs = check_random_state(self.random_state)
         weights = initial_weights(index_to_token, token_counts, rs,
                                   vector_size=self.vector_size, loss=self.loss,
-                                  subsample=self.subsample, init_vectors=self.init_vectors)
+                                  subsample=self.subsample, init_vectors=init)
         seeds = epoch_seeds(rs, self.epochs)
         n_threads = effective_n_threads(self.n_jobs)
-        df = document_frequency(corpus.tokens, corpus.offsets, len(index_to_token))
+        if df is None:
+            df = document_frequency(corpus.tokens, corpus.offsets, len(index_to_token))
         fitted = {**vocabulary_attributes(index_to_token, token_counts, df, corpus.n_documents),
                   "n_threads_": n_threads, "device_": device}
+        if self.freeze_init_vectors:
+            if init is None:
+                warnings.warn("freeze_init_vectors=True has no effect without init_vectors: "
+                              "no row is frozen", UserWarning, stacklevel=3)
+            fitted["frozen_rows_"] = frozen_mask(index_to_token.tolist(), pretrained_words(init))
         history, seconds = self._train(corpus, token_counts, weights, seeds, n_threads,
-                                       device, fitted)
+                                       device, fitted, fitted.get("frozen_rows_"))
         # Published only once training succeeded (callbacks aside), so a failed fit
         # leaves no half-fitted model.
+        if pending is not None:
+            fitted["pending_counts_"] = pending
         publish(self, {**fitted, **weights_attributes(weights, history, seconds)})
+        for name in ("frozen_rows_", "pending_counts_"):
+            if name not in fitted:
+                vars(self).pop(name, None)  # from an earlier fit
         return corpus
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @closes_caches
     def partial_fit(self, X, y=None):
-        """Continue training on new documents X with the vocabulary fixed.
+        """Continue training on new documents X (growing the vocabulary if
+        ``update_vocabulary``).
 
         On an unfitted estimator this is ``fit(X)``. Afterwards each call
         runs ``epochs`` passes over X, the learning rate decaying linearly
@@ -349,7 +431,8 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         this call (as gensim's ``train`` does on new sentences), starting
         from the current vectors. Tokens not in ``vocabulary_`` are skipped;
         the vocabulary, ``token_counts_``, ``idf_``, the noise distribution
-        and the subsampling probabilities stay those learned by ``fit``.
+        and the subsampling probabilities stay those learned by ``fit``,
+        unless ``update_vocabulary=True`` (see that parameter).
         ``loss_history_`` gains one entry per epoch and ``train_seconds_``
         accumulates. Parameters are read at each call (``vector_size`` must
         not change). With an int ``random_state`` the sequence of calls is
@@ -370,35 +453,52 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
                 f"({self.vectors_.shape[1]} dimensions); partial_fit cannot change it, "
                 "call fit to start over"
             )
-        corpus = self._encode_known(X)
+        rs = continuation_rng(self.random_state, len(self.loss_history_))
+        seeds = epoch_seeds(rs, self.epochs)
+        grown, pending = {}, None
+        if self.update_vocabulary:
+            corpus, grown, weights, pending = grow_model(
+                fitted_attributes(self), getattr(self, "pending_counts_", None),
+                encode_new(iter_documents(check_X(X)), self._analyzer()), rs,
+                self.get_params(deep=False))
+        else:
+            corpus = self._encode_known(X)
         if corpus.n_documents == 0:
             raise ValueError("X is empty: it has no documents")
         if len(corpus.tokens) == 0:
+            if pending is not None:  # the batch's counts are kept all the same
+                publish(self, {"pending_counts_": pending})
             warnings.warn(f"partial_fit: none of the {corpus.n_documents} document(s) has a "
                           "token of the fitted vocabulary; the model is unchanged",
                           UserWarning, stacklevel=2)
             return self
         n_threads = effective_n_threads(self.n_jobs)
-        seeds = epoch_seeds(continuation_rng(self.random_state, len(self.loss_history_)),
-                            self.epochs)
-        weights = continued_weights(fitted_attributes(self), self.loss, self.subsample)
+        if not self.update_vocabulary:
+            weights = continued_weights(fitted_attributes(self), self.loss, self.subsample)
+        frozen = (grown.get("frozen_rows_", getattr(self, "frozen_rows_", None))
+                  if self.freeze_init_vectors else None)
         # (callbacks may publish the epochs of this call in between)
         old_history, old_seconds = self.loss_history_, self.train_seconds_
-        history, seconds = self._train(corpus, self.token_counts_, weights, seeds, n_threads,
-                                       device, {})
-        publish(self, {**weights_attributes(weights, history, seconds),
+        history, seconds = self._train(corpus, grown.get("token_counts_", self.token_counts_),
+                                       weights, seeds, n_threads, device, grown, frozen)
+        if pending is not None:
+            grown["pending_counts_"] = pending
+        publish(self, {**grown, **weights_attributes(weights, history, seconds),
                        "loss_history_": np.concatenate([old_history, history]),
                        "train_seconds_": old_seconds + seconds,
                        "n_threads_": n_threads, "device_": device})
         return self
 
-    def _train(self, corpus, token_counts, weights, seeds, n_threads, device, fitted):
+    def _train(self, corpus, token_counts, weights, seeds, n_threads, device, fitted,
+               frozen=None):
         """The epochs of fit and partial_fit: ``weights`` (w_in, w_out, bias) are
-        trained in place (the bias under NCE only); returns (history, seconds)."""
+        trained in place (the bias under NCE only), the input rows marked in
+        ``frozen`` (uint8 (V,) or None) excepted; returns (history, seconds)."""
         plan = plan_for(corpus, token_counts, self.get_params(deep=False))
+        plan.frozen_rows = frozen
         schedule = Schedule(self.learning_rate, self.min_learning_rate)
         w_in, w_out, bias = weights
-        with progress_bar(self.verbose, len(seeds) * plan.n_tokens) as bar:
+        with training_pages(corpus), progress_bar(self.verbose, len(seeds) * plan.n_tokens) as bar:
             return train_epochs(
                 plan, (w_in, w_out, bias if self.loss == "nce" else None), seeds, device,
                 n_threads, schedule, bar,
@@ -406,13 +506,15 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
                                        schedule))
 
     # ------------------------------------------------------------ transform
+    @closes_caches
     def transform(self, X):
         """Pool the vectors of each document's words into one row.
 
         Parameters
         ----------
-        X : iterable of str or of lists of str
-            Documents, as for ``fit``.
+        X : iterable of str or of lists of str, or a path
+            Documents, as for ``fit``; for a path or ``LineCorpus``, one
+            row per line.
 
         Returns
         -------
@@ -439,6 +541,7 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
         return np.asarray([f"word2vecns{i}" for i in range(self.vectors_.shape[1])], dtype=object)
 
     # ---------------------------------------------------------------- score
+    @closes_caches
     def score(self, X, y=None):
         """Mean held-out log-likelihood of context words in X (higher is better).
 
@@ -494,42 +597,16 @@ class Word2VecNS(TransformerMixin, BaseEstimator):
             )
         fitted = {k: state.pop(k) for k in list(state)
                   if k.endswith("_") and not k.startswith("_")}
+        # A pickle from before a parameter existed trains as that version did.
+        for name, default in self._get_param_defaults().items():
+            state.setdefault(name, default)
         super().__setstate__(state)
         publish(self, fitted)  # rebuilds vocabulary_, fills an older pickle's gaps
 
-    # ---------------------------------------------------------- word lookups
-    def _row(self, token):
-        check_is_fitted(self)
-        try:
-            return self.vocabulary_[token]
-        except (KeyError, TypeError):
-            raise KeyError(f"token {token!r} is not in the vocabulary") from None
-
-    def get_vector(self, token):
-        """The vector of ``token`` (a copy, float32); KeyError if unknown."""
-        check_is_fitted(self)
-        return self.vectors_[self._row(token)].copy()
-
-    def similarity(self, a, b):
-        """Cosine similarity of two vocabulary words."""
-        check_is_fitted(self)
-        return cosine(self.vectors_[self._row(a)], self.vectors_[self._row(b)])
-
-    def most_similar(self, token_or_vector, topn=10):
-        """The ``topn`` words closest by cosine, as a list of (token, cosine).
-
-        The query word itself is left out when a token is given.
-        """
-        check_is_fitted(self)
-        if not isinstance(topn, Integral) or topn < 1:
-            raise ValueError(f"topn must be a positive integer, got {topn!r}")
-        if isinstance(token_or_vector, str):
-            exclude = self._row(token_or_vector)
-            query = self.vectors_[exclude]
-        else:
-            exclude, query = None, token_or_vector
-        return [(self.index_to_token_[row], sim)
-                for row, sim in nearest(self.vectors_, query, topn, exclude)]
+    @classmethod
+    def _get_param_defaults(cls):
+        return {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
+                if p.kind == p.KEYWORD_ONLY}
 
     def save(self, path):
         """Write the fitted model to ``path`` in skw2v's safe file format.

@@ -54,6 +54,7 @@ _ARRAYS = {
     "token_counts_": (np.dtype("<i8"), ("V",)),
     "idf_": (np.dtype("<f8"), ("V",)),
     "loss_history_": (np.dtype("<f8"), (None,)),
+    "frozen_rows_": (np.dtype("u1"), ("V",)),  # freeze_init_vectors: 1 = locked input row
 }
 _REQUIRED_ARRAYS = ("vectors_", "token_counts_", "idf_")
 # Scalar fitted attributes stored in the JSON document, with their checks.
@@ -62,6 +63,10 @@ _SCALARS = {
     "device_": lambda v: v in ("cpu", "cuda"),
     "train_seconds_": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
     and math.isfinite(v) and v >= 0,
+    # update_vocabulary: counts of the words without a row
+    "pending_counts_": lambda v: isinstance(v, dict) and all(
+        isinstance(w, str) and isinstance(c, int) and not isinstance(c, bool) and c >= 1
+        for w, c in v.items()),
 }
 # Parameters that only steer a future fit and cannot be stored as data:
 # saved as None (documented in ``Word2VecNS.save``).

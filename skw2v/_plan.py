@@ -19,7 +19,7 @@ CHUNK_TOKENS = 10_000  # positions per prange work item (~ms of work each)
 
 # Word2VecNS parameters that the plan carries as they are.
 PLAN_PARAMS = ("architecture", "loss", "window", "shrink_windows", "sample_size",
-               "shared_negatives")
+               "shared_negatives", "batch_window")
 
 
 class TrainingPlan:
@@ -34,7 +34,7 @@ class TrainingPlan:
 
     def __init__(self, corpus, keep_prob, alias_threshold, alias_index, noise_log_kq, *,
                  architecture, loss, window, shrink_windows, sample_size, shared_negatives,
-                 chunk_tokens):
+                 chunk_tokens, batch_window=False):
         self.tokens = corpus.tokens
         self.offsets = corpus.offsets
         self.bounds, self.first_sentence = chunk_layout(
@@ -50,7 +50,9 @@ class TrainingPlan:
         self.shrink_windows = shrink_windows
         self.sample_size = sample_size
         self.shared_negatives = shared_negatives
+        self.batch_window = batch_window
         self.chunk_tokens = chunk_tokens
+        self.frozen_rows = None  # uint8 (V,): input rows never updated (freeze_init_vectors)
 
     def with_corpus(self, corpus):
         """The same tables and settings over another corpus (same vocabulary ids).
@@ -77,7 +79,7 @@ class TrainingPlan:
 
 def make_plan(corpus, keep_prob, noise, *, architecture="skipgram", loss="negative_sampling",
               window=5, shrink_windows=True, sample_size=5, shared_negatives=False,
-              noise_log_kq=None, chunk_tokens=CHUNK_TOKENS):
+              batch_window=False, noise_log_kq=None, chunk_tokens=CHUNK_TOKENS):
     """A ``TrainingPlan`` over ``corpus`` (an ``EncodedCorpus`` of vocabulary ids).
 
     ``keep_prob`` (V,) is the subsampling keep probability of each word and
@@ -95,6 +97,7 @@ def make_plan(corpus, keep_prob, noise, *, architecture="skipgram", loss="negati
         np.asarray(noise_log_kq, dtype=np.float32), architecture=architecture, loss=loss,
         window=window, shrink_windows=bool(shrink_windows), sample_size=sample_size,
         shared_negatives=bool(shared_negatives), chunk_tokens=chunk_tokens,
+        batch_window=bool(batch_window),
     )
 
 

@@ -23,6 +23,7 @@
 #define SKW2V_SGNS_H
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Helpers must be inlined into each target clone to get its instruction set. */
@@ -71,10 +72,14 @@ SKW2V_INLINE float skw2v_logistic(float f, float *softplus) {
 #define SKW2V_VECTOR_EXTENSIONS 1
 #endif
 
+static int skw2v_prefetch_mode = 2; /* EXPERIMENT: 0 none, 1 read, 2 write */
 SKW2V_INLINE void skw2v_prefetch_row(const float *row, int dim) {
 #if defined(__GNUC__) || defined(__clang__)
     const char *p = (const char *)row;
-    for (int b = 0; b < dim * (int)sizeof(float); b += 64) __builtin_prefetch(p + b, 1, 3);
+    if (skw2v_prefetch_mode == 2)
+        for (int b = 0; b < dim * (int)sizeof(float); b += 64) __builtin_prefetch(p + b, 1, 3);
+    else if (skw2v_prefetch_mode == 1)
+        for (int b = 0; b < dim * (int)sizeof(float); b += 64) __builtin_prefetch(p + b, 0, 3);
 #else
     (void)row; (void)dim;
 #endif
@@ -87,11 +92,67 @@ static inline void skw2v_prefetch_targets(const float *w_out, int dim, const int
     for (int j = 0; j < n_targets; j++) skw2v_prefetch_row(w_out + (int64_t)targets[j] * dim, dim);
 }
 
+/* Per-thread scratch of the window-batched skip-gram update (update_window).
+ * Rows are packed with a stride dp (dim rounded up to SKW2V_ROW_PAD, zero
+ * padded) so the micro-kernels run whole vectors; the target count is padded
+ * to SKW2V_TARGET_PAD and a context block to SKW2V_CONTEXT_PAD with zero rows
+ * whose gradients are zero and whose updates land in `sink`. */
+#define SKW2V_ROW_PAD 16
+#define SKW2V_TARGET_PAD 3
+#define SKW2V_CONTEXT_PAD 2
+#define SKW2V_CONTEXT_BLOCK 32 /* input rows packed at a time (a multiple of the pad) */
+#define SKW2V_ROUND_UP(n, m) (((n) + (m) - 1) / (m) * (m))
+
+typedef struct {
+    int dp;        /* packed row stride */
+    float *y;      /* (nt_pad, dp) the output rows at the start of the step */
+    float *x;      /* (SKW2V_CONTEXT_BLOCK, dp) one block of input rows */
+    float *g;      /* (m_pad, nt_pad) scores, then alpha * (label - sigmoid) */
+    float *corr;   /* (nt_pad) NCE logit correction bias - log k q, at the start */
+    float *dbias;  /* (nt_pad) NCE bias gradient summed over the contexts */
+    float *sink;   /* (dp) where updates of padding rows go */
+    float **rows;  /* (max(SKW2V_CONTEXT_BLOCK, nt_pad)) rows a tile updates */
+} skw2v_window_scratch;
+
+/* Floats of one scratch for windows of up to max_contexts inputs and max_targets targets. */
+static inline int64_t skw2v_window_scratch_floats(int dim, int64_t max_contexts, int max_targets) {
+    int64_t dp = SKW2V_ROUND_UP(dim, SKW2V_ROW_PAD);
+    int64_t ntp = SKW2V_ROUND_UP(max_targets, SKW2V_TARGET_PAD);
+    int64_t mp = SKW2V_ROUND_UP(max_contexts, SKW2V_CONTEXT_BLOCK);
+    return ntp * dp + SKW2V_CONTEXT_BLOCK * dp + mp * ntp + 2 * ntp + dp;
+}
+
+/* Lay scratch out over mem (skw2v_window_scratch_floats(...) floats) and
+ * rows (max(SKW2V_CONTEXT_BLOCK, nt_pad) pointers). */
+static inline void skw2v_window_scratch_init(skw2v_window_scratch *s, float *mem, float **rows,
+                                             int dim, int64_t max_contexts, int max_targets) {
+    int64_t dp = SKW2V_ROUND_UP(dim, SKW2V_ROW_PAD);
+    int64_t ntp = SKW2V_ROUND_UP(max_targets, SKW2V_TARGET_PAD);
+    int64_t mp = SKW2V_ROUND_UP(max_contexts, SKW2V_CONTEXT_BLOCK);
+    s->dp = (int)dp;
+    s->y = mem;
+    s->x = s->y + ntp * dp;
+    s->g = s->x + SKW2V_CONTEXT_BLOCK * dp;
+    s->corr = s->g + mp * ntp;
+    s->dbias = s->corr + ntp;
+    s->sink = s->dbias + ntp;
+    s->rows = rows;
+}
+
+static inline int skw2v_window_scratch_rows(int max_targets) {
+    int ntp = SKW2V_ROUND_UP(max_targets, SKW2V_TARGET_PAD);
+    return ntp > SKW2V_CONTEXT_BLOCK ? ntp : SKW2V_CONTEXT_BLOCK;
+}
+
 /* The kernels one clone provides; see _sgns_clone.h for their contracts. */
 typedef struct {
     double (*update_targets)(const float *l1, float *work, float *w_out, int dim,
                              const int *targets, int n_targets, const float *log_kq,
                              float *bias, float alpha);
+    double (*update_window)(float *w_in, float *w_out, int dim, const int *contexts,
+                            int n_contexts, const int *targets, int n_targets,
+                            const float *log_kq, float *bias, float alpha,
+                            const skw2v_window_scratch *scratch);
     void (*axpy)(int n, float a, const float *x, float *y);
     void (*scale)(int n, float a, float *y);
 } skw2v_ops;
@@ -99,10 +160,12 @@ typedef struct {
 #define SKW2V_CLONE(name) skw2v_##name##_baseline
 #define SKW2V_CLONE_ATTR
 #define SKW2V_VW 8
+#define SKW2V_BW 4 /* SSE2: 16 registers of 4 floats */
 #include "_sgns_clone.h"
 #undef SKW2V_CLONE
 #undef SKW2V_CLONE_ATTR
 #undef SKW2V_VW
+#undef SKW2V_BW
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(SKW2V_NO_MULTIVERSION)
 #define SKW2V_X86_CLONES 1
@@ -110,10 +173,12 @@ typedef struct {
 #define SKW2V_CLONE(name) skw2v_##name##_x86_64_v3
 #define SKW2V_CLONE_ATTR __attribute__((target("avx2,fma")))
 #define SKW2V_VW 8
+#define SKW2V_BW 8
 #include "_sgns_clone.h"
 #undef SKW2V_CLONE
 #undef SKW2V_CLONE_ATTR
 #undef SKW2V_VW
+#undef SKW2V_BW
 
 #define SKW2V_CLONE(name) skw2v_##name##_x86_64_v4
 #if defined(__clang__)
@@ -122,10 +187,19 @@ typedef struct {
 #define SKW2V_CLONE_ATTR __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
 #endif
 #define SKW2V_VW 8
+/* 16-wide tiles measured slower at d = 100 (a 4-float tail in every row
+ * tile) and no faster at d = 128 or 300 than 8-wide ones on Zen 5: the
+ * window update is bound by loads, stores and the logistic, not by FMA width.
+ * The clone still gains AVX-512VL's 32 vector registers and masked tails. */
+#ifndef SKW2V_V4_BW
+#define SKW2V_V4_BW 8
+#endif
+#define SKW2V_BW SKW2V_V4_BW
 #include "_sgns_clone.h"
 #undef SKW2V_CLONE
 #undef SKW2V_CLONE_ATTR
 #undef SKW2V_VW
+#undef SKW2V_BW
 #endif
 
 /* Clones in order of preference; index 0 is always the baseline. */
@@ -174,6 +248,13 @@ static inline double skw2v_update_targets(const float *l1, float *work, float *w
                                           const float *log_kq, float *bias, float alpha) {
     return skw2v_active.update_targets(l1, work, w_out, dim, targets, n_targets, log_kq, bias,
                                        alpha);
+}
+static inline double skw2v_update_window(float *w_in, float *w_out, int dim, const int *contexts,
+                                         int n_contexts, const int *targets, int n_targets,
+                                         const float *log_kq, float *bias, float alpha,
+                                         const skw2v_window_scratch *scratch) {
+    return skw2v_active.update_window(w_in, w_out, dim, contexts, n_contexts, targets,
+                                      n_targets, log_kq, bias, alpha, scratch);
 }
 static inline void skw2v_axpy(int n, float a, const float *x, float *y) {
     skw2v_active.axpy(n, a, x, y);

@@ -99,6 +99,235 @@ static SKW2V_CLONE_ATTR void SKW2V_CLONE(scale)(int n, float a, float *y) {
     for (int k = 0; k < n; k++) y[k] *= a;
 }
 
+/* ------------------------------------------------------------------------
+ * The window-batched skip-gram update: small matrix products written as
+ * register-blocked micro-kernels. At these shapes (m <= 2 window inputs,
+ * k + 1 targets, d ~ 100) a BLAS call costs more in dispatch and packing
+ * than in arithmetic. A tile keeps its accumulators in registers, so each
+ * packed row chunk is loaded once per tile rather than once per product.
+ * SKW2V_BW floats per vector; without vector extensions a "vector" is one float.
+ */
+#ifdef SKW2V_VECTOR_EXTENSIONS
+typedef float SKW2V_CLONE(bvec) __attribute__((vector_size(4 * SKW2V_BW), aligned(4), may_alias));
+#define SKW2V_LANES SKW2V_BW
+#else
+typedef float SKW2V_CLONE(bvec);
+#define SKW2V_LANES 1
+#endif
+
+/* Tile shapes (accumulators = rows x vectors must fit the register file). */
+#define SKW2V_DOT_ROWS 2   /* input rows of a score tile (= SKW2V_CONTEXT_PAD) */
+#ifndef SKW2V_OUT_VECTORS
+#define SKW2V_OUT_VECTORS 2  /* vectors per row of a target-row update tile (6 rows) */
+#endif
+#ifndef SKW2V_IN_VECTORS
+#define SKW2V_IN_VECTORS 4   /* vectors per row of an input-row update tile (2 rows) */
+#endif
+
+SKW2V_INLINE SKW2V_CLONE_ATTR float SKW2V_CLONE(hsum)(SKW2V_CLONE(bvec) a) {
+#if SKW2V_LANES == 1
+    return a;
+#else
+    float h[SKW2V_LANES];
+    for (int q = 0; q < SKW2V_LANES; q++) h[q] = a[q];
+    for (int w = SKW2V_LANES / 2; w > 0; w /= 2)
+        for (int q = 0; q < w; q++) h[q] += h[q + w];
+    return h[0];
+#endif
+}
+
+/* s[a * lds + b] = x_a . y_b for a < MR packed input rows and b < NR packed
+ * output rows, over n floats (a multiple of the vector width). */
+SKW2V_INLINE SKW2V_CLONE_ATTR void SKW2V_CLONE(dot_tile)(
+        const float *x, const float *y, int dp, int n, float *s, int lds, const int MR,
+        const int NR) {
+    typedef SKW2V_CLONE(bvec) v;
+    v acc[SKW2V_DOT_ROWS][6];
+    for (int a = 0; a < MR; a++)
+        for (int b = 0; b < NR; b++) acc[a][b] = (v){0};
+    for (int k = 0; k < n; k += SKW2V_LANES) {
+        v xa[SKW2V_DOT_ROWS];
+        for (int a = 0; a < MR; a++) xa[a] = *(const v *)(x + a * dp + k);
+        for (int b = 0; b < NR; b++) {
+            v yb = *(const v *)(y + b * dp + k);
+            for (int a = 0; a < MR; a++) acc[a][b] += xa[a] * yb;
+        }
+    }
+    for (int a = 0; a < MR; a++)
+        for (int b = 0; b < NR; b++) s[a * lds + b] = SKW2V_CLONE(hsum)(acc[a][b]);
+}
+
+/* out[r][k0 + ...] += sum_q A[r * ars + q * acs] * B[q * dp + k0 + ...] for
+ * r < RB and NV vectors of columns; tail > 0: the last vector holds only
+ * `tail` columns of the rows (B is zero padded, the rows are not). Rows may
+ * repeat: each tile row adds its own sum. */
+SKW2V_INLINE SKW2V_CLONE_ATTR void SKW2V_CLONE(gemm_tile)(
+        const float *A, int ars, int acs, const float *B, int dp, int K, float *const *out,
+        int k0, const int RB, const int NV, int tail) {
+    typedef SKW2V_CLONE(bvec) v;
+    v acc[6][4];
+    for (int r = 0; r < RB; r++)
+        for (int c = 0; c < NV; c++) acc[r][c] = (v){0};
+    for (int q = 0; q < K; q++) {
+        v b[4];
+        for (int c = 0; c < NV; c++) b[c] = *(const v *)(B + q * dp + k0 + c * SKW2V_LANES);
+        for (int r = 0; r < RB; r++) {
+            float a = A[r * ars + q * acs];
+            for (int c = 0; c < NV; c++) acc[r][c] += a * b[c];
+        }
+    }
+    for (int r = 0; r < RB; r++) {
+        float *o = out[r] + k0;
+        for (int c = 0; c < NV; c++) {
+            if (tail && c == NV - 1) {
+#if SKW2V_LANES > 1
+                for (int l = 0; l < tail; l++) o[c * SKW2V_LANES + l] += acc[r][c][l];
+#endif
+            } else {
+                *(v *)(o + c * SKW2V_LANES) += acc[r][c];
+            }
+        }
+    }
+}
+
+/* out[r][:dim] += sum_q A[r, q] B[q] for RB rows, NV vectors a tile. */
+SKW2V_INLINE SKW2V_CLONE_ATTR void SKW2V_CLONE(gemm_rows)(
+        const float *A, int ars, int acs, const float *B, int dp, int K, float *const *out,
+        int dim, const int RB, const int NV) {
+    int nfull = dim / SKW2V_LANES, tail = dim % SKW2V_LANES, c = 0;
+    for (; c + NV <= nfull; c += NV)
+        SKW2V_CLONE(gemm_tile)(A, ars, acs, B, dp, K, out, c * SKW2V_LANES, RB, NV, 0);
+    for (; c < nfull; c++)
+        SKW2V_CLONE(gemm_tile)(A, ars, acs, B, dp, K, out, c * SKW2V_LANES, RB, 1, 0);
+    if (tail) SKW2V_CLONE(gemm_tile)(A, ars, acs, B, dp, K, out, c * SKW2V_LANES, RB, 1, tail);
+}
+
+/* Copy row src[:dim] to dst, zero padded to whole vectors (the tiles read
+ * no further). Written with explicit vectors and a vector tail: as plain
+ * loops GCC calls memcpy/memset for a few dozen bytes. */
+SKW2V_INLINE SKW2V_CLONE_ATTR void SKW2V_CLONE(pack_row)(float *restrict dst,
+                                                         const float *restrict src, int dim) {
+    typedef SKW2V_CLONE(bvec) v;
+    int64_t k = 0;
+    for (; k + 2 * SKW2V_LANES <= dim; k += 2 * SKW2V_LANES) {
+        *(v *)(dst + k) = *(const v *)(src + k);
+        *(v *)(dst + k + SKW2V_LANES) = *(const v *)(src + k + SKW2V_LANES);
+    }
+    for (; k + SKW2V_LANES <= dim; k += SKW2V_LANES) *(v *)(dst + k) = *(const v *)(src + k);
+#if SKW2V_LANES > 1
+    if (k < dim) {
+        v t = {0};
+        for (int l = 0; l < dim - k; l++) t[l] = src[k + l];
+        *(v *)(dst + k) = t;
+    }
+#endif
+}
+
+/* Zero a packed row (whole vectors up to dim). */
+SKW2V_INLINE SKW2V_CLONE_ATTR void SKW2V_CLONE(zero_row)(float *dst, int dim) {
+    typedef SKW2V_CLONE(bvec) v;
+    for (int64_t k = 0; k < dim; k += SKW2V_LANES) *(v *)(dst + k) = (v){0};
+}
+
+/* The window-batched skip-gram update of one centre word (semantics: the
+ * helper brief's "window-batched skip-gram update", shared with sgns.cu).
+ *   IN     contexts[m]      input words (the window's kept tokens but the centre)
+ *   IN     targets[nt]      targets[0] the centre word (label 1), then the negatives
+ *   IN     log_kq, bias     as for update_targets (NULL when unused)
+ *   IN/OUT w_in, w_out      rows updated in place (hogwild), each delta added once
+ *   IN/OUT bias             bias[t_j] += sum_c g[c, j]
+ *   SCRATCH scratch         laid out by skw2v_window_scratch_init for >= m, nt
+ * Every score uses the rows as they were at the start of the step:
+ * S = X Y^T, G = alpha (label - sigmoid(S + corr)), w_out[t] += G^T X,
+ * w_in[c] += G Y. Inputs are processed in blocks of SKW2V_CONTEXT_BLOCK rows:
+ * all blocks' scores and output-row updates first (the packed Y keeps the
+ * start-of-step output rows; w_in is not written yet), then the input rows.
+ * Returns the summed loss.
+ */
+SKW2V_INLINE SKW2V_CLONE_ATTR double SKW2V_CLONE(update_window_impl)(
+        float *w_in, float *w_out, int dim, const int *contexts, int m, const int *targets,
+        int nt, const float *log_kq, float *bias, float alpha, const skw2v_window_scratch *sc) {
+    const int dp = sc->dp;
+    const int n = SKW2V_ROUND_UP(dim, SKW2V_LANES); /* columns the dots run over */
+    const int ntp = SKW2V_ROUND_UP(nt, SKW2V_TARGET_PAD);
+    float *y = sc->y, *x = sc->x, *g = sc->g;
+    float **rows = sc->rows;
+    double loss = 0.0;
+    for (int j = 0; j < ntp; j++) {
+        if (j < nt) {
+            SKW2V_CLONE(pack_row)(y + j * dp, w_out + (int64_t)targets[j] * dim, dim);
+            sc->corr[j] = (bias ? bias[targets[j]] : 0.0f) - (log_kq ? log_kq[targets[j]] : 0.0f);
+        } else {
+            SKW2V_CLONE(zero_row)(y + j * dp, dim);
+        }
+        sc->dbias[j] = 0.0f;
+    }
+    for (int c0 = 0; c0 < m; c0 += SKW2V_CONTEXT_BLOCK) {
+        int mb = m - c0 < SKW2V_CONTEXT_BLOCK ? m - c0 : SKW2V_CONTEXT_BLOCK;
+        int mbp = SKW2V_ROUND_UP(mb, SKW2V_CONTEXT_PAD);
+        float *gb = g + (int64_t)c0 * ntp;
+        for (int a = 0; a < mbp; a++) {
+            if (a < mb) SKW2V_CLONE(pack_row)(x + a * dp, w_in + (int64_t)contexts[c0 + a] * dim, dim);
+            else SKW2V_CLONE(zero_row)(x + a * dp, dim);
+        }
+        for (int a = 0; a < mbp; a += SKW2V_DOT_ROWS) {
+            int b = 0;
+            for (; b + 6 <= ntp; b += 6)
+                SKW2V_CLONE(dot_tile)(x + a * dp, y + b * dp, dp, n, gb + a * ntp + b, ntp, SKW2V_DOT_ROWS, 6);
+            if (b < ntp)
+                SKW2V_CLONE(dot_tile)(x + a * dp, y + b * dp, dp, n, gb + a * ntp + b, ntp, SKW2V_DOT_ROWS, 3);
+        }
+        for (int a = 0; a < mbp; a++) {
+            float *ga = gb + a * ntp;
+            for (int j = 0; j < ntp; j++) {
+                if (a >= mb || j >= nt) { ga[j] = 0.0f; continue; }
+                float s = ga[j] + sc->corr[j];
+                float sp;
+                float sig = skw2v_logistic(s, &sp);
+                float gj;
+                if (j == 0) { loss += sp - s; gj = (1.0f - sig) * alpha; }
+                else { loss += sp; gj = -sig * alpha; }
+                ga[j] = gj;
+                sc->dbias[j] += gj;
+            }
+        }
+        /* w_out[t_j] += sum_c g[c, j] x_c: rows j, reduction over the block's inputs */
+        for (int j = 0; j < ntp; j++) rows[j] = j < nt ? w_out + (int64_t)targets[j] * dim : sc->sink;
+        int j = 0;
+        for (; j + 6 <= ntp; j += 6)
+            SKW2V_CLONE(gemm_rows)(gb + j, 1, ntp, x, dp, mbp, rows + j, dim, 6, SKW2V_OUT_VECTORS);
+        if (j < ntp)
+            SKW2V_CLONE(gemm_rows)(gb + j, 1, ntp, x, dp, mbp, rows + j, dim, 3, SKW2V_OUT_VECTORS);
+    }
+    /* w_in[c] += sum_j g[c, j] y_j */
+    for (int c0 = 0; c0 < m; c0 += SKW2V_CONTEXT_BLOCK) {
+        int mb = m - c0 < SKW2V_CONTEXT_BLOCK ? m - c0 : SKW2V_CONTEXT_BLOCK;
+        int mbp = SKW2V_ROUND_UP(mb, SKW2V_CONTEXT_PAD);
+        for (int a = 0; a < mbp; a++)
+            rows[a] = a < mb ? w_in + (int64_t)contexts[c0 + a] * dim : sc->sink;
+        for (int a = 0; a < mbp; a += SKW2V_CONTEXT_PAD)
+            SKW2V_CLONE(gemm_rows)(g + (int64_t)(c0 + a) * ntp, ntp, 1, y, dp, ntp, rows + a, dim,
+                                   SKW2V_CONTEXT_PAD, SKW2V_IN_VECTORS);
+    }
+    if (bias)
+        for (int j = 0; j < nt; j++) bias[targets[j]] += sc->dbias[j];
+    return loss;
+}
+
+static SKW2V_CLONE_ATTR double SKW2V_CLONE(update_window)(
+        float *w_in, float *w_out, int dim, const int *contexts, int m, const int *targets,
+        int nt, const float *log_kq, float *bias, float alpha, const skw2v_window_scratch *sc) {
+    if (!log_kq && !bias)
+        return SKW2V_CLONE(update_window_impl)(w_in, w_out, dim, contexts, m, targets, nt, NULL,
+                                               NULL, alpha, sc);
+    return SKW2V_CLONE(update_window_impl)(w_in, w_out, dim, contexts, m, targets, nt, log_kq,
+                                           bias, alpha, sc);
+}
+
+#undef SKW2V_LANES
+#undef SKW2V_DOT_ROWS
+
 static const skw2v_ops SKW2V_CLONE(ops) = {
-    SKW2V_CLONE(update_targets), SKW2V_CLONE(axpy), SKW2V_CLONE(scale),
+    SKW2V_CLONE(update_targets), SKW2V_CLONE(update_window), SKW2V_CLONE(axpy),
+    SKW2V_CLONE(scale),
 };

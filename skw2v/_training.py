@@ -64,7 +64,8 @@ def run_epoch(plan, w_in, w_out, *, output_bias=None, lr_start, lr_end, progress
                     progress_offset=progress_offset, progress_total=progress_total,
                     seed=seed, n_threads=n_threads, chunk_stats=stats, chunk_done=done,
                     stop_flag=stop, shared_negatives=plan.shared_negatives,
-                    output_bias=output_bias,
+                    batch_window=plan.batch_window,
+                    output_bias=output_bias, frozen_rows=plan.frozen_rows,
                 )
         except BaseException as exc:  # re-raised in the calling thread
             failure.append(exc)
@@ -164,7 +165,8 @@ def train_epochs(plan, weights, seeds, device, n_threads, schedule, progress=Non
         from ._cuda._train import GpuTrainer
 
         # uploads corpus, tables and weights once
-        gpu = GpuTrainer(plan, w_in, w_out, output_bias=bias)
+        gpu = GpuTrainer(plan, w_in, w_out, output_bias=bias,
+                         batch_window=plan.batch_window)
     epoch_runner = (gpu.run_epoch if gpu is not None
                     else functools.partial(run_epoch, plan, w_in, w_out, output_bias=bias))
     try:

@@ -50,6 +50,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 from . import _core
 from ._corpus import EncodedCorpus, encode_new, make_analyzer, remap
 from ._documents import checked_tokenizer, iter_documents
+from ._file_passes import file_partitions, read_partition
 from ._estimator import Word2VecNS
 from ._fitted import publish, unfitted_on_failure, weights_attributes
 from ._params import check_fit_params
@@ -177,19 +178,30 @@ def _fit(estimator, documents, client, merge, syncs_per_epoch):
     # would pick on this driver.
     params = estimator.get_params(deep=False)
     check_fit_params({**params, "device": "cpu"})
+    if params["freeze_init_vectors"] or params["epochs"] == 0:
+        raise ValueError("skw2v.dask.fit supports neither freeze_init_vectors=True nor "
+                         "epochs=0; use Word2VecNS.fit for these")
     stats = {"merge": merge, "syncs_per_epoch": syncs_per_epoch}
     start = time.perf_counter()
     workers = _worker_threads(client, estimator.n_jobs)
     addresses = sorted(workers)
-    bag = _as_bag(documents, len(addresses))
+    files = _local_files(documents)
 
-    # 1. Encode each partition once, on the worker it is assigned to.
-    analyzer_args = (estimator.lowercase, estimator.token_pattern, estimator.tokenizer)
+    # 1. Encode each partition once, on the worker it is assigned to; local files
+    #    are read there by fit's compiled reader, in byte ranges at line starts.
     raw = []
-    for i, part in enumerate(bag.to_delayed()):
-        where = [addresses[i % len(addresses)]]
-        task = dask.delayed(_encode_partition, pure=False)(part, i, *analyzer_args)
-        raw.append(client.compute(task, workers=where, allow_other_workers=True))
+    if files is not None:
+        for i, spec in enumerate(file_partitions(files, 4 * len(addresses))):
+            raw.append(client.submit(_read_partition, spec, pure=False,
+                                     workers=[addresses[i % len(addresses)]],
+                                     allow_other_workers=True))
+    else:
+        bag = _as_bag(documents, len(addresses))
+        analyzer_args = (estimator.lowercase, estimator.token_pattern, estimator.tokenizer)
+        for i, part in enumerate(bag.to_delayed()):
+            where = [addresses[i % len(addresses)]]
+            task = dask.delayed(_encode_partition, pure=False)(part, i, *analyzer_args)
+            raw.append(client.compute(task, workers=where, allow_other_workers=True))
 
     # 2. Vocabulary: counts and document frequencies merged in a tree on the workers.
     counted = client.map(_partition_counts, raw, pure=False)
@@ -404,6 +416,14 @@ def _as_bag(documents, n_workers):
     return bag
 
 
+def _local_files(documents):
+    """The paths of ``documents`` when they are all local files, else None."""
+    if isinstance(documents, db.Bag):
+        return None
+    paths = _check_paths(documents)
+    return paths if all("://" not in p for p in paths) else None
+
+
 def _check_paths(documents):
     hint = ("documents must be a dask.bag.Bag of documents or a list of text file paths; "
             "for documents in memory use dask.bag.from_sequence(docs, npartitions=...)")
@@ -448,6 +468,11 @@ def _encode_partition(docs, index, lowercase, token_pattern, tokenizer):
     analyze = make_analyzer(lowercase, token_pattern, checked_tokenizer(tokenizer))
     return encode_new(iter_documents(docs, name=f"documents (partition {index})"),
                       analyze)
+
+
+def _read_partition(spec):
+    tokens, offsets, types = read_partition(spec)
+    return EncodedCorpus(tokens, offsets, types)
 
 
 def _partition_counts(part):
@@ -572,7 +597,7 @@ def _touch_weights(plan, counts):
     mean_contexts = (plan.window + 1) if plan.shrink_windows else 2 * plan.window
     if plan.architecture == _core.ARCHITECTURES["skipgram"]:
         positives = mean_contexts
-        negatives = 1.0 if plan.shared_negatives else mean_contexts
+        negatives = 1.0 if plan.shared_negatives or plan.batch_window else mean_contexts
     else:
         positives, negatives = 1.0, 1.0
     return kept, positives * kept + negatives * kq * kept.sum()

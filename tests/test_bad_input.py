@@ -33,7 +33,7 @@ BAD_PARAMS = [
     ("min_count", 0), ("min_count", 1.5), ("min_count", True),
     ("max_vocab_size", 0), ("max_vocab_size", 2.0), ("max_vocab_size", True),
     ("subsample", -1e-3), ("subsample", float("inf")), ("subsample", "high"),
-    ("epochs", 0), ("epochs", 1.5), ("epochs", True),
+    ("epochs", -1), ("epochs", 1.5), ("epochs", True),  # 0: the pretrained-only featurizer
     ("learning_rate", 0), ("learning_rate", -0.1), ("learning_rate", float("nan")),
     ("learning_rate", "fast"),
     ("min_learning_rate", -1e-4), ("min_learning_rate", 1.0), ("min_learning_rate", None),
@@ -53,6 +53,9 @@ BAD_PARAMS = [
     ("callbacks", "log"), ("callbacks", [1]), ("callbacks", print),
     ("init_vectors", 5), ("init_vectors", [0.5, 1.0]),
     ("shared_negatives", "yes"), ("shared_negatives", None),
+    ("batch_window", "yes"), ("batch_window", None),
+    ("update_vocabulary", "yes"), ("update_vocabulary", None),
+    ("freeze_init_vectors", "yes"), ("freeze_init_vectors", 2),
 ]
 
 

@@ -12,9 +12,9 @@ from skw2v import LineCorpus, Word2VecNS
 def test_fit_on_a_pickle_names_the_file_and_line(tmp_path):
     path = tmp_path / "model.pkl"
     path.write_bytes(pickle.dumps(Word2VecNS()))
-    with pytest.raises(ValueError, match=r"corpus file '.*model\.pkl', line 1, is not utf-8 "
-                                         r"text \(invalid start byte\)"):
+    with pytest.raises(ValueError, match=r"(?i)model\.pkl'.*line 1\b.*utf-8") as info:
         Word2VecNS(min_count=1).fit(pathlib.Path(path))
+    assert not isinstance(info.value, UnicodeDecodeError)
 
 
 @pytest.mark.parametrize("gz", [False, True])
@@ -27,5 +27,5 @@ def test_the_line_is_exact_beyond_the_first_block(tmp_path, gz, bad_line):
     data = b"\n".join(lines) + b"\n"
     path = tmp_path / ("c.txt.gz" if gz else "c.txt")
     path.write_bytes(gzip.compress(data) if gz else data)
-    with pytest.raises(ValueError, match=rf"{path.name}', line {bad_line}, is not utf-8"):
+    with pytest.raises(ValueError, match=rf"(?i){path.name}', line {bad_line}\b.*utf-8"):
         list(LineCorpus(path))

@@ -1,0 +1,272 @@
+"""Corpora larger than memory (issue 16): peak RSS, front-end throughput, end to end.
+
+Generates Zipf corpora (1M word types, benchmarks/make_zipf_corpus.py) of the
+given sizes as .txt and .txt.gz under benchmarks/_data (reused when present),
+then, each measurement in a fresh subprocess:
+
+1. peak RSS of ``Word2VecNS(skip-gram, epochs=1, n_jobs=THREADS).fit(Path)``
+   per size and format, with ``max_vocab_size`` fixed so that the model is
+   the same size at every corpus size (what must not grow is the rest);
+2. front-end throughput: the counting pass + the encoding pass of the
+   compiled reader (tokens / (count s + encode s)) at 1 and 2 workers;
+3. end to end on one size: skw2v ``fit`` (vocabulary + encoding + 5 epochs)
+   against gensim's ``Word2Vec(corpus_file=...)`` (``build_vocab`` + ``train``),
+   both skip-gram with THREADS threads and the same parameters.
+
+It prints the tables and the pass/fail of each acceptance target of issue 16.
+
+    python benchmarks/bench_scale.py                      # 20M and 100M tokens (< 15 min)
+    python benchmarks/bench_scale.py --sizes 20M 100M 400M
+    python benchmarks/bench_scale.py --sizes 2M           # a quick check of the script
+
+The JSON goes to ``--out`` (default benchmarks/results/bench_scale/<commit>.json).
+"""
+
+import argparse
+import gzip
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _results import add_out_argument, write_json  # noqa: E402
+
+ROOT = HERE.parent
+DEFAULT_DIR = HERE / "_data"
+
+CHILD_FIT = r"""
+import json, pathlib, resource, sys, time
+sys.path.insert(0, sys.argv[1])
+import skw2v
+args = json.loads(sys.argv[2])
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+t = time.perf_counter()
+m = skw2v.Word2VecNS(architecture="skipgram", vector_size=args["dim"], epochs=args["epochs"],
+                     min_count=5, max_vocab_size=args["max_vocab"], n_jobs=args["threads"],
+                     random_state=0).fit(pathlib.Path(args["path"]))
+seconds = time.perf_counter() - t
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"peak_rss_mb": peak, "rss_after_import_mb": base, "seconds": seconds,
+                  "train_seconds": m.train_seconds_, "vocab": len(m.vocabulary_),
+                  "model_mb": (m.vectors_.nbytes + m.output_vectors_.nbytes) / 2**20}))
+"""
+
+CHILD_FRONT = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from skw2v import _file_passes as lc
+from skw2v._line_corpus import LineCorpus
+args = json.loads(sys.argv[2])
+corpus = LineCorpus(args["path"])
+t0 = time.perf_counter()
+counts = lc.count_tokens(corpus, n_jobs=args["workers"])
+t1 = time.perf_counter()
+vocab = lc.select_vocabulary_from_counts(counts, 5, None)
+del counts.table
+t2 = time.perf_counter()
+encoded = lc.encode_files(corpus, vocab.table, len(vocab.types), n_jobs=args["workers"])
+t3 = time.perf_counter()
+n = encoded.n_seen
+kept, lines = len(encoded.tokens), encoded.n_documents
+encoded.close()
+print(json.dumps({"tokens": n, "count_s": t1 - t0, "vocab_s": t2 - t1, "encode_s": t3 - t2,
+                  "vocab": len(vocab.types), "kept_tokens": kept, "lines": lines}))
+"""
+
+CHILD_GENSIM = r"""
+import json, logging, sys, time
+from gensim.models import Word2Vec
+args = json.loads(sys.argv[1])
+t = time.perf_counter()
+m = Word2Vec(corpus_file=args["path"], vector_size=args["dim"], window=5, min_count=5,
+             sg=1, negative=5, sample=1e-3, workers=args["threads"], epochs=args["epochs"],
+             seed=0)
+print(json.dumps({"seconds": time.perf_counter() - t, "vocab": len(m.wv)}))
+"""
+
+
+def parse_size(text):
+    text = text.strip().upper()
+    scale = {"K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9}.get(text[-1:], 1)
+    number = text[:-1] if text[-1:] in "KMGB" else text
+    return int(float(number) * scale)
+
+
+def corpus_files(n_tokens, label, n_types, data_dir):
+    from make_zipf_corpus import generate
+
+    txt = data_dir / f"zipf{n_types // 1000}k_{label}.txt"
+    gz = txt.with_name(txt.name + ".gz")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if not txt.exists():
+        t = time.perf_counter()
+        tmp = txt.with_name(txt.name + ".part")
+        generate(n_tokens, n_types, 0, tmp)
+        tmp.rename(txt)
+        print(f"# generated {txt.name} in {time.perf_counter() - t:.0f} s", flush=True)
+    if not gz.exists():
+        t = time.perf_counter()
+        tmp = gz.with_name(gz.name + ".part")
+        with open(txt, "rb") as src, gzip.open(tmp, "wb", compresslevel=1) as dst:
+            shutil.copyfileobj(src, dst, 4 << 20)
+        tmp.rename(gz)
+        print(f"# compressed {gz.name} in {time.perf_counter() - t:.0f} s", flush=True)
+    return txt, gz
+
+
+def run_child(code, *args, timeout=3600):
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          timeout=timeout)
+    if proc.returncode != 0:
+        raise RuntimeError(f"child failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def on_paper(results, label, threads, n=10**9):
+    """Time, disk and memory of a 1B-token fit, scaled from the measured rates."""
+    front = next(r for r in results["front"]
+                 if r["size"] == label and r["format"] == ".txt" and r["workers"] == threads)
+    fit = next(r for r in results["rss"] if r["size"] == label and r["format"] == ".txt")
+    scale = n / front["tokens"]
+    count_s, encode_s = front["count_s"] * scale, front["encode_s"] * scale
+    epoch_s = fit["train_seconds"] * scale
+    disk = 4 * front["kept_tokens"] * scale + 8 * (front["lines"] * scale + 1)
+    return [
+        ("counting pass", f"{count_s / 60:.1f} min"),
+        ("encoding pass", f"{encode_s / 60:.1f} min"),
+        ("one training epoch", f"{epoch_s / 60:.1f} min"),
+        ("5 epochs, whole fit", f"{(count_s + encode_s + 5 * epoch_s) / 3600:.2f} h"),
+        ("cache on disk (4 B/token kept + 8 B/line)", f"{disk / 2**30:.1f} GiB"),
+        ("peak RSS (flat in the corpus size; model of max_vocab_size words)",
+         f"{fit['peak_rss_mb']:.0f} MB"),
+    ]
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", nargs="+", default=["20M", "100M"],
+                   help="corpus sizes in tokens (e.g. 2M 20M 100M 400M)")
+    p.add_argument("--types", type=int, default=1_000_000)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--dim", type=int, default=100)
+    p.add_argument("--max-vocab", type=int, default=200_000,
+                   help="max_vocab_size of the RSS runs: the same model at every size")
+    p.add_argument("--e2e-size", default=None,
+                   help="corpus size of the end-to-end comparison (default: the smallest)")
+    p.add_argument("--e2e-epochs", type=int, default=5)
+    p.add_argument("--no-gensim", action="store_true")
+    p.add_argument("--data-dir", type=Path, default=DEFAULT_DIR)
+    add_out_argument(p)
+    args = p.parse_args(argv)
+
+    sizes = [(parse_size(s), s.upper()) for s in args.sizes]
+    sizes.sort()
+    files = {label: corpus_files(n, label, args.types, args.data_dir) for n, label in sizes}
+    results = {"rss": [], "front": [], "e2e": {}}
+
+    print("\n## Peak RSS of fit (skip-gram, 1 epoch, "
+          f"{args.threads} threads, max_vocab_size={args.max_vocab:,})", flush=True)
+    print("| corpus | format | vocab | model | peak RSS | 2 x model + 300 MB | fit s |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for n, label in sizes:
+        for path in files[label]:
+            r = run_child(CHILD_FIT, str(ROOT), json.dumps(dict(
+                path=str(path), dim=args.dim, epochs=1, max_vocab=args.max_vocab,
+                threads=args.threads)))
+            r.update(size=label, tokens=n, format="".join(path.suffixes))
+            results["rss"].append(r)
+            bound = 2 * r["model_mb"] + 300
+            print(f"| {label} | {r['format']} | {r['vocab']:,} | {r['model_mb']:.0f} MB "
+                  f"| {r['peak_rss_mb']:.0f} MB | {bound:.0f} MB | {r['seconds']:.1f} |",
+                  flush=True)
+
+    print("\n## Front end: counting + encoding passes (compiled reader, min_count=5)",
+          flush=True)
+    print("| corpus | format | workers | count s | vocab s | encode s "
+          "| tokens/s (count + encode) | per worker |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for n, label in sizes:
+        for path, workers_list in ((files[label][0], (1, 2)), (files[label][1], (2,))):
+            for workers in workers_list:
+                r = run_child(CHILD_FRONT, str(ROOT), json.dumps(dict(path=str(path),
+                                                                      workers=workers)))
+                rate = r["tokens"] / (r["count_s"] + r["encode_s"])
+                r.update(size=label, format="".join(path.suffixes), workers=workers, rate=rate)
+                results["front"].append(r)
+                print(f"| {label} | {r['format']} | {workers} | {r['count_s']:.2f} "
+                      f"| {r['vocab_s']:.2f} | {r['encode_s']:.2f} | {rate / 1e6:.1f}M "
+                      f"| {rate / workers / 1e6:.1f}M |", flush=True)
+
+    e2e_label = (args.e2e_size or sizes[0][1]).upper()
+    if e2e_label not in files:
+        p.error(f"--e2e-size {e2e_label} is not among --sizes")
+    e2e_tokens = dict((label, n) for n, label in sizes)[e2e_label]
+    txt = files[e2e_label][0]
+    print(f"\n## End to end on {e2e_label} tokens: vocabulary + encoding + {args.e2e_epochs} "
+          f"epochs, skip-gram, {args.threads} threads", flush=True)
+    print("| implementation | seconds | words/s | vocab |")
+    print("|---|---:|---:|---:|")
+    ours = run_child(CHILD_FIT, str(ROOT), json.dumps(dict(
+        path=str(txt), dim=args.dim, epochs=args.e2e_epochs, max_vocab=None,
+        threads=args.threads)))
+    ours["words_per_s"] = e2e_tokens * args.e2e_epochs / ours["seconds"]
+    results["e2e"]["skw2v"] = ours
+    print(f"| skw2v fit(Path) | {ours['seconds']:.1f} | {ours['words_per_s']:,.0f} "
+          f"| {ours['vocab']:,} |", flush=True)
+    if not args.no_gensim:
+        theirs = run_child(CHILD_GENSIM, json.dumps(dict(
+            path=str(txt), dim=args.dim, epochs=args.e2e_epochs, threads=args.threads)))
+        theirs["words_per_s"] = e2e_tokens * args.e2e_epochs / theirs["seconds"]
+        results["e2e"]["gensim"] = theirs
+        print(f"| gensim corpus_file | {theirs['seconds']:.1f} | "
+              f"{theirs['words_per_s']:,.0f} | {theirs['vocab']:,} |", flush=True)
+
+    paper = on_paper(results, sizes[-1][1], args.threads)
+    print(f"\n## A 1B-token run on paper (rates measured on {sizes[-1][1]} .txt, "
+          f"{args.threads} workers/threads, skip-gram, vector_size={args.dim})")
+    print("| quantity | estimate |")
+    print("|---|---:|")
+    for name, value in paper:
+        print(f"| {name} | {value} |")
+    results["on_paper"] = paper
+
+    print("\n## Acceptance (issue 16)")
+    checks = []
+    txt_rss = [r for r in results["rss"] if r["format"] == ".txt"]
+    for fmt in (".txt", ".txt.gz"):
+        rows = [r for r in results["rss"] if r["format"] == fmt]
+        if len(rows) >= 2:
+            growth = rows[-1]["peak_rss_mb"] / rows[0]["peak_rss_mb"] - 1
+            checks.append((f"peak RSS {fmt} {rows[0]['size']} -> {rows[-1]['size']}: "
+                           f"{growth:+.1%} (target <= +10%)", growth <= 0.10))
+    worst = max(results["rss"], key=lambda r: r["peak_rss_mb"] - 2 * r["model_mb"])
+    checks.append((f"peak RSS <= 2 x model + 300 MB at every size (worst: {worst['size']} "
+                   f"{worst['format']}, {worst['peak_rss_mb']:.0f} MB vs "
+                   f"{2 * worst['model_mb'] + 300:.0f} MB)",
+                   all(r["peak_rss_mb"] <= 2 * r["model_mb"] + 300 for r in results["rss"])))
+    largest = sizes[-1][1]
+    front = {r["workers"]: r for r in results["front"]
+             if r["size"] == largest and r["format"] == ".txt"}
+    one, two = front[1]["rate"], front[2]["rate"]
+    checks.append((f"front end at 1 worker ({largest} .txt): {one / 1e6:.1f}M tokens/s "
+                   "(target >= 10M per core)", one >= 10e6))
+    checks.append((f"front end 1 -> 2 workers: {two / one:.2f}x (target >= 1.7x)",
+                   two / one >= 1.7))
+    if "gensim" in results["e2e"]:
+        ratio = ours["words_per_s"] / results["e2e"]["gensim"]["words_per_s"]
+        checks.append((f"end to end vs gensim corpus_file ({e2e_label}): {ratio:.2f}x "
+                       "(target >= 3x)", ratio >= 3))
+    if not txt_rss:
+        checks.append(("no RSS rows", False))
+    for text, ok in checks:
+        print(f"- {'PASS' if ok else 'FAIL'}: {text}")
+    write_json(results, args.out)
+
+
+if __name__ == "__main__":
+    main()

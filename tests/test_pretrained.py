@@ -1,0 +1,209 @@
+"""Pretrained rows: frozen init_vectors rows (bitwise unchanged by fit and partial_fit)
+and the pretrained-only featurizer (init_vectors with epochs=0)."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+
+from skw2v import Word2VecNS, load
+from skw2v._openmp_helpers import openmp_enabled
+from skw2v.word2vec_format import export_word2vec, model_from_vectors
+
+from _corpora import labelled_topic_docs, tiny_docs
+
+N_JOBS = [1, pytest.param(2, marks=pytest.mark.skipif(not openmp_enabled(),
+                                                      reason="built without OpenMP"))]
+
+
+def pretrained(words, dim, seed=0):
+    rng = np.random.default_rng(seed)
+    return {w: rng.standard_normal(dim).astype(np.float32) for w in words}
+
+
+def assert_rows_bitwise(est, init):
+    for word, vector in init.items():
+        if word in est.vocabulary_:
+            got = est.vectors_[est.vocabulary_[word]]
+            assert got.tobytes() == vector.tobytes(), word
+
+
+# ----------------------------------------------------------------- frozen rows
+@pytest.mark.parametrize("architecture", ["skipgram", "cbow"])
+@pytest.mark.parametrize("loss", ["negative_sampling", "nce"])
+@pytest.mark.parametrize("n_jobs", N_JOBS)
+def test_frozen_rows_bitwise_unchanged_by_fit_and_partial_fit(architecture, loss, n_jobs):
+    docs = tiny_docs(n_docs=300, vocab=40)
+    init = pretrained([f"w{i}" for i in range(0, 40, 3)] + ["absent"], dim=8)
+    init["w3"][0] = -0.0  # a negative zero must survive too
+    est = Word2VecNS(vector_size=8, min_count=1, epochs=3, n_jobs=n_jobs, random_state=0,
+                     architecture=architecture, loss=loss, init_vectors=init,
+                     freeze_init_vectors=True, update_vocabulary=True)
+    est.fit(docs)
+    frozen = est.frozen_rows_.astype(bool)
+    assert frozen.sum() == 14 and est.frozen_rows_.dtype == np.uint8
+    assert all(frozen[est.vocabulary_[w]] == (w in init) for w in est.vocabulary_)
+    assert_rows_bitwise(est, init)
+    # the same draws without training: where the unfrozen rows started
+    start = Word2VecNS(vector_size=8, min_count=1, epochs=0, n_jobs=1, random_state=0).fit(docs)
+    # the other rows and the output vectors of frozen words did train
+    assert not np.allclose(est.vectors_[~frozen], start.vectors_[~frozen])
+    assert np.abs(est.output_vectors_[frozen]).sum() > 0
+    # partial_fit, adding "new" (not pretrained: trains) and "absent" (pretrained: frozen)
+    est.partial_fit(docs[:50] + [["new", "absent", "w1", "w3"]] * 5)
+    assert {"new", "absent"} <= set(est.vocabulary_)
+    assert est.frozen_rows_[est.vocabulary_["absent"]] == 1
+    assert est.frozen_rows_[est.vocabulary_["new"]] == 0
+    assert_rows_bitwise(est, init)
+
+
+def test_frozen_rows_survive_save_load_and_pickle(tmp_path):
+    docs = tiny_docs(n_docs=200, vocab=30)
+    init = pretrained([f"w{i}" for i in range(0, 30, 2)], dim=6)
+    est = Word2VecNS(vector_size=6, min_count=1, epochs=2, n_jobs=1, random_state=0,
+                     init_vectors=init, freeze_init_vectors=True).fit(docs)
+    est.save(tmp_path / "m.skw2v")
+    for again in (load(tmp_path / "m.skw2v"), pickle.loads(pickle.dumps(est))):
+        assert again.freeze_init_vectors is True
+        np.testing.assert_array_equal(again.frozen_rows_, est.frozen_rows_)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no "no effect without init_vectors" here
+            again.partial_fit(docs[:40])
+        assert_rows_bitwise(again, init)
+    # switched off, the rows train again
+    est.set_params(freeze_init_vectors=False).partial_fit(docs[:40])
+    assert est.vectors_[est.vocabulary_["w0"]].tobytes() != init["w0"].tobytes()
+
+
+def test_refit_without_freezing_drops_the_lock():
+    docs = tiny_docs(n_docs=100, vocab=20)
+    init = pretrained(["w1", "w2"], dim=4)
+    est = Word2VecNS(vector_size=4, min_count=1, epochs=1, n_jobs=1, random_state=0,
+                     init_vectors=init, freeze_init_vectors=True).fit(docs)
+    assert hasattr(est, "frozen_rows_")
+    est.set_params(freeze_init_vectors=False).fit(docs)
+    assert not hasattr(est, "frozen_rows_")
+
+
+def test_kernel_refuses_a_lock_array_of_the_wrong_length():
+    from skw2v import _core
+    from skw2v._corpus import EncodedCorpus
+    from skw2v._plan import make_plan
+    from skw2v._training import run_epoch
+
+    corpus = EncodedCorpus(np.array([0, 1, 2, 1], np.int32), np.array([0, 4], np.int64), None)
+    plan = make_plan(corpus, np.ones(3, np.float32), np.full(3, 1 / 3))
+    plan.frozen_rows = np.zeros(2, dtype=np.uint8)
+    w = np.zeros((3, 4), np.float32)
+    with pytest.raises(ValueError, match=r"frozen_rows must have one entry per row of w_in \(3\)"):
+        run_epoch(plan, w, w.copy(), lr_start=0.025, lr_end=1e-4, progress_offset=0,
+                  progress_total=4, seed=1, n_threads=1)
+    assert _core is not None
+
+
+def test_freeze_without_init_vectors_warns():
+    with pytest.warns(UserWarning, match="no effect without init_vectors"):
+        Word2VecNS(vector_size=4, min_count=1, epochs=1, n_jobs=1,
+                   freeze_init_vectors=True).fit(tiny_docs(n_docs=20))
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"freeze_init_vectors": "yes"}, "freeze_init_vectors"),
+    ({"freeze_init_vectors": None}, "freeze_init_vectors"),
+    ({"update_vocabulary": 1.5}, "update_vocabulary"),
+    ({"epochs": -1}, "epochs"),
+    ({"epochs": 1.0}, "epochs"),
+])
+def test_new_parameters_are_validated(params, match):
+    with pytest.raises(ValueError, match=match):
+        Word2VecNS(**params).fit(tiny_docs(n_docs=5))
+
+
+def test_dask_refuses_what_it_cannot_do():
+    pytest.importorskip("distributed")
+    from skw2v import dask as skw2v_dask
+
+    with pytest.raises(ValueError, match="freeze_init_vectors"):
+        skw2v_dask._fit(Word2VecNS(freeze_init_vectors=True), [], None, "mean", 1)
+
+
+# ------------------------------------------------------- pretrained featurizer
+@pytest.mark.parametrize("kind", ["mapping", "keyedvectors", "word2vec_file", "model_file"])
+def test_epochs_0_is_a_pretrained_featurizer(kind, tmp_path):
+    words = [f"w{i}" for i in range(0, 40, 2)] + ["elsewhere"]
+    vectors = pretrained(words, dim=5)
+    if kind == "mapping":
+        init = vectors
+    elif kind == "keyedvectors":
+        models = pytest.importorskip("gensim.models")
+        init = models.KeyedVectors(5)
+        init.add_vectors(words, np.stack([vectors[w] for w in words]))
+    else:
+        source = model_from_vectors(words, np.stack([vectors[w] for w in words]))
+        init = tmp_path / "vectors"
+        if kind == "word2vec_file":
+            export_word2vec(source, init, binary=True)
+        else:
+            source.save(init)
+        init = str(init)
+    docs = tiny_docs(n_docs=100, vocab=40)
+    est = Word2VecNS(vector_size=5, min_count=1, epochs=0, init_vectors=init).fit(docs)
+    # the vocabulary: the words of X that have a pretrained vector; nothing trained
+    assert sorted(est.vocabulary_) == sorted(w for w in words if w != "elsewhere")
+    assert_rows_bitwise(est, vectors)
+    assert est.loss_history_.shape == (0,) and est.train_seconds_ == 0.0
+    doc = ["w0", "w1", "w2"]  # w1 has no pretrained vector: skipped
+    np.testing.assert_allclose(est.transform([doc])[0], (vectors["w0"] + vectors["w2"]) / 2,
+                               rtol=1e-6)
+
+
+def test_pretrained_featurizer_in_a_grid_search(tmp_path):
+    docs, labels = labelled_topic_docs(90, 0, topic_words=6, topic_picks=8,
+                                       filler=[f"f{i}" for i in range(6)], filler_picks=4)
+    # pretrained vectors that separate the three topics
+    init = {f"t{k}w{i}": np.eye(3, dtype=np.float32)[k] + 0.01 * i
+            for k in range(3) for i in range(6)}
+    path = tmp_path / "init.txt"
+    export_word2vec(model_from_vectors(list(init), np.stack(list(init.values()))), path)
+    pipe = Pipeline([("w2v", Word2VecNS(vector_size=3, min_count=1, epochs=0,
+                                        init_vectors=str(path))),
+                     ("clf", LogisticRegression(max_iter=500))])
+    search = GridSearchCV(pipe, {"w2v__pooling": ["mean", "tfidf"]}, cv=3).fit(docs, labels)
+    assert search.best_score_ > 0.95
+
+
+def test_epochs_0_without_overlap_or_without_init_vectors():
+    with pytest.raises(ValueError, match="init_vectors has none of the"):
+        Word2VecNS(vector_size=3, min_count=1, epochs=0,
+                   init_vectors={"zzz": np.ones(3, np.float32)}).fit([["a", "b"]])
+    est = Word2VecNS(vector_size=3, min_count=1, epochs=0, random_state=0).fit([["a", "b"]])
+    assert est.vectors_.shape == (2, 3) and est.loss_history_.shape == (0,)
+    before = est.vectors_.copy()
+    est.partial_fit([["a", "b"]])  # epochs=0 trains nothing here either
+    np.testing.assert_array_equal(est.vectors_, before)
+
+
+def test_frozen_rows_with_shared_negatives():
+    docs = tiny_docs(n_docs=200, vocab=30)
+    init = pretrained([f"w{i}" for i in range(0, 30, 4)], dim=6)
+    est = Word2VecNS(vector_size=6, min_count=1, epochs=2, n_jobs=1, random_state=0,
+                     shared_negatives=True, init_vectors=init,
+                     freeze_init_vectors=True).fit(docs)
+    assert_rows_bitwise(est, init)
+
+
+def test_frozen_rows_not_yet_with_the_window_batched_update():
+    init = pretrained(["w1"], dim=4)
+    with pytest.raises(ValueError, match="freeze_init_vectors=True does not work with "
+                                         "batch_window=True"):
+        Word2VecNS(vector_size=4, batch_window=True, init_vectors=init,
+                   freeze_init_vectors=True).fit(tiny_docs(n_docs=5))
+    # CBOW ignores batch_window: the lock holds
+    est = Word2VecNS(vector_size=4, min_count=1, epochs=1, n_jobs=1, architecture="cbow",
+                     batch_window=True, init_vectors=init,
+                     freeze_init_vectors=True).fit(tiny_docs(n_docs=50))
+    assert_rows_bitwise(est, init)

@@ -1,0 +1,279 @@
+"""Word-vector queries: same answers as gensim 4.4's KeyedVectors on the same vectors,
+batched queries, the unit-vector cache, lookups normalised like training text, bad input."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+from skw2v import Word2VecNS
+from skw2v._queries import _UNIT_CACHE
+from skw2v.word2vec_format import model_from_vectors
+
+N_WORDS, DIM = 400, 16
+pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")
+
+
+def _words(n):
+    return [f"w{i}" for i in range(n)]
+
+
+@pytest.fixture(scope="module")
+def vectors():
+    rs = np.random.default_rng(0)
+    v = rs.standard_normal((N_WORDS, DIM)).astype(np.float32)
+    v[7] *= 5.0  # unequal norms, so normalising matters
+    v[9] *= 0.01
+    return v
+
+
+@pytest.fixture(scope="module")
+def model(vectors):
+    return model_from_vectors(_words(N_WORDS), vectors)
+
+
+@pytest.fixture(scope="module")
+def kv(vectors):
+    models = pytest.importorskip("gensim.models")
+    kv = models.KeyedVectors(DIM)
+    kv.add_vectors(_words(N_WORDS), vectors)
+    return kv
+
+
+def assert_same(ours, theirs, tol=1e-5):
+    assert [t for t, _ in ours] == [t for t, _ in theirs]
+    np.testing.assert_allclose([s for _, s in ours], [s for _, s in theirs], atol=tol)
+
+
+# ------------------------------------------------------------ gensim parity
+QUERIES = [
+    dict(positive="w3"),
+    dict(positive=["w3"], negative=["w7"]),
+    dict(positive=["w1", "w2"], negative=["w9"]),
+    dict(positive=["w5", "w6", "w7"]),
+    dict(negative=["w11"]),
+    dict(positive=["w1", "w2"], negative=["w3", "w4"], restrict_vocab=50),
+    dict(positive=["w100"], restrict_vocab=60),  # the query word lies outside the range
+    dict(positive=["w3", "w3"], topn=5),  # a repeated word
+]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+@pytest.mark.parametrize("topn", [1, 10, 399, 1000])
+def test_most_similar_matches_gensim(model, kv, query, topn):
+    query = {"topn": topn, **query}
+    assert_same(model.most_similar(**query), kv.most_similar(**query))
+
+
+def test_most_similar_with_vectors_matches_gensim(model, kv, vectors):
+    rs = np.random.default_rng(1)
+    v, u = rs.standard_normal((2, DIM)).astype(np.float32) * 3.0
+    for query in (dict(positive=v), dict(positive=[v, "w2"], negative=["w4"]),
+                  dict(positive=["w1"], negative=[u, "w5"], restrict_vocab=100),
+                  dict(positive=np.stack([v, u]))):
+        assert_same(model.most_similar(**query), kv.most_similar(**query))
+    assert_same(model.similar_by_vector(v, topn=7), kv.similar_by_vector(v, topn=7))
+    assert_same(model.similar_by_vector(v, topn=7, restrict_vocab=30),
+                kv.similar_by_vector(v, topn=7, restrict_vocab=30))
+    assert_same(model.similar_by_word("w8", topn=4), kv.similar_by_word("w8", topn=4))
+    # the old one-argument calls keep working
+    assert_same(model.most_similar("w8", 4), kv.most_similar("w8", topn=4))
+    assert_same(model.most_similar(vectors[8], 4), kv.most_similar(vectors[8], topn=4))
+
+
+def test_all_scores_with_topn_none(model, kv):
+    np.testing.assert_allclose(model.most_similar(["w1"], ["w2"], topn=None),
+                               kv.most_similar(["w1"], ["w2"], topn=None), atol=1e-5)
+    np.testing.assert_allclose(
+        model.most_similar_cosmul(["w1", "w5"], ["w2"], topn=None),
+        kv.most_similar_cosmul(["w1", "w5"], ["w2"], topn=None), rtol=1e-5)
+
+
+@pytest.mark.parametrize("query", [
+    dict(positive=["w1", "w2"], negative=["w3"]),
+    dict(positive="w5"),
+    dict(positive=["w5", "w9"], negative=["w7", "w8"], topn=20),
+])
+def test_most_similar_cosmul_matches_gensim(model, kv, query):
+    assert_same(model.most_similar_cosmul(**query), kv.most_similar_cosmul(**query))
+
+
+def test_most_similar_cosmul_restrict_vocab(model, kv):
+    # gensim 4.4 takes restrict_vocab here but searches every word; the
+    # expected answer is its full ranking cut to the first 80 words.
+    full = kv.most_similar_cosmul(["w1", "w2"], ["w3"], topn=N_WORDS)
+    expected = [(t, s) for t, s in full if int(t[1:]) < 80][:6]
+    assert_same(model.most_similar_cosmul(["w1", "w2"], ["w3"], topn=6, restrict_vocab=80),
+                expected)
+
+
+def test_cosmul_with_a_vector_matches_gensim(model, kv):
+    v = np.random.default_rng(2).standard_normal(DIM).astype(np.float32)
+    assert_same(model.most_similar_cosmul([v, "w2"], ["w3"], topn=5),
+                kv.most_similar_cosmul([v, "w2"], ["w3"], topn=5))
+
+
+def test_doesnt_match_and_n_similarity_match_gensim(model, kv):
+    rs = np.random.default_rng(3)
+    for _ in range(20):
+        words = [f"w{i}" for i in rs.choice(N_WORDS, size=rs.integers(2, 7), replace=False)]
+        assert model.doesnt_match(words) == kv.doesnt_match(words)
+        half = len(words) // 2
+        assert model.n_similarity(words[:half], words[half:]) == pytest.approx(
+            float(kv.n_similarity(words[:half], words[half:])), abs=1e-5)
+    assert model.similarity("w1", "w7") == pytest.approx(float(kv.similarity("w1", "w7")),
+                                                         abs=1e-6)
+    np.testing.assert_allclose(model.get_vector("w7", norm=True),
+                               kv.get_vector("w7", norm=True), atol=1e-6)
+
+
+def test_analogy_is_3cosadd_as_gensim(model, kv):
+    assert_same(model.analogy("w1", "w2", "w3", topn=5),
+                kv.most_similar(positive=["w2", "w3"], negative=["w1"], topn=5))
+    batch = model.analogy(["w1", "w4"], ["w2", "w5"], ["w3", "w6"], topn=5,
+                          restrict_vocab=90)
+    for (a, b, c), got in zip([("w1", "w2", "w3"), ("w4", "w5", "w6")], batch):
+        assert_same(got, kv.most_similar(positive=[b, c], negative=[a], topn=5,
+                                          restrict_vocab=90))
+
+
+# ---------------------------------------------------------------- batching
+def test_batched_queries_equal_single_calls(model, monkeypatch):
+    import skw2v._queries as q
+
+    words = [f"w{i}" for i in range(0, 300, 7)]
+    single = [model.most_similar(w, topn=6, restrict_vocab=200) for w in words]
+    monkeypatch.setattr(q, "_BLOCK_ENTRIES", 1000)  # several blocks of a few queries
+    batched = model.most_similar(queries=words, topn=6, restrict_vocab=200)
+    assert len(batched) == len(words)
+    for got, expected in zip(batched, single):
+        assert_same(got, expected, tol=1e-6)
+    v = model.vectors_[5] + 0.3
+    mixed = model.most_similar(queries=["w3", v, {"positive": ["w1", "w2"], "negative": "w3"}],
+                               topn=4)
+    assert_same(mixed[0], model.most_similar("w3", topn=4), tol=1e-6)
+    assert_same(mixed[1], model.most_similar(v, topn=4), tol=1e-6)
+    assert_same(mixed[2], model.most_similar(["w1", "w2"], ["w3"], topn=4), tol=1e-6)
+    as_matrix = model.most_similar(queries=np.stack([v, v]), topn=4)
+    assert_same(as_matrix[1], mixed[1], tol=1e-6)
+    assert model.most_similar(queries=[]) == []
+
+
+# ------------------------------------------------------------------- cache
+def test_unit_vectors_cached_and_invalidated_by_fit_and_partial_fit():
+    docs = [f"a b c d e f g {'h' if i % 2 else 'i'}" for i in range(60)]
+    est = Word2VecNS(vector_size=8, min_count=1, epochs=1, n_jobs=1, random_state=0).fit(docs)
+    first = est._unit_vectors()
+    assert est._unit_vectors() is first  # computed once
+    est.partial_fit(docs)
+    second = est._unit_vectors()
+    assert second is not first
+    np.testing.assert_allclose(second, est.vectors_ / np.linalg.norm(est.vectors_, axis=1,
+                                                                     keepdims=True), rtol=1e-6)
+    before = est.most_similar("a", topn=3)
+    est.set_params(random_state=1).fit(docs)
+    assert est._unit_vectors() is not second
+    assert est.most_similar("a", topn=3) != before
+    # never pickled, saved or part of the estimator's state
+    assert not any(isinstance(v, np.ndarray) and v is second for v in vars(est).values())
+    clone = pickle.loads(pickle.dumps(est))
+    assert clone not in _UNIT_CACHE
+    assert clone.most_similar("a", topn=3) == est.most_similar("a", topn=3)
+
+
+def test_callbacks_see_fresh_neighbours_each_epoch():
+    docs = [f"a b c d e f g {'h' if i % 2 else 'i'}" for i in range(60)]
+    seen = []
+
+    def callback(est, info):
+        seen.append((est._unit_vectors().copy(), est.vectors_.copy()))
+
+    Word2VecNS(vector_size=8, min_count=1, epochs=3, n_jobs=1, random_state=0,
+               callbacks=[callback]).fit(docs)
+    for unit, vectors in seen:
+        np.testing.assert_allclose(unit * np.linalg.norm(vectors, axis=1, keepdims=True),
+                                   vectors, rtol=1e-5, atol=1e-7)
+
+
+# ---------------------------------------------------------- normalised lookups
+def test_string_queries_normalised_like_training_text():
+    docs = ["The Film was a good film", "a film about the sea"] * 30
+    est = Word2VecNS(vector_size=8, min_count=1, epochs=1, n_jobs=1, random_state=0).fit(docs)
+    assert "Film" not in est.vocabulary_
+    assert est.most_similar("Film", topn=3) == est.most_similar("film", topn=3)
+    assert est.similarity("FILM", "Sea") == est.similarity("film", "sea")
+    np.testing.assert_array_equal(est.get_vector("Film"), est.get_vector("film"))
+    # Token lists are trained as given: an exact match wins, and no lowercasing
+    # happens without lowercase=True.
+    cased = Word2VecNS(vector_size=8, min_count=1, epochs=1, n_jobs=1, lowercase=False,
+                       random_state=0).fit([["Film", "film", "sea"]] * 30)
+    assert cased.most_similar("Film", topn=1)[0][0] == "film"
+    with pytest.raises(KeyError, match="'FILM'"):
+        cased.most_similar("FILM")
+
+
+# --------------------------------------------------------------- bad input
+def test_unknown_tokens_named_with_close_matches(model):
+    with pytest.raises(KeyError) as info:
+        model.most_similar(["w1", "w1x", "zzz"], negative=["qq"])
+    message = str(info.value)
+    assert "'w1x' (did you mean 'w1'" in message
+    assert "'zzz'" in message and "'qq'" in message and "are not in the vocabulary" in message
+    for call in (lambda: model.doesnt_match(["w1", "nope"]),
+                 lambda: model.n_similarity(["w1"], ["nope"]),
+                 lambda: model.analogy("w1", "w2", "nope"),
+                 lambda: model.most_similar_cosmul(["nope"]),
+                 lambda: model.most_similar(queries=["w1", "nope"]),
+                 lambda: model.similarity("w1", "nope")):
+        with pytest.raises(KeyError, match="'nope'"):
+            call()
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda m: m.most_similar("w1", topn=0), ValueError, "topn must be a positive integer"),
+    (lambda m: m.most_similar("w1", topn=2.5), ValueError, "topn"),
+    (lambda m: m.most_similar(queries=["w1"], topn=None), ValueError, "topn"),
+    (lambda m: m.most_similar("w1", restrict_vocab=0), ValueError, "restrict_vocab"),
+    (lambda m: m.most_similar("w1", restrict_vocab="10"), ValueError, "restrict_vocab"),
+    (lambda m: m.most_similar(), ValueError, "positive or negative"),
+    (lambda m: m.most_similar([], []), ValueError, "positive or negative"),
+    (lambda m: m.most_similar([3]), TypeError, "positive"),
+    (lambda m: m.most_similar([("w1", 2.0)]), TypeError, "weight"),
+    (lambda m: m.most_similar(np.zeros(3)), ValueError, r"shape \(16,\), got \(3,\)"),
+    (lambda m: m.most_similar(np.full(16, np.nan)), ValueError, "non-finite"),
+    (lambda m: m.most_similar("w1", queries=["w2"]), ValueError, "queries"),
+    (lambda m: m.most_similar(queries="w1"), TypeError, "queries"),
+    (lambda m: m.most_similar(queries=[{"pos": ["w1"]}]), ValueError, "'positive'"),
+    (lambda m: m.most_similar(queries=np.zeros((2, 3))), ValueError, "columns"),
+    (lambda m: m.most_similar_cosmul(negative=["w1"]), ValueError, "positive"),
+    (lambda m: m.doesnt_match([]), ValueError, "words is empty"),
+    (lambda m: m.doesnt_match("w1 w2"), TypeError, "words"),
+    (lambda m: m.n_similarity([], ["w1"]), ValueError, "ws1 is empty"),
+    (lambda m: m.n_similarity(["w1"], "w2"), TypeError, "ws2"),
+    (lambda m: m.analogy(["w1"], ["w2", "w3"], ["w4"]), ValueError, "same length"),
+    (lambda m: m.analogy(["w1"], "w2", ["w4"]), TypeError, "b"),
+    (lambda m: m.similar_by_word(3), TypeError, "word"),
+    (lambda m: m.similar_by_vector("w1"), TypeError, "vector"),
+])
+def test_bad_input(model, call, error, match):
+    with pytest.raises(error, match=match):
+        call(model)
+
+
+def test_unfitted_raises():
+    from sklearn.exceptions import NotFittedError
+
+    for name, args in [("most_similar_cosmul", ("a",)), ("doesnt_match", (["a", "b"],)),
+                       ("n_similarity", (["a"], ["b"])), ("analogy", ("a", "b", "c")),
+                       ("similar_by_vector", (np.zeros(3),)), ("similar_by_word", ("a",))]:
+        with pytest.raises(NotFittedError):
+            getattr(Word2VecNS(), name)(*args)
+
+
+def test_zero_vector_rows_and_queries():
+    words = ["a", "b", "c", "d"]
+    v = np.array([[1, 0], [0, 0], [0, 1], [1, 1]], dtype=np.float32)
+    est = model_from_vectors(words, v)
+    assert est.most_similar("a", topn=3)[0] == ("d", pytest.approx(np.sqrt(0.5)))
+    assert [s for _, s in est.most_similar("b", topn=3)] == [0.0, 0.0, 0.0]
+    assert est.most_similar("a", topn=10, restrict_vocab=2) == [("b", 0.0)]
