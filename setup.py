@@ -8,6 +8,7 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _build_utils.ext_cache import CachedBuildExt  # noqa: E402
 from _build_utils.openmp import openmp_flags  # noqa: E402
 
 DEBUG = os.environ.get("SKW2V_DEBUG_CYTHON", "0") not in ("", "0")
@@ -51,6 +52,7 @@ def ext(name):
 
 
 setup(
+    cmdclass={"build_ext": CachedBuildExt},  # a second editable install does not recompile
     ext_modules=cythonize(
         [ext("_openmp_helpers"), ext("_core"), ext("_losses"), ext("_reader")],
         compiler_directives=directives,

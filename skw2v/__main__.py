@@ -9,8 +9,8 @@ value) print one line ``skw2v: error: ...`` and exit with status 1
 
 import argparse
 import gzip
-import io
 import os
+import re
 import sys
 
 from ._version import __version__
@@ -24,10 +24,72 @@ class CommandError(Exception):
 
 
 # ------------------------------------------------------------------ helpers
+QUOTE_LIMIT = 80  # characters of any user input an error message quotes
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+def _quote(text, limit=QUOTE_LIMIT):
+    """``repr(text)``, shortened to about ``limit`` characters."""
+    text = os.fspath(text) if isinstance(text, os.PathLike) else text
+    quoted = repr(text)
+    if len(quoted) <= limit:
+        return quoted
+    return quoted[:limit - 4] + "..." + quoted[-1]
+
+
 def _load(path):
     from ._estimator import load
+    from ._persist import ModelFileError
 
-    return load(path)
+    try:
+        return load(path)
+    except ModelFileError:
+        kind = _file_kind(path)
+        if kind == "word2vec":
+            raise CommandError(
+                f"{_quote(path)} holds word2vec-format vectors, not a skw2v model; "
+                f"convert it first: skw2v import {_arg(path, 'VECTORS')} -o MODEL") from None
+        if kind == "text":
+            raise CommandError(
+                f"{_quote(path)} is a text file, not a skw2v model; to train a model on "
+                f"it: skw2v train {_arg(path, 'CORPUS')} -o MODEL") from None
+        if kind == "pickle":
+            raise CommandError(f"{_quote(path)} is not a skw2v model file: it is a pickle, "
+                               "and pickles are never loaded (they can run code)") from None
+        if kind != "model":
+            raise CommandError(f"{_quote(path)} is not a skw2v model file (those are written "
+                               "by skw2v train and skw2v import)") from None
+        raise  # a damaged model file: the loader says what is wrong
+
+
+def _arg(path, placeholder):
+    """``path`` as a shell argument in a suggested command, or a placeholder if unwieldy."""
+    text = os.fspath(path)
+    ok = len(text) <= 40 and all(c.isalnum() or c in "._-/+" for c in text)
+    return text if ok else placeholder
+
+
+def _file_kind(path):
+    """What a file holds, from its first bytes: "model" (a skw2v model), "pickle",
+    "word2vec" (vectors, text or binary, .gz ok), "text" (no NUL byte; maybe not
+    UTF-8), "binary" or None (unreadable)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+            if head[:2] == b"\x1f\x8b":
+                f.seek(0)
+                with gzip.GzipFile(fileobj=f) as gz:
+                    head = gz.read(4096)
+    except (OSError, EOFError):
+        return None
+    if head.startswith(ZIP_MAGIC):
+        return "model"
+    if head[:1] == b"\x80":
+        return "pickle"
+    first = head.split(b"\n", 1)[0].split()
+    if len(first) == 2 and all(p.isdigit() for p in first) and b"\n" in head:
+        return "word2vec"
+    return "binary" if b"\x00" in head else "text"  # text, maybe not UTF-8
 
 
 def _lookup(model, word):
@@ -36,42 +98,74 @@ def _lookup(model, word):
         return word
     if model.lowercase and word.lower() in model.vocabulary_:
         return word.lower()
-    raise CommandError(f"word {word!r} is not in the model's vocabulary "
+    raise CommandError(f"word {_quote(word)} is not in the model's vocabulary "
                        f"({len(model.vocabulary_):,} words)")
 
 
-def _open_corpus(path):
-    """An iterator over the non-blank lines of a text file (.gz ok) or of stdin (``-``)."""
-    if path == "-":
-        stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8")
-    else:
+class _CorpusLines:
+    """The non-blank lines of a UTF-8 text file (.gz ok) or of stdin (``-``).
+
+    Bytes are decoded a line at a time, so a decoding error names its line.
+    Counts the lines with text (``n_text_lines``), so an empty corpus is told
+    apart from one whose words were all dropped.
+    """
+
+    def __init__(self, path):
+        self.path = path
+        self.n_text_lines = 0
+        if path == "-":
+            self._raw = sys.stdin.buffer
+            return
         if os.path.isdir(path):
-            raise CommandError(f"corpus {path!r} is a folder, not a text file")
-        raw = open(path, "rb")  # noqa: SIM115 - closed by the line iterator
+            raise CommandError(f"the corpus {_quote(path)} is a folder, not a text file")
+        if not os.path.exists(path):
+            raise CommandError(f"the corpus file {_quote(path)} does not exist")
+        kind = _file_kind(path)
+        if kind in ("model", "pickle"):
+            what = "a skw2v model" if kind == "model" else "a pickle"
+            raise CommandError(f"the corpus file {_quote(path)} is {what}, not text; train "
+                               "reads UTF-8 text, one sentence or document a line")
+        raw = open(path, "rb")  # noqa: SIM115 - closed by __iter__
         if raw.read(2) == b"\x1f\x8b":
             raw.seek(0)
             raw = gzip.GzipFile(fileobj=raw, mode="rb")
         else:
             raw.seek(0)
-        stream = io.TextIOWrapper(raw, encoding="utf-8")
+        self._raw = raw
 
-    def lines():
-        with stream:
-            for line in _decoded(stream, path):
-                if line.strip():
-                    yield line
+    def name(self):
+        return "standard input" if self.path == "-" else f"the corpus file {_quote(self.path)}"
 
-    return lines()
+    def __iter__(self):
+        number = 0
+        try:
+            with self._raw:
+                for number, data in enumerate(self._raw, 1):
+                    try:
+                        text = data.decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        raise CommandError(f"{self.name()} is not UTF-8 text: line {number}, "
+                                           f"byte {exc.start + 1}: {exc.reason}") from None
+                    # Universal newlines, as text mode reads them: a lone \r ends a line too.
+                    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+                        if line.strip():
+                            self.n_text_lines += 1
+                            yield line
+        except (OSError, EOFError) as exc:  # e.g. a damaged .gz
+            where = f" after line {number}" if number else ""
+            raise CommandError(f"cannot read {self.name()}{where}: "
+                               f"{_error_message(exc)}") from None
 
 
-def _decoded(stream, path):
-    try:
-        yield from stream
-    except UnicodeDecodeError as exc:
-        raise CommandError(f"corpus {path!r} is not UTF-8 text ({exc.reason} at byte "
-                           f"{exc.start} of a block)") from None
-    except (OSError, EOFError) as exc:  # e.g. a damaged .gz
-        raise CommandError(f"cannot read corpus {path!r}: {exc}") from None
+def _check_utf8(path, what):
+    """Name the first line of ``path`` that is not UTF-8."""
+    with open(path, "rb") as f:
+        for number, data in enumerate(f, 1):
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise CommandError(f"{what} {_quote(path)} is not UTF-8 text: line {number}, "
+                                   f"byte {exc.start + 1}: {exc.reason}") from None
 
 
 def _print_pairs(pairs):
@@ -95,18 +189,41 @@ TRAIN_OPTIONS = (
     ("power", float, "exponent of the unigram noise distribution"),
     ("min_count", int, "drop words seen fewer times"),
     ("max_vocab_size", int, "keep at most this many words"),
-    ("subsample", float, "frequent-word subsampling threshold (0 disables)"),
+    ("subsample", float, "frequent-word subsampling threshold; 0 disables"),
     ("epochs", int, "passes over the corpus"),
     ("learning_rate", float, "initial learning rate"),
     ("min_learning_rate", float, "final learning rate"),
     ("architecture", ("skipgram", "cbow"), "skip-gram or CBOW"),
     ("loss", ("negative_sampling", "nce"), "negative sampling or noise-contrastive estimation"),
     ("noise", ("unigram", "log_uniform"), "noise distribution"),
-    ("token_pattern", str, r"regex of a token (e.g. '\S+' keeps whitespace-separated tokens)"),
+    ("token_pattern", str, r"regex of a token, e.g. '\S+' for whitespace-separated tokens"),
     ("pooling", ("mean", "tfidf", "sif"), "how transform pools word vectors"),
-    ("n_jobs", int, "training threads (default: all cores)"),
-    ("random_state", int, "seed (with --n-jobs 1: bitwise reproducible)"),
+    ("n_jobs", int, "training threads; -1 all cores, -2 all but one"),
+    ("random_state", int, "seed; with --n-jobs 1 the result is bitwise reproducible"),
 )
+# How `--help` states a default that is None for the estimator.
+DEFAULT_TEXT = {"max_vocab_size": "no limit", "n_jobs": "all cores",
+                "random_state": "a new seed each run"}
+_PARAMETER_ERROR = re.compile(r"The '(\w+)' parameter of \w+ must be (.*)\. Got (.*) instead\.")
+
+
+def _flag(name):
+    return "--" + name.replace("_", "-")
+
+
+def _cli_words(message):
+    """An estimator's error message in the command line's words: flags for parameters,
+    "the corpus" for X."""
+    match = _PARAMETER_ERROR.fullmatch(message.strip())
+    if match:
+        name, rule, got = match.groups()
+        message = f"{_flag(name)} must be {rule.replace(' or None', '')}, got {got}"
+    for name in sorted((n for n, _, _ in TRAIN_OPTIONS), key=len, reverse=True):
+        message = re.sub(rf"(?<![-\w]){name}=", _flag(name) + " ", message)
+        if "_" in name:  # an identifier, never an ordinary word of a message
+            message = re.sub(rf"(?<![-\w]){name}\b", _flag(name), message)
+    message = message.replace(" / tokenizer", "")  # the command line has no tokenizer
+    return re.sub(r"\bX\b", "the corpus", message)
 
 
 def _train_params(args):
@@ -124,12 +241,23 @@ def cmd_train(args):
     from ._estimator import Word2VecNS
 
     model = Word2VecNS(**_train_params(args))
-    model._validate_params()  # report a bad option before reading the corpus
-    model._more_validate_params()
+    try:  # report a bad option before reading the corpus
+        model._validate_params()
+        model._more_validate_params()
+    except (ValueError, TypeError) as exc:
+        raise CommandError(_cli_words(_error_message(exc))) from None
     out_dir = os.path.dirname(os.path.abspath(args.output))
     if not os.path.isdir(out_dir):
-        raise CommandError(f"cannot write {args.output!r}: folder {out_dir!r} does not exist")
-    model.fit(_open_corpus(args.corpus))
+        raise CommandError(f"cannot write {_quote(args.output)}: its folder does not exist")
+    if os.path.isdir(args.output):
+        raise CommandError(f"cannot write {_quote(args.output)}: it is a folder")
+    corpus = _CorpusLines(args.corpus)
+    try:
+        model.fit(corpus)
+    except (ValueError, TypeError) as exc:
+        if corpus.n_text_lines == 0:
+            raise CommandError(f"{corpus.name()} has no text (no line with a word)") from None
+        raise CommandError(_cli_words(_error_message(exc))) from None
     words = int(model.token_counts_.sum())
     print(f"vocabulary: {len(model.vocabulary_):,} words, {words:,} tokens kept; "
           f"{model.n_threads_} thread(s)")
@@ -180,9 +308,17 @@ def _number(x):
 def cmd_evaluate(args):
     if args.pairs is None and args.analogies is None:
         raise CommandError("nothing to evaluate: give --pairs FILE and/or --analogies FILE")
-    for path in (args.pairs, args.analogies):
-        if path is not None and not os.path.isfile(path):
-            raise CommandError(f"no such file: {path!r}")
+    for flag, path in (("--pairs", args.pairs), ("--analogies", args.analogies)):
+        if path is None:
+            continue
+        if not os.path.isfile(path):
+            raise CommandError(f"no such file: {_quote(path)} ({flag})")
+        kind = _file_kind(path)
+        if kind in ("model", "pickle", "binary"):
+            what = {"model": "a skw2v model", "pickle": "a pickle", "binary": "not text"}[kind]
+            raise CommandError(f"{flag} {_quote(path)} is {what}; {flag} reads a UTF-8 text "
+                               "file")
+        _check_utf8(path, flag)
     model = _load(args.model)
     try:
         from . import evaluation
@@ -212,8 +348,25 @@ def cmd_export(args):
 def cmd_import(args):
     from .word2vec_format import import_word2vec
 
+    kind = _file_kind(args.vectors) if os.path.isfile(args.vectors) else None
+    if kind == "model":
+        raise CommandError(f"{_quote(args.vectors)} is already a skw2v model: use it as it "
+                           "is (similar, analogy, evaluate, export); import reads "
+                           "word2vec-format vectors")
+    if kind == "pickle":
+        raise CommandError(f"{_quote(args.vectors)} is a pickle, not word2vec-format vectors "
+                           "(skw2v never loads pickles: they can run code)")
+    if kind == "text" and args.format != "binary":
+        raise CommandError(
+            f"{_quote(args.vectors)} is not word2vec-format vectors (first line: "
+            f"'<words> <size>'); a text corpus? skw2v train "
+            f"{_arg(args.vectors, 'CORPUS')} -o MODEL")
     binary = {"auto": None, "text": False, "binary": True}[args.format]
-    model = import_word2vec(args.vectors, binary=binary, limit=args.limit)
+    try:
+        model = import_word2vec(args.vectors, binary=binary, limit=args.limit)
+    except ValueError as exc:
+        raise CommandError(_error_message(exc).replace("'<n_words> <vector_size>'",
+                                                       "'<words> <size>'")) from None
     model.save(args.output)
     print(f"imported {len(model.vocabulary_):,} vectors of size {model.vectors_.shape[1]}; "
           f"saved {args.output}")
@@ -230,9 +383,20 @@ def _positive_int(text):
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected an integer, got {_quote(text)}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _nonzero_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {_quote(text)}") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError("expected a positive number of threads, or -1 for "
+                                         "all cores, -2 for all but one, ...; got 0")
     return value
 
 
@@ -254,7 +418,9 @@ def build_parser():
                        "domain); print the loss per epoch, speed, neighbours and an analogy; "
                        "write a loss-curve and a word-map PNG when matplotlib is installed.")
     p.add_argument("--epochs", type=_positive_int, default=10, help="default: 10")
-    p.add_argument("--n-jobs", type=int, default=None, help="training threads")
+    p.add_argument("--n-jobs", type=_nonzero_int, default=None,
+                   help="training threads; -1 all cores, -2 all but one (default: all cores; "
+                   "1 prints the same every run)")
     p.add_argument("--out-dir", default=".", help="folder for the PNGs (default: current)")
     p.add_argument("--no-plots", action="store_true", help="write no pictures")
     p.set_defaults(run=cmd_demo)
@@ -270,8 +436,11 @@ def build_parser():
             spec = {"choices": kind, "metavar": "{" + ",".join(kind) + "}"}
         else:
             spec = {"type": kind, "metavar": kind.__name__.upper()}
+        if name == "n_jobs":
+            spec["type"] = _nonzero_int
+        default = DEFAULT_TEXT.get(name, defaults[name])
         p.add_argument("--" + name.replace("_", "-"), default=None,
-                       help=f"{text} (default: {defaults[name]})", **spec)
+                       help=f"{text} (default: {default})", **spec)
     p.add_argument("--no-shrink-windows", action="store_true",
                    help="always use the full window instead of a random radius")
     p.add_argument("--no-lowercase", action="store_true", help="keep letter case")
@@ -337,12 +506,22 @@ def build_parser():
     return parser
 
 
+_QUOTED = re.compile(r"b?'(?:[^'\\]|\\.)*'" + r'|b?"(?:[^"\\]|\\.)*"')
+MESSAGE_LIMIT = 200 - len("skw2v: error: ")
+
+
 def _error_message(exc):
+    """One line for the user: quoted input cut to about 80 characters, the whole line
+    (with "skw2v: error: ") at most 200."""
     if isinstance(exc, KeyError) and exc.args:
-        return str(exc.args[0])
-    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
-        return f"{exc.strerror}: {exc.filename!r}"
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        text = str(exc.args[0])
+    elif isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        text = f"{exc.strerror}: {_quote(exc.filename)}"
+    else:
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    text = _QUOTED.sub(lambda m: m.group(0) if len(m.group(0)) <= QUOTE_LIMIT
+                       else m.group(0)[:QUOTE_LIMIT - 4] + "..." + m.group(0)[-1], text)
+    return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT - 3] + "..."
 
 
 def main(argv=None):

@@ -1,6 +1,7 @@
 """Pictures of a fitted model (needs matplotlib: ``pip install matplotlib``).
 
-``loss_curve(model)`` draws the mean training loss per epoch;
+``loss_curve(model, held_out=...)`` draws the mean training loss per epoch
+(and a held-out loss per epoch when given);
 ``embedding_map(model, words)`` projects word vectors to 2-D by PCA.
 Both draw on ``ax`` (a new figure when None) and return the Axes.
 """
@@ -28,36 +29,59 @@ def _check_fitted(model):
     check_is_fitted(model, "vectors_")
 
 
-def loss_curve(model, ax=None):
+def loss_curve(model, ax=None, held_out=None):
     """Plot the mean loss per positive example after each training epoch.
+
+    The training loss is measured online, while each epoch updates the
+    vectors, so it can turn up in the last epochs as the learning rate
+    decays (the latest updates then help it less); a held-out curve shows
+    whether the model still improves.
 
     Parameters
     ----------
     model : fitted Word2VecNS
     ax : matplotlib Axes or None
         Where to draw; None makes a new figure.
+    held_out : sequence of float or None
+        A held-out loss per epoch (one value per entry of
+        ``model.loss_history_``), e.g. ``-model.score(held_out_docs)``
+        collected by an epoch callback. Drawn on a second y axis (right),
+        since it is a different quantity from the training loss.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The training-loss axes (the held-out axes is its ``twinx``).
     """
     _check_fitted(model)
     history = np.asarray(getattr(model, "loss_history_", ()), dtype=np.float64)
     if history.size == 0:
         raise ValueError("the model has no loss history to plot (it was not trained "
                          "by skw2v, e.g. imported vectors)")
+    if held_out is not None:
+        held_out = np.asarray(held_out, dtype=np.float64)
+        if held_out.shape != history.shape:
+            raise ValueError(f"held_out must have one value per epoch ({history.size}), "
+                             f"got shape {held_out.shape}")
     if ax is None:
         ax = _pyplot_axes((6, 4))
     from matplotlib.ticker import MaxNLocator
 
     epochs = np.arange(1, history.size + 1)
-    ax.plot(epochs, history, marker="o", color="tab:blue", label="training loss")
+    lines = ax.plot(epochs, history, marker="o", color="tab:blue", label="training loss")
     ax.set_xlabel("epoch")
     ax.set_ylabel("mean loss per positive example")
     ax.set_title(f"skw2v {model.architecture} training loss "
                  f"({model.loss.replace('_', ' ')}, k={model.sample_size})")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(True, alpha=0.3)
+    if held_out is not None:
+        right = ax.twinx()
+        lines += right.plot(epochs, held_out, marker="s", color="tab:orange",
+                            label="held-out loss (-score)")
+        right.set_ylabel("held-out -log p(context | word)")
+        ax.set_title(f"skw2v {model.architecture}: training and held-out loss")
+        ax.legend(lines, [line.get_label() for line in lines], loc="upper right")
     return ax
 
 

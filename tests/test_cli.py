@@ -3,6 +3,7 @@
 import gzip
 import os
 import pickle
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -134,19 +135,19 @@ def test_train_from_stdin_in_a_process(corpus, tmp_path):
 def test_train_errors(capsys, corpus, tmp_path):
     out = tmp_path / "m"
     code, _, err = run(capsys, "train", tmp_path / "missing.txt", "-o", out)
-    assert_one_line_error(code, err, "No such file or directory")
+    assert_one_line_error(code, err, "does not exist")
     code, _, err = run(capsys, "train", corpus, "-o", out, "--vector-size", "0")
-    assert_one_line_error(code, err, "'vector_size' parameter")
+    assert_one_line_error(code, err, "--vector-size must be")
     code, _, err = run(capsys, "train", corpus, "-o", out, "--learning-rate", "0.001",
                        "--min-learning-rate", "0.01")
-    assert_one_line_error(code, err, "min_learning_rate")
+    assert_one_line_error(code, err, "--min-learning-rate")
     code, _, err = run(capsys, "train", corpus, "-o", tmp_path / "no" / "m")
     assert_one_line_error(code, err, "does not exist")
     code, _, err = run(capsys, "train", tmp_path, "-o", out)
     assert_one_line_error(code, err, "is a folder")
     (tmp_path / "empty.txt").write_text("\n\n")
     code, _, err = run(capsys, "train", tmp_path / "empty.txt", "-o", out, "--quiet")
-    assert_one_line_error(code, err, "X is empty")
+    assert_one_line_error(code, err, "has no text")
     (tmp_path / "latin1.txt").write_bytes("caf\xe9 au lait\n".encode("latin-1"))
     code, _, err = run(capsys, "train", tmp_path / "latin1.txt", "-o", out, "--quiet")
     assert_one_line_error(code, err, "not UTF-8")
@@ -174,9 +175,9 @@ def test_similar_errors(capsys, model_path, tmp_path):
     assert_one_line_error(code, err, "No such file or directory")
     code, _, err = run(capsys, "similar", model_path, "w1", "-n", "0")
     assert_one_line_error(code, err, "-n must be a positive integer")
-    (tmp_path / "junk").write_bytes(b"junk")
+    (tmp_path / "junk").write_bytes(b"junk\x00")
     code, _, err = run(capsys, "similar", tmp_path / "junk", "w1")
-    assert_one_line_error(code, err, "not a valid skw2v model file")
+    assert_one_line_error(code, err, "is not a skw2v model file")
 
 
 def test_analogy(capsys, model_path):
@@ -288,8 +289,8 @@ def test_demo_prints_results_and_writes_pictures(capsys, tmp_path):
     code, out, err = run(capsys, "demo", "--epochs", "1", "--out-dir", tmp_path)
     assert code == 0, err
     assert "corpus: 8,150 paragraphs" in out
-    assert "epoch  1  loss" in out and "words/s" in out
-    assert "nearest to 'war':" in out and "analogy: war : wars :: program :" in out
+    assert "    1  " in out and "held-out loss" in out and "words/s" in out
+    assert "nearest to 'war':" in out and "analogy: man : men :: woman :" in out
     try:
         import matplotlib  # noqa: F401
     except ImportError:
@@ -297,7 +298,7 @@ def test_demo_prints_results_and_writes_pictures(capsys, tmp_path):
         return
     for name in ("skw2v-demo-loss.png", "skw2v-demo-map.png"):
         png = tmp_path / name
-        assert f"wrote {png}" in out
+        assert f"wrote {png}  (" in out
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert png.stat().st_size > 10_000
 
@@ -307,3 +308,110 @@ def test_demo_errors(capsys, tmp_path):
     assert_one_line_error(code, err, "does not exist")
     code, _, err = run(capsys, "demo", "--epochs", "0")
     assert_one_line_error(code, err, "expected a positive integer", status=2)
+
+
+# ------------------------------------------------------- user mistakes, table
+# Python-API names the command line must not show (its flags are --min-count etc.).
+API_NAMES = re.compile(r"\b(X|min_count|sample_size|vector_size|max_vocab_size|learning_rate|"
+                       r"min_learning_rate|n_jobs|random_state|token_pattern|tokenizer|"
+                       r"shrink_windows|restrict_vocab|topn|Word2VecNS|None|fit)\b")
+LONG_WORD = "z" * 300
+
+
+@pytest.fixture(scope="module")
+def files(corpus, model_path, tmp_path_factory):
+    d = tmp_path_factory.mktemp("mistakes")
+    vectors_txt, vectors_bin = d / "vectors.txt", d / "vectors.bin"
+    assert main(["export", str(model_path), str(vectors_txt)]) == 0
+    assert main(["export", str(model_path), str(vectors_bin), "--format", "binary"]) == 0
+    (d / "empty.txt").write_text("\n  \n\n")
+    (d / "latin1.txt").write_bytes("one two\nthree four\ncaf\xe9 au lait\n".encode("latin-1"))
+    (d / "long.txt").write_text("x" * 1941 + "\n")
+    (d / "model.pkl").write_bytes(pickle.dumps({"a": 1}))
+    (d / "damaged.txt.gz").write_bytes(gzip.compress(corpus.read_bytes())[:60])
+    return {"corpus": corpus, "model": model_path, "vectors_txt": vectors_txt,
+            "vectors_bin": vectors_bin, "dir": d, "out": d / "out.skw2v",
+            "missing": d / "missing.txt", "nodir": d / "no" / "m.skw2v",
+            **{k: d / f for k, f in (("empty", "empty.txt"), ("latin1", "latin1.txt"),
+                                     ("long", "long.txt"), ("pickle", "model.pkl"),
+                                     ("damaged", "damaged.txt.gz"))}}
+
+
+# (argv with {placeholders}, status, what the message must say)
+MISTAKES = [
+    ("train {missing} -o {out}", 1, "the corpus file '{missing}' does not exist"),
+    ("train {dir} -o {out}", 1, "is a folder, not a text file"),
+    ("train {empty} -o {out}", 1, "the corpus file '{empty}' has no text"),
+    ("train {corpus} -o {out} --min-count 1000", 1, "and --min-count 1000 removed them all; "
+                                                    "lower --min-count"),
+    ("train {latin1} -o {out} -q", 1, "'{latin1}' is not UTF-8 text: line 3, byte 4"),
+    ("train {model} -o {out}", 1, "'{model}' is a skw2v model, not text"),
+    ("train {pickle} -o {out}", 1, "'{pickle}' is a pickle, not text"),
+    ("train {damaged} -o {out} -q", 1, "cannot read the corpus file '{damaged}'"),
+    ("train {corpus} -o {out} --vector-size 0", 1, "--vector-size must be an int in the range "
+                                                   "[1, inf), got 0"),
+    ("train {corpus} -o {out} --max-vocab-size 0", 1, "--max-vocab-size must be"),
+    ("train {corpus} -o {out} --learning-rate 0.001 --min-learning-rate 0.01", 1,
+     "--min-learning-rate 0.01 must not exceed --learning-rate 0.001"),
+    ("train {corpus} -o {out} --token-pattern (", 1,
+     "--token-pattern '(' is not a valid regular expression"),
+    ("train {corpus} -o {out} --token-pattern xyz -q", 1, "check --token-pattern)"),
+    ("train {corpus} -o {out} --n-jobs 0", 2, "argument --n-jobs: expected a positive number"),
+    ("train {corpus} -o {out} --vector-size ten", 2, "invalid int value: 'ten'"),
+    ("train {corpus} -o {nodir}", 1, "its folder does not exist"),
+    ("train {corpus} -o {dir}", 1, "it is a folder"),
+    ("similar {vectors_txt} w1", 1, "holds word2vec-format vectors, not a skw2v model; "
+                                    "convert it first: skw2v import"),
+    ("similar {vectors_bin} w1", 1, "holds word2vec-format vectors"),
+    ("similar {corpus} w1", 1, "is a text file, not a skw2v model; to train a model on it: "
+                               "skw2v train"),
+    ("similar {pickle} w1", 1, "it is a pickle"),
+    ("similar {model} " + LONG_WORD, 1, "is not in the model's vocabulary"),
+    ("similar {model} w1 -n 0", 1, "-n must be a positive integer, got 0"),
+    ("analogy {model} w1 w2", 2, "the following arguments are required: C"),
+    ("import {model} -o {out}", 1, "is already a skw2v model"),
+    ("import {corpus} -o {out}", 1, "is not word2vec-format vectors"),
+    ("import {pickle} -o {out}", 1, "is a pickle, not word2vec-format vectors"),
+    ("evaluate {model}", 1, "give --pairs FILE and/or --analogies FILE"),
+    ("evaluate {model} --pairs {long}", 1, "line 1 of"),
+    ("evaluate {model} --analogies {long}", 1, "is not an analogy"),
+    ("evaluate {model} --pairs {latin1}", 1, "--pairs '{latin1}' is not UTF-8 text: line 3"),
+    ("evaluate {model} --pairs {model}", 1, "--pairs '{model}' is a skw2v model"),
+    ("export {model} {nodir}", 1, "does not exist"),
+    ("demo --epochs 0", 2, "expected a positive integer, got 0"),
+    ("demo --n-jobs 0", 2, "argument --n-jobs: expected a positive number"),
+]
+
+
+@pytest.mark.parametrize("template, status, says", MISTAKES,
+                         ids=[m[0].split(" {")[0] + f"-{i}" for i, m in enumerate(MISTAKES)])
+def test_user_mistakes_get_one_short_line_in_the_command_lines_words(capsys, files, template,
+                                                                     status, says):
+    argv = [part.format(**files) for part in template.split()]
+    code, out, err = run(capsys, *argv)
+    assert code == status, err
+    assert "Traceback" not in err and out == ""
+    lines = err.strip("\n").splitlines()
+    assert len(lines) == 1, err
+    line = lines[0]
+    assert line.startswith(("skw2v: error: ", f"skw2v {argv[0]}: error: ")), line
+    assert len(line) <= 200, line
+    assert says.format(**files) in line, line
+    assert not API_NAMES.search(line), line
+    for quoted in re.findall(r"b?'(?:[^'\\]|\\.)*'", line):  # quoted input stays short
+        assert len(quoted) <= 80, quoted
+    assert LONG_WORD not in line and "x" * 100 not in line
+
+
+def test_at_least_15_mistakes_are_covered():
+    assert len(MISTAKES) >= 15
+
+
+def test_train_help_states_each_default_once(capsys):
+    code, out, _ = run(capsys, "train", "--help")
+    assert code == 0
+    flat = " ".join(out.split())
+    assert flat.count("(default:") >= 15
+    assert ") (default:" not in flat and "(default: None)" not in flat
+    assert "--n-jobs INT training threads; -1 all cores, -2 all but one (default: all cores)" \
+        in flat

@@ -44,6 +44,16 @@ def test_loss_curve_plots_the_history(model):
     assert plot.loss_curve(model, ax=given) is given
 
 
+def test_loss_curve_held_out_on_its_own_axis(model):
+    fig = Figure()
+    ax = plot.loss_curve(model, ax=fig.subplots(), held_out=[4.0, 3.5, 3.2, 3.1])
+    assert len(fig.axes) == 2 and fig.axes[0] is ax
+    np.testing.assert_array_equal(fig.axes[1].get_lines()[0].get_ydata(), [4.0, 3.5, 3.2, 3.1])
+    assert len(ax.get_legend().get_texts()) == 2
+    with pytest.raises(ValueError, match=r"held_out must have one value per epoch \(4\)"):
+        plot.loss_curve(model, held_out=[1.0, 2.0])
+
+
 def test_loss_curve_needs_a_history():
     imported = model_from_vectors(["a", "b"], np.eye(2))
     with pytest.raises(ValueError, match="no loss history"):
