@@ -39,11 +39,14 @@ ARCHS = {"sg": True, "cbow": False}
 
 def impls_for(arch, impls):
     """The implementations that have ``arch``: pWord2Vec is skip-gram only, and
-    skw2v's skip-gram update modes mean nothing for CBOW."""
+    skw2v's skip-gram update modes mean nothing for CBOW, which then runs skw2v's
+    defaults (once) instead."""
     out = []
     for impl in impls:
         variant = C.skw2v_variant_of(impl)
         if arch != "sg" and (impl == "pword2vec" or variant in C.SG_ONLY_VARIANTS):
+            if variant is not None and "skw2v" not in out:
+                out.append("skw2v")
             continue
         out.append(impl)
     return out

@@ -65,16 +65,10 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
     shrink_windows : bool, default=True
         Draw the window radius uniformly in ``[1, window]`` for each centre word.
     loss : {"negative_sampling", "nce"}, default="negative_sampling"
-        ``"nce"`` is noise-contrastive estimation with noise distribution q:
-        the logit of output word w is ``u_w . v + b_w - log(sample_size * q(w))``
-        with a learned output bias ``b`` (``output_bias_``, as TensorFlow's
-        ``nce_loss`` biases), so ``u_w . v + b_w`` estimates ``log p(w | context)``.
-        The bias starts at the log-frequency of each word among the training
-        targets and carries the word-frequency part of that log-probability;
-        without it the vectors would spend a direction on word frequency.
-        On PTB + Brown, NCE matches negative sampling on WordSim-353, the
-        analogies and AG News, and scores lower on raw SimLex-999, which
-        rewards that shared direction (benchmarks/results_nce.md).
+        ``"nce"``: noise-contrastive estimation, logit ``u_w . v + b_w -
+        log(sample_size * q(w))`` with a learned output bias ``b``
+        (``output_bias_``, started at the log-frequency of each word).
+        Quality against negative sampling: benchmarks/results_nce.md.
     noise : {"unigram", "log_uniform"}, default="unigram"
         Noise distribution: ``count ** power``, or Zipfian over frequency
         ranks, ``q(k) = log((k + 2) / (k + 1)) / log(V + 1)``.
@@ -86,16 +80,14 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
     tokenizer : callable or None, default=None
         Overrides ``token_pattern``: ``tokenizer(doc) -> list of str``.
     pooling : {"mean", "tfidf", "sif"}, default="mean"
-        How ``transform`` combines word vectors: plain mean, idf-weighted mean
-        (idf learned in ``fit``), or mean with weights ``a / (a + p(w))``,
-        ``a = 1e-3`` and p(w) the word's training frequency (smooth inverse
-        frequency, Arora et al. 2017, without the principal-component removal).
+        How ``transform`` combines word vectors: mean, idf-weighted mean, or
+        smooth inverse frequency weights ``1e-3 / (1e-3 + p(w))`` (Arora et
+        al. 2017, without the principal-component removal).
     n_jobs : int or None, default=None
-        OpenMP threads for training. None uses every available core (lowered
-        by ``OMP_NUM_THREADS`` or threadpoolctl limits); -1 all cores, -2 all
-        but one. ``n_jobs=1`` with a fixed ``random_state`` is bitwise
-        reproducible; with several threads rows are updated hogwild (lock-free),
-        so results vary slightly from run to run.
+        OpenMP threads for training (None: every available core, lowered by
+        ``OMP_NUM_THREADS``/threadpoolctl; -1 all, -2 all but one). ``n_jobs=1``
+        with a fixed ``random_state`` is bitwise reproducible; more threads
+        update rows hogwild, so results vary slightly run to run.
     random_state : int, RandomState instance or None, default=None
         Seeds the initial vectors and all random draws of training.
     device : {"cpu", "cuda", "auto"}, default="cpu"
@@ -103,60 +95,38 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
     verbose : int, default=0
         1 shows a progress bar (words, words/s, current loss).
     callbacks : list of callables or None, default=None
-        Each is called as ``callback(estimator, info)`` at the end of every
-        epoch, with ``info`` a dict: ``epoch`` (1-based), ``epochs``,
-        ``loss`` (mean loss per positive example), ``words`` (centre words
-        trained after subsampling), ``seconds`` (of this epoch) and
-        ``learning_rate`` (at the end of the epoch). During the call the
-        estimator's ``vectors_``, ``output_vectors_``, ``output_bias_`` and
-        ``loss_history_`` hold the state so far, so a callback can log or
-        ``save`` a checkpoint. Not stored by ``save``.
+        ``callback(estimator, info)`` after every epoch; ``info`` has
+        ``epoch`` (1-based), ``epochs``, ``loss``, ``words``, ``seconds`` and
+        ``learning_rate``, and the fitted arrays hold the state so far (a
+        callback can ``save`` a checkpoint). Not stored by ``save``.
     init_vectors : Word2VecNS, KeyedVectors-like, mapping, path or None, default=None
-        Warm start: words of the new vocabulary found here start from these
-        vectors instead of random ones (other words start as usual). With
-        ``epochs=0`` nothing is trained: the vocabulary is the words of X
-        (``min_count``, ``max_vocab_size``) that have a vector here, so a
-        pretrained model serves as a featurizer in a ``Pipeline``. A fitted
-        ``Word2VecNS`` (its output vectors are reused too, and its
-        ``output_bias_`` when both models use ``loss="nce"``), an object with
-        ``index_to_key`` and ``vectors`` (gensim's ``KeyedVectors``), a
-        ``{word: vector}`` mapping, or the path of a model file from ``save``
-        or of word2vec C-format vectors. The vector size must equal
-        ``vector_size``. ``clone`` (and so ``GridSearchCV``) replaces a
-        ``Word2VecNS`` given here by an unfitted copy: pass a path instead
-        inside model selection. Not stored by ``save``.
+        Warm start: words found here start from these vectors (a fitted
+        ``Word2VecNS``, whose output vectors and NCE bias are reused too;
+        gensim's ``KeyedVectors``; a ``{word: vector}`` mapping; the path of a
+        ``save`` file or of word2vec vectors; pass a path inside
+        ``GridSearchCV``, since ``clone`` unfits an estimator). With
+        ``epochs=0`` nothing trains: the vocabulary is the words of X that
+        have a vector here (a pretrained featurizer). Not stored by ``save``.
     shared_negatives : bool, default=False
-        Skip-gram only, CPU only: draw one set of ``sample_size`` negatives per
-        centre word and use it for every context word of its window (Ji et al.,
-        "Parallelizing Word2Vec in Shared and Distributed Memory", 2016),
-        instead of fresh negatives for every (centre, context) pair. Fewer
-        random draws and rows that stay in cache; see benchmarks/RESULTS.md
-        for its speed and quality.
+        Skip-gram, CPU only: one set of negatives per centre word, shared by
+        its window's (centre, context) pairs, which are updated one after
+        another (Ji et al. 2016). About 1.25x faster at gensim's quality.
     batch_window : bool, default=False
-        Skip-gram only: the window-batched update (HogBatch, Ji et al. 2016).
-        Each centre word draws one set of ``sample_size`` negatives; the
-        scores of every context word of its window against the centre and the
-        negatives are computed from the rows as they were before the step, and
-        each touched row is then written once. Same gradient per pair as the
-        default update, applied per window instead of per pair: much faster
-        (small matrix products instead of one dot product at a time), and
-        ``device="cuda"`` trains the same semantics. Implies shared negatives.
+        Skip-gram: the window-batched update (HogBatch, Ji et al. 2016): one
+        set of negatives per centre word, every score of the window taken
+        from the rows as they were before the step (small matrix products),
+        each touched row written once; ``device="cuda"`` trains the same.
+        About 2x faster; SimLex-999 about 0.007 lower than gensim's on PTB +
+        Brown (benchmarks/RESULTS.md, section 0). Overrides ``shared_negatives``.
     update_vocabulary : bool, default=False
-        ``partial_fit`` grows the vocabulary: counts accumulate over ``fit``
-        and every batch, and a word outside the vocabulary gets a new row
-        (appended, started as in ``fit``) once its count so far reaches
-        ``min_count`` (while ``max_vocab_size`` allows). ``token_counts_``,
-        and so the noise distribution and the subsampling, follow the
-        counts so far; a new word's idf comes from the batch that added it.
-        The counts of the words without a row are ``pending_counts_``, kept
-        from a ``fit`` or ``partial_fit`` run with this set. With False,
-        ``partial_fit`` keeps the vocabulary and counts of ``fit``.
+        ``partial_fit`` grows the vocabulary: counts accumulate, and a word
+        gets a new row (started as in ``fit``) once its count so far reaches
+        ``min_count`` (``max_vocab_size`` allowing); counts, noise and
+        subsampling follow the counts so far (``pending_counts_``).
     freeze_init_vectors : bool, default=False
-        The input vectors of words that start from ``init_vectors`` stay
-        bitwise unchanged during ``fit`` and ``partial_fit`` (the row lock of
-        gensim's ``vectors_lockf``), while the other words and all output
-        vectors train. The locked rows are ``frozen_rows_``, so a saved or
-        pickled model keeps them locked. CPU only for now.
+        Input vectors that start from ``init_vectors`` stay bitwise unchanged
+        in ``fit`` and ``partial_fit`` (gensim's ``vectors_lockf``;
+        ``frozen_rows_``). CPU only, per-pair skip-gram and CBOW.
 
     Attributes
     ----------
@@ -171,11 +141,7 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
     output_vectors_ : ndarray of float32, shape (V, vector_size)
         Output (context) vectors.
     output_bias_ : ndarray of float32, shape (V,)
-        Learned output bias of ``loss="nce"``, added to each output word's
-        logit in training and in ``score``. All zeros for negative sampling,
-        whose logits have no bias (negative-sampling epochs, e.g. a
-        ``partial_fit`` after changing ``loss``, leave it unchanged). Models
-        saved or pickled before it existed load with zeros.
+        Learned output bias of ``loss="nce"`` (zeros for negative sampling).
     loss_history_ : ndarray of float64, shape (n_epochs_trained,)
         Mean loss per positive example in each epoch of ``fit`` and of the
         ``partial_fit`` calls since.
@@ -186,8 +152,7 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
     device_ : str
         Device training ran on.
     train_seconds_ : float
-        Seconds spent in the training epochs since ``fit`` (vocabulary
-        building excluded).
+        Seconds spent in the training epochs since ``fit``.
     frozen_rows_ : ndarray of uint8, shape (V,)
         With ``freeze_init_vectors=True`` only: 1 for the input rows that
         started from ``init_vectors`` and are never updated.
@@ -197,15 +162,11 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
 
     Notes
     -----
-    Input is accepted as ``CountVectorizer`` accepts it; a single string is
-    rejected (wrap it in a list). ``score`` is a held-out log-likelihood of
-    context words, so ``GridSearchCV`` can tune a bare ``Word2VecNS``; inside
-    a ``Pipeline`` the final estimator's score is used instead.
-
-    A pickle holds NumPy arrays and plain Python objects only (no training
-    corpus) plus the skw2v version; unpickling under another version warns
-    with ``InconsistentVersionWarning``. An unpickled model transforms
-    identically, in any process.
+    Input is accepted as ``CountVectorizer`` accepts it (a bare string is
+    rejected). ``score`` is a held-out log-likelihood, so ``GridSearchCV``
+    can tune a bare ``Word2VecNS``. A pickle holds NumPy arrays and plain
+    objects plus the skw2v version (another version warns); an unpickled
+    model transforms identically.
 
     Examples
     --------
@@ -322,21 +283,17 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
     def fit(self, X, y=None):
         """Learn the vocabulary and the word vectors from documents X.
 
-        Ctrl-C (KeyboardInterrupt) stops training within about one chunk of
-        work and is re-raised; a fit that raises or is interrupted leaves the
-        estimator unfitted (attributes of an earlier fit are removed too).
+        Ctrl-C stops training within about one chunk of work and is
+        re-raised; a fit that raises or is interrupted leaves the estimator
+        unfitted.
 
         Parameters
         ----------
         X : iterable of str or of lists of str, or a path
-            Documents: a list, tuple, 1-D array, pandas Series or generator of
-            raw strings (tokenized with ``tokenizer`` or ``token_pattern``) or
-            of token lists (used as given), or a ``pathlib.Path`` /
-            :class:`skw2v.LineCorpus` (one document per line; ``.gz``,
-            ``.bz2``, ``.xz`` ok): files are read twice on ``n_jobs``
-            threads (counting, then encoding to a temporary on-disk cache
-            that training memory-maps and that is removed afterwards).
-            Otherwise X is read once.
+            Raw strings (tokenized) or token lists (used as given), as a list,
+            tuple, 1-D array, Series or generator (read once); or a
+            ``pathlib.Path`` / :class:`skw2v.LineCorpus` (one document per
+            line), read on ``n_jobs`` threads through an on-disk cache.
         y : ignored
 
         Returns
@@ -376,20 +333,13 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         ``update_vocabulary``).
 
         On an unfitted estimator this is ``fit(X)``. Afterwards each call
-        runs ``epochs`` passes over X, the learning rate decaying linearly
-        from ``learning_rate`` to ``min_learning_rate`` over the passes of
-        this call (as gensim's ``train`` does on new sentences), starting
-        from the current vectors. Tokens not in ``vocabulary_`` are skipped;
-        the vocabulary, ``token_counts_``, ``idf_``, the noise distribution
-        and the subsampling probabilities stay those learned by ``fit``,
-        unless ``update_vocabulary=True`` (see that parameter).
-        ``loss_history_`` gains one entry per epoch and ``train_seconds_``
-        accumulates. Parameters are read at each call (``vector_size`` must
-        not change). With an int ``random_state`` the sequence of calls is
-        reproducible (``n_jobs=1``); each call draws fresh seeds.
-
-        A batch with no in-vocabulary token leaves the model unchanged and
-        warns.
+        runs ``epochs`` passes over X from the current vectors, the learning
+        rate decaying from ``learning_rate`` to ``min_learning_rate`` within
+        the call (as gensim's ``train``). Unknown tokens are skipped, and the
+        vocabulary and counts stay those of ``fit`` unless
+        ``update_vocabulary=True``. Parameters are read at each call
+        (``vector_size`` must not change). A batch with no known token leaves
+        the model unchanged and warns.
         """
         if not hasattr(self, "vectors_"):
             self._fit(X)
@@ -406,19 +356,10 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
     def transform(self, X):
         """Pool the vectors of each document's words into one row.
 
-        Parameters
-        ----------
-        X : iterable of str or of lists of str, or a path
-            Documents, as for ``fit``; for a path or ``LineCorpus``, one
-            row per line.
-
-        Returns
-        -------
-        ndarray of float32, shape (n_documents, vector_size)
-            ``pooling="mean"``: the mean of the word vectors; ``"tfidf"``: the
-            idf-weighted mean; ``"sif"``: ``sum a / (a + p(w)) v_w / n_tokens``.
-            Out-of-vocabulary tokens are skipped; a document with no known
-            token (or no token at all) gets a row of zeros. No length cap.
+        X is read as by ``fit`` (a path gives one row per line). Returns an
+        ndarray of float32, shape (n_documents, vector_size), pooled as
+        ``pooling`` says; unknown tokens are skipped, and a document without a
+        known token gets zeros.
         """
         check_is_fitted(self)
         return self._pool(self._encode_known(X))
@@ -441,26 +382,13 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
     def score(self, X, y=None):
         """Mean held-out log-likelihood of context words in X (higher is better).
 
-        For every ordered pair (w, c) of in-vocabulary tokens at most
-        ``window`` positions apart in one document of X (out-of-vocabulary
-        tokens removed first, as in training; no subsampling, no window
-        shrinking), the fitted vectors give a full softmax over the vocabulary,
-
-            log p(c | w) = s(w, c) - log sum_c' exp s(w, c'),
-            s(w, c) = u_c . v_w + log q(c) - log keep(c),
-
-        with ``v = vectors_``, ``u = output_vectors_``, q the noise
-        distribution (for ``loss="nce"``, ``output_bias_[c]`` replaces
-        ``log q(c)``) and keep(c) the subsampling keep probability; the mean of
-        log p(c | w) over the pairs is returned; ``y`` is ignored. Comparable
-        across ``sample_size``, ``power`` and ``subsample`` (why: see
-        ``skw2v/_scoring.py``), not the training loss; models compare when
-        they share the vocabulary and ``window``. For CBOW the single context
-        word stands in for the context mean. ``subsample``, ``power``,
-        ``noise``, ``loss`` and ``window`` are read from the current
-        parameters. Cost: O(n_distinct_words_in_X * V * vector_size).
-
-        Raises ValueError when X has no pair of in-vocabulary tokens.
+        The mean over ordered pairs (w, c) of known tokens at most ``window``
+        apart of ``log p(c | w) = s(w, c) - log sum_c' exp s(w, c')``, with
+        ``s(w, c) = u_c . v_w + log q(c) - log keep(c)`` (``output_bias_[c]``
+        for ``log q(c)`` with NCE). Comparable across ``sample_size``,
+        ``power`` and ``subsample`` for models sharing the vocabulary and
+        ``window`` (derivation: ``skw2v/_scoring.py``); ``y`` is ignored.
+        Raises ValueError when X has no pair of known tokens.
         """
         check_is_fitted(self)
         return held_out_score(self._encode_known(X), self.get_params(deep=False),
@@ -480,14 +408,10 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
     def save(self, path):
         """Write the fitted model to ``path`` in skw2v's safe file format.
 
-        The file (a zip of plain ``.npy`` arrays and a JSON description,
-        with a SHA-256 checksum) never runs code when ``skw2v.load`` opens
-        it, unlike a pickle. It is written to a temporary file in the same
-        folder and renamed over ``path``, so an interrupted save leaves the
-        previous file intact. ``callbacks`` and ``init_vectors`` are stored
-        as None, and a ``random_state`` that is a RandomState instance as
-        None (they only steer a new fit); a custom ``tokenizer`` callable
-        cannot be stored: ``save`` raises ValueError (use pickle/joblib).
+        A zip of ``.npy`` arrays and a checksummed JSON description, written
+        atomically; ``skw2v.load`` never runs code from it, unlike a pickle.
+        ``callbacks``, ``init_vectors`` and a RandomState are stored as None;
+        a custom ``tokenizer`` cannot be stored (ValueError: use pickle).
         """
         check_is_fitted(self)
         save_model(path, type(self).__name__, self.get_params(deep=False),
