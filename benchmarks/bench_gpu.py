@@ -50,6 +50,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _results import add_out_argument, result_path  # noqa: E402
 from skw2v import Word2VecNS
 from skw2v._cuda import gpu_info, gpu_unavailable_reason, resolve_device
 
@@ -289,7 +290,7 @@ def main(argv=None):
     ap.add_argument("--max-tokens", type=int, default=None,
                     help="read at most this many tokens of each file corpus (smoke runs)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--json", type=Path, default=None, help="write all figures here")
+    add_out_argument(ap)
     ap.add_argument("--engine", choices=["estimator", "trainer"], default="estimator",
                     help="whole fits with quality, or the bare epoch loops (speed only)")
     ap.add_argument("--emulate", action="store_true",
@@ -393,8 +394,10 @@ def main(argv=None):
                       f"{row['speedup_vs_cpu']:>7.1f}{wall:>8.1f}{fmt('ws353', 7)}"
                       f"{fmt('simlex', 8)}{fmt('analogy', 8)}{fmt('topic_precision', 9)}",
                       flush=True)
-    if args.json:
-        args.json.write_text(json.dumps({"gpu": info, "params": PARAMS, "rows": rows}, indent=1))
+    out = result_path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"gpu": info, "params": PARAMS, "rows": rows}, indent=1))
+    print(f"wrote {out}")
     return rows
 
 

@@ -101,7 +101,7 @@ else
     BENCH=(--synthetic-tokens 2000000 --epochs 5)
 fi
 timeout "$(cap 130)" $PY benchmarks/bench_gpu.py --data "$DATA" "${BENCH[@]}" \
-    --archs skipgram cbow skipgram-batched --json "$OUT/bench.json" >"$OUT/bench.log" 2>&1
+    --archs skipgram cbow skipgram-batched --out "$OUT/bench.json" >"$OUT/bench.log" 2>&1
 note "bench rc=$?"
 tail -16 "$OUT/bench.log" | tee -a "$OUT/summary.txt"
 
