@@ -87,3 +87,18 @@ def zipf_pair_docs(n=1500, seed=0):
     """Zipf-distributed words, each with a partner: frequencies span ~2 decades."""
     rng = np.random.default_rng(seed)
     return [[f"w{i}", f"p{i}", f"w{j}"] for i, j in rng.zipf(1.4, (n, 2)) if i < 50 and j < 50]
+
+
+def small_model(**params):
+    """An unfitted Word2VecNS small and fast enough for input-handling tests."""
+    from skw2v import Word2VecNS
+
+    defaults = {"vector_size": 8, "window": 2, "sample_size": 2, "min_count": 1, "epochs": 1,
+                "n_jobs": 1, "random_state": 0}
+    defaults.update(params)
+    return Word2VecNS(**defaults)
+
+
+def one_shot(docs):
+    """The documents as a generator: X that can be read only once."""
+    yield from docs

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from _corpora import random_docs, tiny_docs
+from _corpora import one_shot, random_docs, small_model, tiny_docs
 
 from skw2v import Word2VecNS
 from skw2v._documents import LineCorpus
@@ -220,20 +220,9 @@ def test_no_warning_on_good_input():
 
 
 # ----------------------------------------------- bad X: every message in full
-def small_model(**params):
-    defaults = {"vector_size": 8, "window": 2, "sample_size": 2, "min_count": 1, "epochs": 1,
-                "n_jobs": 1, "random_state": 0}
-    defaults.update(params)
-    return Word2VecNS(**defaults)
-
-
 @pytest.fixture(scope="module")
 def small_fitted():
     return small_model(epochs=2).fit(random_docs())
-
-
-def _generator(docs):
-    yield from docs
 
 
 # (X, exception type, regex the message must match). Each message names X or
@@ -304,7 +293,7 @@ def test_dataframe_is_rejected_not_iterated_by_column_name():
     [
         pytest.param([], id="empty-list"),
         pytest.param(np.array([], dtype=object), id="empty-array"),
-        pytest.param(_generator([]), id="empty-generator"),
+        pytest.param(one_shot([]), id="empty-generator"),
     ],
 )
 def test_empty_corpus(X):

@@ -18,7 +18,7 @@ import pytest
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from _corpora import random_docs
+from _corpora import one_shot, random_docs, small_model
 
 import skw2v._memory as memory_module
 from skw2v import Word2VecNS
@@ -26,20 +26,9 @@ from skw2v import Word2VecNS
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def small_model(**params):
-    defaults = {"vector_size": 8, "window": 2, "sample_size": 2, "min_count": 1, "epochs": 1,
-                "n_jobs": 1, "random_state": 0}
-    defaults.update(params)
-    return Word2VecNS(**defaults)
-
-
 @pytest.fixture(scope="module")
 def fitted():
     return small_model(epochs=2).fit(random_docs())
-
-
-def _generator(docs):
-    yield from docs
 
 
 # --------------------------------------------------------------- bad X table
@@ -58,7 +47,7 @@ def test_one_shot_generator_trains_all_epochs_like_a_list():
     """fit reads X once, so a generator gives exactly the list's model."""
     docs = random_docs(n_docs=80)
     from_list = small_model(epochs=3).fit(docs)
-    gen = _generator(docs)
+    gen = one_shot(docs)
     from_gen = small_model(epochs=3).fit(gen)
     assert next(gen, None) is None  # consumed
     assert from_gen.vocabulary_ == from_list.vocabulary_
@@ -66,10 +55,10 @@ def test_one_shot_generator_trains_all_epochs_like_a_list():
     np.testing.assert_array_equal(from_gen.loss_history_, from_list.loss_history_)
     assert len(from_gen.loss_history_) == 3
     # Every epoch trained: the vectors moved from epoch to epoch.
-    one_epoch = small_model(epochs=1).fit(_generator(docs))
+    one_epoch = small_model(epochs=1).fit(one_shot(docs))
     assert not np.array_equal(one_epoch.vectors_, from_gen.vectors_)
     np.testing.assert_array_equal(
-        small_model().fit(_generator(docs)).transform(_generator(docs[:5])),
+        small_model().fit(one_shot(docs)).transform(one_shot(docs[:5])),
         one_epoch.transform(docs[:5]),
     )
 
