@@ -31,6 +31,8 @@ import numpy as np
 SRC = os.environ.get("SKW2V_SRC") or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, SRC)
 
+from _common import kernel_parameters  # noqa: E402  (this script's folder)
+
 
 def kernel_symbol():
     """The kernel entry's symbol. Cython numbers its wrappers by definition order
@@ -110,19 +112,6 @@ def one_epoch(args, mode, tokens, offsets, counts):
     finally:
         if flags:
             _core.train_epoch = _core.train_epoch.func
-
-
-def kernel_parameters():
-    """{name: default} of this build's ``_core.train_epoch`` keywords."""
-    import inspect
-
-    from skw2v import _core
-
-    try:
-        return {name: p.default
-                for name, p in inspect.signature(_core.train_epoch).parameters.items()}
-    except (TypeError, ValueError):
-        return {}
 
 
 def _one_epoch(args, est, mode, tokens, offsets, counts):

@@ -76,6 +76,11 @@ def topic_scores(vectors, tokens, topic_of):
     return float(same.mean()), float(same[:, 0].mean())
 
 
+# Parameters of the small, fast fits that the API tests share.
+SMALL = {"vector_size": 8, "window": 3, "min_count": 1, "epochs": 2, "n_jobs": 1,
+         "random_state": 0}
+
+
 def small_labelled_docs(n_docs=90, seed=0):
     """Documents mixing one of three topics' words with shared filler words, and
     their topic labels (the corpus of the estimator API tests)."""

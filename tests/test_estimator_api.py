@@ -6,7 +6,7 @@ test_score.py, test_partial_fit.py, test_pickle.py).
 
 import numpy as np
 import pytest
-from _corpora import small_labelled_docs
+from _corpora import SMALL, small_labelled_docs
 from _subprocess import run_python
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import get_tags
@@ -16,8 +16,6 @@ from skw2v import Word2VecNS, _training
 from skw2v._threads import _cpu_count, effective_n_threads
 
 DOCS, LABELS = small_labelled_docs()
-SMALL = {"vector_size": 8, "window": 3, "min_count": 1, "epochs": 2, "n_jobs": 1,
-         "random_state": 0}
 
 
 @pytest.fixture(scope="module")

@@ -2,13 +2,11 @@
 
 import numpy as np
 import pytest
-from _corpora import small_labelled_docs
+from _corpora import SMALL, small_labelled_docs
 
 from skw2v import Word2VecNS
 
 DOCS, LABELS = small_labelled_docs()
-SMALL = {"vector_size": 8, "window": 3, "min_count": 1, "epochs": 2, "n_jobs": 1,
-         "random_state": 0}
 
 
 @pytest.fixture(scope="module")
