@@ -197,7 +197,8 @@ TRAIN_OPTIONS = (
     ("loss", ("negative_sampling", "nce"), "negative sampling or noise-contrastive estimation"),
     ("noise", ("unigram", "log_uniform"), "noise distribution"),
     ("token_pattern", str, r"regex of a token, e.g. '\S+' for whitespace-separated tokens"),
-    ("pooling", ("mean", "tfidf", "sif"), "how transform pools word vectors"),
+    ("pooling", ("mean", "tfidf", "sif", "max", "mean_max"), "how transform pools word vectors"),
+    ("sif_components", int, "common components removed by --pooling sif; 0 disables"),
     ("n_jobs", int, "training threads; -1 all cores, -2 all but one"),
     ("random_state", int, "seed; with --n-jobs 1 the result is bitwise reproducible"),
 )

@@ -19,7 +19,7 @@ from ._fitted import (InconsistentVersionWarning, fitted_attributes, pickle_stat
                       publish, unfitted_on_failure, unpickle_state)
 from ._params import check_fit_params
 from ._persist import read_model, save_model
-from ._pooling import pool, word_weights
+from ._pooling import feature_names, fitted_components, pool_documents
 from ._queries import QueryMixin
 from ._scoring import held_out_score
 from ._training import callbacks_at_epoch_end
@@ -79,10 +79,21 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         (every run of word characters, one-letter words included).
     tokenizer : callable or None, default=None
         Overrides ``token_pattern``: ``tokenizer(doc) -> list of str``.
-    pooling : {"mean", "tfidf", "sif"}, default="mean"
-        How ``transform`` combines word vectors: mean, idf-weighted mean, or
-        smooth inverse frequency weights ``1e-3 / (1e-3 + p(w))`` (Arora et
-        al. 2017, without the principal-component removal).
+    pooling : {"mean", "tfidf", "sif", "max", "mean_max"}, default="mean"
+        How ``transform`` combines word vectors: mean; idf-weighted mean;
+        ``"sif"``: smooth inverse frequency weights ``1e-3 / (1e-3 + p(w))``
+        summed over the tokens and divided by their number, minus the
+        projection on the common components (Arora et al. 2017; see
+        ``sif_components``); ``"max"``: element-wise maximum; ``"mean_max"``:
+        mean and maximum side by side, ``2 * vector_size`` columns (SWEM-concat,
+        Shen et al. 2018).
+    sif_components : int, default=1
+        Common components removed by ``pooling="sif"``: the first right
+        singular vectors (not centred) of the SIF rows of the training
+        documents, learned by every ``fit`` whatever ``pooling`` says (so
+        pooling may be switched after fit; ``sif_components_``) and kept by
+        ``partial_fit`` (a small batch would give a degenerate component;
+        refit to relearn them). 0 disables; at most ``vector_size``.
     n_jobs : int or None, default=None
         OpenMP threads for training (None: every available core, lowered by
         ``OMP_NUM_THREADS``/threadpoolctl; -1 all, -2 all but one). ``n_jobs=1``
@@ -147,6 +158,11 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         ``partial_fit`` calls since.
     idf_ : ndarray of float64, shape (V,)
         Smoothed inverse document frequency, used by ``pooling="tfidf"``.
+    sif_components_ : ndarray of float32, shape (sif_components, vector_size)
+        The common components of ``pooling="sif"``: unit rows by decreasing
+        singular value (zero rows past the rank of the training documents).
+        Absent when ``sif_components=0``, and for models made by
+        ``skw2v.dask.fit`` or imported from word vectors.
     n_threads_ : int
         Threads used for training.
     device_ : str
@@ -198,7 +214,8 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         "lowercase": ["boolean"],
         "token_pattern": [str],
         "tokenizer": [callable, None],
-        "pooling": [StrOptions({"mean", "tfidf", "sif"})],
+        "pooling": [StrOptions({"mean", "tfidf", "sif", "max", "mean_max"})],
+        "sif_components": [Interval(Integral, 0, None, closed="left")],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
@@ -216,7 +233,8 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         max_vocab_size=None, subsample=1e-3, epochs=5, learning_rate=0.025,
         min_learning_rate=1e-4, architecture="skipgram", shrink_windows=True,
         loss="negative_sampling", noise="unigram", lowercase=True,
-        token_pattern=DEFAULT_TOKEN_PATTERN, tokenizer=None, pooling="mean", n_jobs=None,
+        token_pattern=DEFAULT_TOKEN_PATTERN, tokenizer=None, pooling="mean", sif_components=1,
+        n_jobs=None,
         random_state=None, device="cpu", verbose=0, callbacks=None, init_vectors=None,
         shared_negatives=False, batch_window=False, update_vocabulary=False,
         freeze_init_vectors=False,
@@ -239,6 +257,7 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         self.token_pattern = token_pattern
         self.tokenizer = tokenizer
         self.pooling = pooling
+        self.sif_components = sif_components
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.device = device
@@ -312,7 +331,8 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         X is read only once (the encoded training corpus is pooled), so a
         generator works here too.
         """
-        return self._pool(self._fit(X))
+        corpus = self._fit(X)
+        return self._pool(corpus, self._sif_components())
 
     def _fit(self, X):
         """Fit from scratch; returns the encoded corpus (in-vocabulary ids)."""
@@ -321,7 +341,7 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         # leaves no half-fitted model.
         fitted, corpus = fit_model(X, self.get_params(deep=False), device, self._epoch_end)
         publish(self, fitted)
-        for name in ("frozen_rows_", "pending_counts_"):
+        for name in ("frozen_rows_", "pending_counts_", "sif_components_"):
             if name not in fitted:
                 vars(self).pop(name, None)  # from an earlier fit
         return corpus
@@ -357,25 +377,35 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         """Pool the vectors of each document's words into one row.
 
         X is read as by ``fit`` (a path gives one row per line). Returns an
-        ndarray of float32, shape (n_documents, vector_size), pooled as
-        ``pooling`` says; unknown tokens are skipped, and a document without a
-        known token gets zeros.
+        ndarray of float32, shape (n_documents, vector_size) (``2 *
+        vector_size`` for ``pooling="mean_max"``), pooled as ``pooling``
+        says; unknown tokens are skipped, and a document without a known
+        token gets zeros.
         """
         check_is_fitted(self)
-        return self._pool(self._encode_known(X))
+        components = self._sif_components()  # before reading X: a wrong setting fails fast
+        return self._pool(self._encode_known(X), components)
 
-    def _pool(self, corpus):
-        weights = word_weights(self.pooling, self.token_counts_, self.idf_)
-        return pool(corpus.tokens, corpus.offsets, self.vectors_, weights,
-                    normalise_by_weight=self.pooling == "tfidf")
+    def _sif_components(self):
+        """The components ``pooling="sif"`` removes (None for the other poolings)."""
+        if self.pooling != "sif":
+            return None
+        return fitted_components(self.sif_components, getattr(self, "sif_components_", None),
+                                 self.vectors_.shape[1])
+
+    def _pool(self, corpus, components=None):
+        return pool_documents(corpus.tokens, corpus.offsets, self.vectors_, self.pooling,
+                              self.token_counts_, self.idf_, components)
 
     def get_feature_names_out(self, input_features=None):
-        """Output column names: ``word2vecns0 ... word2vecns{vector_size-1}``.
+        """Output column names: ``word2vecns0 ... word2vecns{vector_size-1}``;
+        ``word2vecns_max0 ...`` for ``pooling="max"``; ``word2vecns_mean0 ...``
+        then ``word2vecns_max0 ...`` for ``"mean_max"``.
 
         ``input_features`` is ignored: the input is text, not named columns.
         """
         check_is_fitted(self)
-        return np.asarray([f"word2vecns{i}" for i in range(self.vectors_.shape[1])], dtype=object)
+        return np.asarray(feature_names(self.pooling, self.vectors_.shape[1]), dtype=object)
 
     # ---------------------------------------------------------------- score
     @closes_caches
@@ -400,6 +430,8 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         return pickle_state(super().__getstate__(), __version__)
 
     def __setstate__(self, state):
+        # A pickle from before sif_components removed none: it transforms as it did.
+        state = {"sif_components": 0, **state}
         state, fitted = unpickle_state(state, type(self).__name__, __version__,
                                        type(self).__init__)
         super().__setstate__(state)
@@ -440,4 +472,5 @@ def load(path):
         path, Word2VecNS.__name__, Word2VecNS().get_params(deep=False),
         lambda params: Word2VecNS(**params)._validate_params(),
     )
-    return Word2VecNS._from_fitted(params, fitted)
+    # A file from before sif_components removed none: it transforms as it did.
+    return Word2VecNS._from_fitted({"sif_components": 0, **params}, fitted)

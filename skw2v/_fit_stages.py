@@ -15,6 +15,7 @@ from ._fitted import weights_attributes
 from ._growth import fit_vocabulary, grow_model
 from ._line_corpus import LineCorpus
 from ._plan import plan_for
+from ._pooling import common_components, word_weights
 from ._pretrained import frozen_mask, preload, pretrained_words
 from ._progress import progress_bar
 from ._threads import effective_n_threads
@@ -84,6 +85,11 @@ def fit_model(X, params, device, epoch_end):
                                                                    _schedule(params)))
     if pending is not None:
         fitted["pending_counts_"] = pending
+    if params["sif_components"] > 0:
+        # learned whatever the pooling, so that pooling="sif" may be set after fit
+        fitted["sif_components_"] = common_components(
+            corpus.tokens, corpus.offsets, weights[0],
+            word_weights("sif", token_counts, None), params["sif_components"])
     return {**fitted, **weights_attributes(weights, history, seconds)}, corpus
 
 

@@ -13,7 +13,7 @@ from ._cuda import resolve_device
 from ._warm_start import check_init_vectors
 
 _INT_PARAMS = ("vector_size", "window", "sample_size", "min_count", "max_vocab_size",
-               "epochs", "n_jobs")
+               "epochs", "n_jobs", "sif_components")
 
 
 def check_fit_params(params):
@@ -40,6 +40,10 @@ def check_fit_params(params):
             f"min_learning_rate={params['min_learning_rate']!r} must not exceed "
             f"learning_rate={params['learning_rate']!r}"
         )
+    if params["sif_components"] > params["vector_size"]:
+        raise ValueError(
+            f"sif_components={params['sif_components']!r} exceeds vector_size="
+            f"{params['vector_size']!r}: there are at most vector_size components to remove")
     if params["n_jobs"] == 0:
         raise ValueError("n_jobs=0 is not valid: use None, a positive or a negative int")
     if not np.isfinite(params["power"]):

@@ -55,6 +55,7 @@ _ARRAYS = {
     "idf_": (np.dtype("<f8"), ("V",)),
     "loss_history_": (np.dtype("<f8"), (None,)),
     "frozen_rows_": (np.dtype("u1"), ("V",)),  # freeze_init_vectors: 1 = locked input row
+    "sif_components_": (np.dtype("<f4"), (None, "d")),  # pooling="sif": common components
 }
 _REQUIRED_ARRAYS = ("vectors_", "token_counts_", "idf_")
 # Scalar fitted attributes stored in the JSON document, with their checks.

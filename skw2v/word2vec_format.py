@@ -10,7 +10,7 @@ or for ``init_vectors=`` (warm start). A ``.gz`` file is (de)compressed.
 The formats hold only words and input vectors. An imported model therefore
 knows no word counts (``token_counts_`` and ``idf_`` are all 1, so
 ``pooling="tfidf"`` gives the plain mean and ``"sif"`` the mean times a
-constant), no output vectors (``output_vectors_`` are zeros, as at the
+constant; ``sif_components`` is 0, no documents to learn them from), no output vectors (``output_vectors_`` are zeros, as at the
 start of a fit, and so is ``output_bias_``) and no training history
 (``loss_history_`` is empty).
 """
@@ -54,6 +54,8 @@ def model_from_vectors(words, vectors, **params):
     defaults = {
         "vector_size": vectors.shape[1],
         "min_count": 1,
+        # No documents to learn SIF's common components from.
+        "sif_components": 0,
         # Keep upper-case words reachable by transform() on raw strings.
         "lowercase": all(w == w.lower() for w in words),
     }

@@ -289,7 +289,7 @@ def _mutations(n_vocab, dim):
     return {
         "bad vector_size": (set_param("vector_size", -3), "vector_size"),
         "vector_size disagrees": (set_param("vector_size", dim + 1), "shape"),
-        "bad pooling": (set_param("pooling", "max"), "pooling"),
+        "bad pooling": (set_param("pooling", "maximum"), "pooling"),
         "bad type": (set_param("window", "5"), "window"),
         "unknown param": (set_param("evil", 1), "unknown parameter"),
         "list param": (set_param("tokenizer", ["os.system"]), "non-scalar"),

@@ -128,7 +128,7 @@ def clone_fitted(est, **params):
 
 def test_import_params_are_validated(tmp_path):
     with pytest.raises(ValueError, match="pooling"):
-        model_from_vectors(["a"], np.ones((1, 2)), pooling="max")
+        model_from_vectors(["a"], np.ones((1, 2)), pooling="median")
     with pytest.raises(ValueError, match="vector_size=5 does not match"):
         model_from_vectors(["a"], np.ones((1, 2)), vector_size=5)
     est = model_from_vectors(["A"], np.ones((1, 2)), lowercase=True, pooling="sif")
