@@ -1,0 +1,267 @@
+"""Text classification on AG News: TF-IDF against skw2v's poolings, warm start and
+the FeatureUnion of both (issue 19).
+
+5-fold stratified cross-validation (shuffled, seed 0) over the 7,600 rows of
+the AG News test split (title + description). Every row is a Pipeline under
+``cross_validate``, so the word vectors are trained inside each fold, on its
+training part only. Nothing is tuned on a test fold:
+
+* the regularisation C of every classifier is chosen inside the training
+  part (``LogisticRegressionCV`` on a 20 % hold-out of it), except the two plain
+  ``LogisticRegression()`` baselines the issue names;
+* the embedding settings of the fixed rows were chosen before the run; the
+  two ``nested`` rows choose embedding setting, pooling, C (and the weight of
+  the word-vector block of the FeatureUnion) with a ``GridSearchCV`` on a
+  20 % hold-out of each training part, then refit on the whole training part.
+
+Pipelines that differ only in ``pooling`` share one training of the vectors
+per fold (``SharedFit``): pooling is not read by ``fit`` and the vectors are
+the same with any pooling (tests/test_pooling.py checks it), so this changes
+no figure and divides the training work by the number of poolings.
+
+Warm start: ``init_vectors=`` vectors trained on PTB + Brown (2M tokens of
+unlabeled text, same tokenizer), cached in benchmarks/_data/. ``--subwords``
+adds the subword rows (min_n=3, max_n=6) when this build's ``Word2VecNS``
+has ``max_n``; otherwise it says they are skipped.
+
+    python benchmarks/bench_text_classification.py [--subwords] [--jobs 2] [--out PATH]
+"""
+
+import argparse
+import hashlib
+import os
+import sys
+import time
+import warnings
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the working tree's skw2v, built in place
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import pandas as pd  # noqa: E402
+import sklearn  # noqa: E402
+from sklearn.base import clone  # noqa: E402
+from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV  # noqa: E402
+from sklearn.model_selection import (GridSearchCV, StratifiedKFold,  # noqa: E402
+                                     StratifiedShuffleSplit, cross_validate)
+from sklearn.pipeline import FeatureUnion, Pipeline  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+import skw2v  # noqa: E402
+from _results import add_out_argument, write_json  # noqa: E402
+from skw2v import Word2VecNS  # noqa: E402
+
+DATA = ROOT / ".." / "shared" / "data"
+CACHE = ROOT / "benchmarks" / "_data"
+TOKEN_PATTERN = r"(?u)\b\w+\b"  # skw2v's default, used by every row
+POOLINGS = ("mean", "sif", "max", "mean_max")
+CS = (0.3, 1.0, 3.0, 10.0, 30.0)
+# Embedding settings fixed before the run: issue 19's AG News setting (20 epochs,
+# min_count 2), and a larger one (more dimensions, every word).
+EMBEDDINGS = {
+    "d100": {"vector_size": 100, "window": 5, "min_count": 2, "epochs": 20},
+    "d200": {"vector_size": 200, "window": 5, "min_count": 1, "epochs": 20},
+}
+SUBWORDS = {"min_n": 3, "max_n": 6, "bucket": 200_000}
+
+
+# ------------------------------------------------------------------ data
+def load_ag_news(data_dir):
+    frame = pd.read_csv(Path(data_dir) / "ag_news_test.csv")
+    text = (frame["title"].fillna("") + " " + frame["description"].fillna("")).tolist()
+    return np.array(text, dtype=object), frame["label"].to_numpy()
+
+
+def pretrained_path(params, n_jobs, data_dir):
+    """A model trained on PTB + Brown with the embedding ``params`` (cached): the
+    ``init_vectors`` of the warm-start rows."""
+    settings = {**params, "min_count": 2, "epochs": 10, "random_state": 0}
+    key = hashlib.sha1(repr(sorted(settings.items())).encode()).hexdigest()[:10]
+    path = CACHE / f"ptb_brown_{key}.skw2v"
+    if not path.exists():
+        lines = []
+        for name in ("ptb.train.txt", "brown.txt"):
+            with open(Path(data_dir) / name, encoding="utf8") as f:
+                lines += [line for line in f if line.strip()]
+        start = time.perf_counter()
+        model = Word2VecNS(**settings, n_jobs=n_jobs).fit(lines)
+        CACHE.mkdir(parents=True, exist_ok=True)
+        model.save(path)
+        print(f"trained PTB + Brown vectors {settings} in {time.perf_counter() - start:.0f} s "
+              f"({len(model.vocabulary_)} words) -> {path}", flush=True)
+    return str(path)
+
+
+# ------------------------------------------------------- shared vectors
+_FITTED = OrderedDict()  # (parameters but pooling, digest of X) -> fitted Word2VecNS
+_SHARED = 12  # fits kept: a nested search holds one per setting, a fold's rows one
+
+
+class SharedFit(Word2VecNS):
+    """``Word2VecNS`` whose training is shared by copies that differ only in
+    ``pooling`` (within this process): the vectors do not depend on pooling."""
+
+    def fit(self, X, y=None):
+        params = {k: v for k, v in self.get_params(deep=False).items() if k != "pooling"}
+        digest = hashlib.sha1("\x00".join(X).encode()).hexdigest()
+        key = (repr(sorted(params.items())), digest)
+        if key not in _FITTED:
+            _FITTED[key] = Word2VecNS(**params).fit(X)
+            if len(_FITTED) > _SHARED:
+                _FITTED.popitem(last=False)
+        _FITTED.move_to_end(key)
+        for name, value in vars(_FITTED[key]).items():
+            if name.endswith("_") and not name.startswith("_"):
+                setattr(self, name, value)
+        return self
+
+    def fit_transform(self, X, y=None):
+        return self.fit(X).transform(X)
+
+
+# ------------------------------------------------------------ pipelines
+def lr_cv():
+    # C chosen on a 20 % hold-out of the training part (one lbfgs path), then refit
+    return LogisticRegressionCV(Cs=list(CS), cv=StratifiedShuffleSplit(1, test_size=0.2,
+                                                                      random_state=0),
+                                max_iter=3000)
+
+
+def w2v(params, pooling, n_jobs, seed=0):
+    return SharedFit(**params, pooling=pooling, n_jobs=n_jobs, random_state=seed)
+
+
+def tfidf(bigrams=False):
+    return TfidfVectorizer(token_pattern=TOKEN_PATTERN, ngram_range=(1, 2 if bigrams else 1))
+
+
+def rows_to_run(args, has_subwords):
+    """(name, description, estimator) of every row, in table order."""
+    base = EMBEDDINGS["d100"]
+    rows = [
+        ("tfidf_lr", "TfidfVectorizer + LogisticRegression() (C=1)",
+         Pipeline([("tfidf", tfidf()), ("clf", LogisticRegression(max_iter=3000))])),
+        ("tfidf_bigrams_lr", "TfidfVectorizer(ngram_range=(1, 2)) + LogisticRegression() (C=1)",
+         Pipeline([("tfidf", tfidf(True)), ("clf", LogisticRegression(max_iter=3000))])),
+        ("tfidf_lrcv", "TfidfVectorizer + LogisticRegressionCV (C inside the training part)",
+         Pipeline([("tfidf", tfidf()), ("clf", lr_cv())])),
+        ("tfidf_bigrams_lrcv", "TfidfVectorizer(ngram_range=(1, 2)) + LogisticRegressionCV",
+         Pipeline([("tfidf", tfidf(True)), ("clf", lr_cv())])),
+    ]
+    variants = [(name, params, "") for name, params in EMBEDDINGS.items()]
+    for name, params in EMBEDDINGS.items():
+        init = pretrained_path(params, args.jobs, args.data)
+        variants.append((f"{name}_warm", {**params, "init_vectors": init},
+                         " warm start from PTB + Brown"))
+    if has_subwords:
+        variants.append(("d100_subwords", {**base, **SUBWORDS}, " subwords 3-6"))
+    for name, params, note in variants:
+        for pooling in POOLINGS:
+            rows.append((f"w2v_{name}_{pooling}",
+                         f"Word2VecNS({_short(params)}, pooling={pooling!r}){note} "
+                         "+ LogisticRegressionCV",
+                         Pipeline([("w2v", w2v(params, pooling, args.jobs)), ("clf", lr_cv())])))
+    warm = {**EMBEDDINGS["d200"], "init_vectors": pretrained_path(EMBEDDINGS["d200"], args.jobs,
+                                                                  args.data)}
+    for pooling in ("mean", "mean_max"):
+        for bigrams in (False, True):
+            union = FeatureUnion([("tfidf", tfidf(bigrams)),
+                                  ("w2v", w2v(warm, pooling, args.jobs))])
+            rows.append((f"union{'_bigrams' if bigrams else ''}_d200_warm_{pooling}",
+                         f"FeatureUnion(TfidfVectorizer{'(1, 2)' if bigrams else ''}, "
+                         f"Word2VecNS(d200 warm, pooling={pooling!r})) + LogisticRegressionCV",
+                         Pipeline([("features", union), ("clf", lr_cv())])))
+    # Nested: embedding setting, pooling and C chosen on a hold-out of the training part.
+    inner = StratifiedShuffleSplit(n_splits=1, test_size=0.2, random_state=0)
+    settings = [params for _, params, _ in variants]
+    search = GridSearchCV(
+        Pipeline([("w2v", w2v(base, "mean", args.jobs)),
+                  ("clf", LogisticRegression(max_iter=3000))]),
+        [{**{f"w2v__{k}": [v] for k, v in params.items()}, "w2v__pooling": list(POOLINGS),
+          "clf__C": list(CS)} for params in settings], cv=inner)
+    rows.append(("nested_w2v", "GridSearchCV(Word2VecNS setting x pooling x C, 20 % hold-out "
+                 "of the training part) over the settings above", search))
+    union = FeatureUnion([("tfidf", tfidf()), ("w2v", w2v(warm, "mean_max", args.jobs))])
+    search = GridSearchCV(
+        Pipeline([("features", union), ("clf", LogisticRegression(max_iter=3000))]),
+        {"features__tfidf__ngram_range": [(1, 1), (1, 2)],
+         "features__w2v__pooling": ["mean", "mean_max"],
+         "features__transformer_weights": [None, {"tfidf": 1.0, "w2v": 0.5}],
+         "clf__C": [3.0, 10.0, 30.0]}, cv=inner)
+    rows.append(("nested_union", "GridSearchCV(FeatureUnion(TF-IDF uni/bigrams, Word2VecNS d200 "
+                 "warm mean/mean_max, w2v weight 1/0.5) x C, 20 % hold-out)", search))
+    return rows
+
+
+def _short(params):
+    return ", ".join(f"{k}={Path(v).name if k == 'init_vectors' else v}"
+                     for k, v in params.items() if k != "init_vectors") or "defaults"
+
+
+def loadavg():
+    try:
+        return list(os.getloadavg())
+    except OSError:  # pragma: no cover
+        return None
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", default=str(DATA))
+    parser.add_argument("--jobs", type=int, default=2, help="training threads of Word2VecNS")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--subwords", action="store_true",
+                        help="add the subword rows (when Word2VecNS has min_n/max_n)")
+    parser.add_argument("--only", default=None,
+                        help="comma-separated prefixes of the row names to run")
+    add_out_argument(parser)
+    args = parser.parse_args(argv)
+
+    # (sklearn 1.9 announces changes of LogisticRegressionCV's defaults at every fit)
+    warnings.filterwarnings("ignore", category=FutureWarning, module="sklearn")
+    print(" ".join(["python"] + sys.argv), flush=True)
+    skw2v.show_config()
+    has_subwords = "max_n" in Word2VecNS().get_params()
+    if args.subwords and not has_subwords:
+        print("--subwords: this Word2VecNS has no max_n parameter: the subword rows are "
+              "skipped", flush=True)
+    X, y = load_ag_news(args.data)
+    print(f"AG News test split: {len(X)} documents; {args.folds}-fold stratified CV",
+          flush=True)
+    folds = StratifiedKFold(args.folds, shuffle=True, random_state=0)
+    rows = rows_to_run(args, args.subwords and has_subwords)
+    if args.only:
+        prefixes = tuple(args.only.split(","))
+        rows = [r for r in rows if r[0].startswith(prefixes)]
+    results = {"command": " ".join(["python"] + sys.argv), "config": skw2v._config.config(),
+               "sklearn": sklearn.__version__, "n_documents": len(X), "folds": args.folds,
+               "subwords": "run" if args.subwords and has_subwords else
+               ("skipped: Word2VecNS has no max_n" if args.subwords else "not requested"),
+               "loadavg_start": loadavg(), "rows": []}
+    for name, description, estimator in rows:
+        start = time.perf_counter()
+        # One BLAS thread: LogisticRegression is not what is measured, and a threaded
+        # BLAS on a busy machine slows lbfgs down badly.
+        with threadpool_limits(limits=1, user_api="blas"):
+            cv = cross_validate(clone(estimator), X, y, cv=folds, return_estimator=True)
+        scores = cv["test_score"]
+        row = {"name": name, "description": description, "fold_accuracy": scores.tolist(),
+               "mean": float(scores.mean()), "std": float(scores.std()),
+               "seconds": time.perf_counter() - start, "loadavg": loadavg()}
+        if isinstance(estimator, GridSearchCV):
+            row["chosen"] = [{k: (Path(v).name if k.endswith("init_vectors") and v else v)
+                              for k, v in est.best_params_.items()} for est in cv["estimator"]]
+        results["rows"].append(row)
+        print(f"{name:42s} {row['mean']:.4f} ± {row['std']:.4f}  ({row['seconds']:.0f} s)"
+              + (f"  chosen: {row['chosen']}" if "chosen" in row else ""), flush=True)
+    results["loadavg_end"] = loadavg()
+    write_json(results, args.out)
+
+
+if __name__ == "__main__":
+    main()
