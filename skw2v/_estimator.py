@@ -390,8 +390,7 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         """The components ``pooling="sif"`` removes (None for the other poolings)."""
         if self.pooling != "sif":
             return None
-        return fitted_components(self.sif_components, getattr(self, "sif_components_", None),
-                                 self.vectors_.shape[1])
+        return fitted_components(self.sif_components, getattr(self, "sif_components_", None))
 
     def _pool(self, corpus, components=None):
         return pool_documents(corpus.tokens, corpus.offsets, self.vectors_, self.pooling,

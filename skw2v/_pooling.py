@@ -110,7 +110,7 @@ def common_components(tokens, offsets, vectors, weights, n_components):
     return components.astype(np.float32)
 
 
-def fitted_components(n_components, learned, dim):
+def fitted_components(n_components, learned):
     """The first ``n_components`` rows of the ``learned`` components (None: none
     learned), or ValueError when fit learned fewer."""
     if n_components == 0:

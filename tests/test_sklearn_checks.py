@@ -22,8 +22,9 @@ ESTIMATORS = [
     Word2VecNS(architecture="cbow", loss="nce", pooling="tfidf", n_jobs=1, random_state=0),
     Word2VecNS(noise="log_uniform", pooling="sif", tokenizer=str.split, max_vocab_size=10,
                random_state=np.random.RandomState(1)),
+    Word2VecNS(pooling="mean_max", sif_components=2, n_jobs=1, random_state=0),
 ]
-IDS = ["default", "cbow-nce-tfidf", "loguniform-sif-tokenizer"]
+IDS = ["default", "cbow-nce-tfidf", "loguniform-sif-tokenizer", "mean_max"]
 
 # Checks that need no data (or fail on parameters before any data is read).
 DATA_FREE_CHECKS = [
@@ -150,7 +151,7 @@ def test_transform_is_per_document():
 
 def test_fit_transform_equals_fit_then_transform():
     # check_transformer_general, for every pooling.
-    for pooling in ("mean", "tfidf", "sif"):
+    for pooling in ("mean", "tfidf", "sif", "max", "mean_max"):
         est = Word2VecNS(**SMALL, pooling=pooling)
         np.testing.assert_array_equal(est.fit_transform(DOCS), clone(est).fit(DOCS).transform(DOCS))
 
