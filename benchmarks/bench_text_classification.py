@@ -50,6 +50,7 @@ from sklearn.linear_model import LogisticRegression, LogisticRegressionCV  # noq
 from sklearn.model_selection import (GridSearchCV, StratifiedKFold,  # noqa: E402
                                      StratifiedShuffleSplit, cross_validate)
 from sklearn.pipeline import FeatureUnion, Pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 import skw2v  # noqa: E402
@@ -67,6 +68,9 @@ EMBEDDINGS = {
     "d100": {"vector_size": 100, "window": 5, "min_count": 2, "epochs": 20},
     "d200": {"vector_size": 200, "window": 5, "min_count": 1, "epochs": 20},
 }
+# Second round, added after the first (all rows of both are reported): 300 dimensions,
+# scaled poolings, and wider nested searches.
+LARGER = {"vector_size": 300, "window": 5, "min_count": 1, "epochs": 20}
 SUBWORDS = {"min_n": 3, "max_n": 6, "bucket": 200_000}
 
 
@@ -195,12 +199,58 @@ def rows_to_run(args, has_subwords):
          "clf__C": [3.0, 10.0, 30.0]}, cv=inner)
     rows.append(("nested_union", "GridSearchCV(FeatureUnion(TF-IDF uni/bigrams, Word2VecNS d200 "
                  "warm mean/mean_max, w2v weight 1/0.5) x C, 20 % hold-out)", search))
+    return rows + second_round(args, inner)
+
+
+def second_round(args, inner):
+    warm300 = {**LARGER, "init_vectors": pretrained_path(LARGER, args.jobs, args.data)}
+    warm200 = {**EMBEDDINGS["d200"],
+               "init_vectors": pretrained_path(EMBEDDINGS["d200"], args.jobs, args.data)}
+    rows = []
+    for pooling in ("mean", "sif"):
+        rows.append((f"r2_w2v_d300_warm_{pooling}",
+                     f"Word2VecNS({_short(LARGER)}, pooling={pooling!r}) warm start from PTB + "
+                     "Brown + LogisticRegressionCV",
+                     Pipeline([("w2v", w2v(warm300, pooling, args.jobs)), ("clf", lr_cv())])))
+    for pooling in ("max", "mean_max"):
+        rows.append((f"r2_w2v_d200_warm_{pooling}_scaled",
+                     f"Word2VecNS(d200 warm, pooling={pooling!r}) + StandardScaler + "
+                     "LogisticRegressionCV",
+                     Pipeline([("w2v", w2v(warm200, pooling, args.jobs)),
+                               ("scale", StandardScaler()), ("clf", lr_cv())])))
+    search = GridSearchCV(
+        Pipeline([("w2v", w2v(warm200, "mean", args.jobs)), ("scale", "passthrough"),
+                  ("clf", LogisticRegression(max_iter=3000))]),
+        [{**{f"w2v__{k}": [v] for k, v in params.items()},
+          "w2v__pooling": ["mean", "sif", "mean_max"],
+          "scale": ["passthrough", StandardScaler()], "clf__C": [1.0, 3.0, 10.0, 30.0]}
+         for params in (warm200, warm300)], cv=inner)
+    rows.append(("r2_nested_w2v", "GridSearchCV(Word2VecNS d200/d300 warm x pooling "
+                 "mean/sif/mean_max x scaler or not x C, 20 % hold-out)", search))
+    union = FeatureUnion([("tfidf", tfidf()), ("w2v", w2v(warm300, "mean", args.jobs))])
+    search = GridSearchCV(
+        Pipeline([("features", union), ("clf", LogisticRegression(max_iter=3000))]),
+        {"features__tfidf__ngram_range": [(1, 1), (1, 2)],
+         "features__w2v__pooling": ["mean", "sif"],
+         "features__transformer_weights": [{"tfidf": 1.0, "w2v": w} for w in (0.5, 1.0, 2.0)],
+         "clf__C": [3.0, 10.0, 30.0]}, cv=inner)
+    rows.append(("r2_nested_union", "GridSearchCV(FeatureUnion(TF-IDF uni/bigrams, Word2VecNS "
+                 "d300 warm mean/sif, w2v weight 0.5/1/2) x C, 20 % hold-out)", search))
     return rows
 
 
 def _short(params):
     return ", ".join(f"{k}={Path(v).name if k == 'init_vectors' else v}"
                      for k, v in params.items() if k != "init_vectors") or "defaults"
+
+
+def _plain(name, value):
+    """A chosen parameter as JSON data."""
+    if name.endswith("init_vectors") and value:
+        return Path(value).name
+    if value is None or isinstance(value, (bool, int, float, str, tuple, list, dict)):
+        return value
+    return repr(value)
 
 
 def loadavg():
@@ -254,8 +304,8 @@ def main(argv=None):
                "mean": float(scores.mean()), "std": float(scores.std()),
                "seconds": time.perf_counter() - start, "loadavg": loadavg()}
         if isinstance(estimator, GridSearchCV):
-            row["chosen"] = [{k: (Path(v).name if k.endswith("init_vectors") and v else v)
-                              for k, v in est.best_params_.items()} for est in cv["estimator"]]
+            row["chosen"] = [{k: _plain(k, v) for k, v in est.best_params_.items()}
+                             for est in cv["estimator"]]
         results["rows"].append(row)
         print(f"{name:42s} {row['mean']:.4f} ± {row['std']:.4f}  ({row['seconds']:.0f} s)"
               + (f"  chosen: {row['chosen']}" if "chosen" in row else ""), flush=True)
