@@ -107,6 +107,17 @@ def dask_seeds(by_seed, runs_shown):
     return draw
 
 
+def classification_table(*names):
+    """bench_text_classification's rows (one or more runs, in order): CV accuracy."""
+    def draw():
+        rows = [r for name in names for r in load(name)["rows"]]
+        return markdown_table(
+            ("row", "pipeline", "accuracy, mean ± sd over the folds", "seconds (all folds)"),
+            [[r["name"], r["description"], f"{r['mean']:.4f} ± {r['std']:.4f}",
+              f"{r['seconds']:.0f}"] for r in rows])
+    return draw
+
+
 # Every figure of RESULTS.md: (section, what, renderer). Tables without stored
 # JSON (the ablation, the NCE table of section 6) are not listed: RESULTS.md
 # says where they come from.
