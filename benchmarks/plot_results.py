@@ -145,6 +145,8 @@ FIGURES = [
     ("7a", "dask, 10 epochs", dask_runs(D + "5cf603c-10ep.json")),
     ("7b", "dask, communication", dask_communication(D + "c0bc6b9.json")),
     ("7c", "dask, one file per worker", dask_quality(D + "5cf603c-wholefiles.json")),
+    ("9", "AG News text classification, first round",
+     classification_table("bench_text_classification/2d43739-round1.json")),
 ]
 
 
