@@ -147,6 +147,8 @@ FIGURES = [
     ("7c", "dask, one file per worker", dask_quality(D + "5cf603c-wholefiles.json")),
     ("9", "AG News text classification, first round",
      classification_table("bench_text_classification/2d43739-round1.json")),
+    ("9", "AG News, second round",
+     classification_table("bench_text_classification/95b6290-round2.json")),
     ("9", "AG News, nested FeatureUnion",
      classification_table("bench_text_classification/9c343cf-union.json")),
 ]
