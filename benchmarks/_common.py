@@ -89,8 +89,14 @@ SKW2V_VARIANTS = {
     "batch_window": {"batch_window": True},
     "pairwise": {"batch_window": False},  # fresh negatives per (centre, context) pair
     "shared_negatives": {"shared_negatives": True},
+    # experiments (issue 15): the batched update in sub-batches of 2 / 4 contexts, and
+    # with the contexts taking effect one after another inside the window (exact)
+    "batch_block2": {"batch_window": True, "window_block": 2},
+    "batch_block4": {"batch_window": True, "window_block": 4},
+    "batch_exact": {"batch_window": True, "window_exact": True},
 }
-SG_ONLY_VARIANTS = ("batch_window", "pairwise", "shared_negatives")
+SG_ONLY_VARIANTS = ("batch_window", "pairwise", "shared_negatives", "batch_block2",
+                    "batch_block4", "batch_exact")
 
 
 def skw2v_impl_name(variant):

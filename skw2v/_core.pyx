@@ -91,6 +91,8 @@ cdef extern from "_sgns.h":
         float* g
         float* corr
         float* dbias
+        int block
+        int exact
     int SKW2V_ROW_PAD
     int SKW2V_TARGET_PAD
     int64_t skw2v_window_scratch_floats(int dim, int64_t max_contexts,
@@ -563,6 +565,10 @@ def train_epoch(
                                             # start of the step (overrides shared_negatives)
     const unsigned char[::1] frozen_rows=None,  # IN (V,) non-zero: that input row is never
                                             # updated (freeze_init_vectors); None: none
+    int window_block=0,                     # batched: contexts per sub-batch, each seeing the
+                                            # rows the previous one left (0: the whole window)
+    bint window_exact=False,                # batched: inside a sub-batch the contexts take
+                                            # effect one after another (shared_negatives' model)
 ):
     """Train one epoch in place. Returns the number of chunks skipped by stop_flag."""
     cdef int64_t n_tokens = tokens.shape[0]
@@ -601,6 +607,8 @@ def train_epoch(
                          f"got {frozen_rows.shape[0]}")
     if frozen_rows is not None and batch_window and architecture == SKIPGRAM:
         raise ValueError("frozen_rows is not implemented by the window-batched update")
+    if window_block < 0:
+        raise ValueError(f"window_block must be >= 0, got {window_block}")
     if window < 1 or sample_size < 0 or n_threads < 1 or progress_total < 1:
         raise ValueError("window, n_threads and progress_total must be >= 1, sample_size >= 0")
 
@@ -706,6 +714,8 @@ def train_epoch(
             if ok:
                 skw2v_window_scratch_init(&sc.window, sc.window_mem, sc.window_rows, dim,
                                           2 * margin, sample_size + 1)
+                sc.window.block = window_block
+                sc.window.exact = window_exact
             if SKW2V_USE_BLAS:
                 sc.blas_x = <float*> malloc(2 * margin * dp * sizeof(float))
                 sc.blas_d = <float*> malloc((2 * margin + sample_size + 1) * dp * sizeof(float))

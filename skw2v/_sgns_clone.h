@@ -314,9 +314,115 @@ SKW2V_INLINE SKW2V_CLONE_ATTR double SKW2V_CLONE(update_window_impl)(
     return loss;
 }
 
+/* The window-batched update in sub-batches of sc->block contexts (<= the
+ * block of packed rows): each sub-batch packs the rows as the previous one
+ * left them. sc->exact: inside a sub-batch the contexts also take effect one
+ * after another, as in the per-pair update with shared negatives, computed
+ * from the block's products: with K = X X^T and y_j seen by context a being
+ * y_j + sum_{a'<a} g[a', j] x_a', the score is
+ *   s[a, j] = x_a . y_j + sum_{a'<a} g[a', j] (K[a, a'] + [bias])
+ * and the input gradient G Y + L X with L = strictly lower part of G G^T.
+ * Same IN/OUT as update_window_impl. */
+SKW2V_INLINE SKW2V_CLONE_ATTR double SKW2V_CLONE(update_window_seq_impl)(
+        float *w_in, float *w_out, int dim, const int *contexts, int m, const int *targets,
+        int nt, const float *log_kq, float *bias, float alpha, const skw2v_window_scratch *sc) {
+    const int dp = sc->dp, exact = sc->exact;
+    const int n = SKW2V_ROUND_UP(dim, SKW2V_LANES);
+    const int ntp = SKW2V_ROUND_UP(nt, SKW2V_TARGET_PAD);
+    const int block = sc->block > 0 && sc->block < SKW2V_CONTEXT_BLOCK ? sc->block
+                                                                       : SKW2V_CONTEXT_BLOCK;
+    const int lb = SKW2V_CONTEXT_BLOCK; /* row stride of kx and l */
+    const float bias_step = bias ? 1.0f : 0.0f; /* d logit / d bias */
+    float *y = sc->y, *x = sc->x, *g = sc->g, *kx = sc->kx, *l = sc->l;
+    float **rows = sc->rows;
+    double loss = 0.0;
+    for (int c0 = 0; c0 < m; c0 += block) {
+        int mb = m - c0 < block ? m - c0 : block;
+        int mbp = SKW2V_ROUND_UP(mb, SKW2V_CONTEXT_PAD);
+        for (int j = 0; j < ntp; j++) {
+            if (j < nt) {
+                SKW2V_CLONE(pack_row)(y + j * dp, w_out + (int64_t)targets[j] * dim, dim);
+                sc->corr[j] = (bias ? bias[targets[j]] : 0.0f) - (log_kq ? log_kq[targets[j]] : 0.0f);
+            } else {
+                SKW2V_CLONE(zero_row)(y + j * dp, dim);
+            }
+            sc->dbias[j] = 0.0f;
+        }
+        for (int a = 0; a < mbp; a++) {
+            if (a < mb) SKW2V_CLONE(pack_row)(x + a * dp, w_in + (int64_t)contexts[c0 + a] * dim, dim);
+            else SKW2V_CLONE(zero_row)(x + a * dp, dim);
+        }
+        for (int a = 0; a < mbp; a += SKW2V_DOT_ROWS) {
+            int b = 0;
+            for (; b + 6 <= ntp; b += 6)
+                SKW2V_CLONE(dot_tile)(x + a * dp, y + b * dp, dp, n, g + a * ntp + b, ntp, SKW2V_DOT_ROWS, 6);
+            if (b < ntp)
+                SKW2V_CLONE(dot_tile)(x + a * dp, y + b * dp, dp, n, g + a * ntp + b, ntp, SKW2V_DOT_ROWS, 3);
+            if (exact) { /* K[a.., b] for b < a + 2 (only b < a is used) */
+                int b2 = 0;
+                for (; b2 + 6 <= a + 2; b2 += 6)
+                    SKW2V_CLONE(dot_tile)(x + a * dp, x + b2 * dp, dp, n, kx + a * lb + b2, lb, SKW2V_DOT_ROWS, 6);
+                for (; b2 < a + 2; b2 += 2)
+                    SKW2V_CLONE(dot_tile)(x + a * dp, x + b2 * dp, dp, n, kx + a * lb + b2, lb, SKW2V_DOT_ROWS, 2);
+            }
+        }
+        for (int a = 0; a < mbp; a++) {
+            float *ga = g + a * ntp;
+            for (int j = 0; j < ntp; j++) {
+                if (a >= mb || j >= nt) { ga[j] = 0.0f; continue; }
+                float s = ga[j] + sc->corr[j];
+                if (exact)
+                    for (int a2 = 0; a2 < a; a2++) s += g[a2 * ntp + j] * (kx[a * lb + a2] + bias_step);
+                float sp;
+                float sig = skw2v_logistic(s, &sp);
+                float gj;
+                if (j == 0) { loss += skw2v_positive_loss(s, sp); gj = (1.0f - sig) * alpha; }
+                else { loss += sp; gj = -sig * alpha; }
+                ga[j] = gj;
+                sc->dbias[j] += gj;
+            }
+        }
+        /* w_out[t_j] += sum_c g[c, j] x_c */
+        for (int j = 0; j < ntp; j++) rows[j] = j < nt ? w_out + (int64_t)targets[j] * dim : sc->sink;
+        int j = 0;
+        for (; j + 6 <= ntp; j += 6)
+            SKW2V_CLONE(gemm_rows)(g + j, 1, ntp, x, dp, mbp, rows + j, dim, 6, SKW2V_OUT_VECTORS);
+        if (j < ntp)
+            SKW2V_CLONE(gemm_rows)(g + j, 1, ntp, x, dp, mbp, rows + j, dim, 3, SKW2V_OUT_VECTORS);
+        /* w_in[c] += sum_j g[c, j] y_j (+ sum_{c'<c} L[c, c'] x_c') */
+        if (exact)
+            for (int a = 0; a < mbp; a++)
+                for (int a2 = 0; a2 < mbp; a2++) {
+                    float t = 0.0f;
+                    if (a2 < a)
+                        for (int q = 0; q < nt; q++) t += g[a * ntp + q] * g[a2 * ntp + q];
+                    l[a * lb + a2] = t;
+                }
+        for (int a = 0; a < mbp; a++)
+            rows[a] = a < mb ? w_in + (int64_t)contexts[c0 + a] * dim : sc->sink;
+        for (int a = 0; a < mbp; a += SKW2V_CONTEXT_PAD) {
+            SKW2V_CLONE(gemm_rows)(g + a * ntp, ntp, 1, y, dp, ntp, rows + a, dim,
+                                   SKW2V_CONTEXT_PAD, SKW2V_IN_VECTORS);
+            if (exact) /* rows a, a + 1 have L up to column a */
+                SKW2V_CLONE(gemm_rows)(l + a * lb, lb, 1, x, dp, a + 1, rows + a, dim,
+                                       SKW2V_CONTEXT_PAD, SKW2V_IN_VECTORS);
+        }
+        if (bias)
+            for (int q = 0; q < nt; q++) bias[targets[q]] += sc->dbias[q];
+    }
+    return loss;
+}
+
 static SKW2V_CLONE_ATTR double SKW2V_CLONE(update_window)(
         float *w_in, float *w_out, int dim, const int *contexts, int m, const int *targets,
         int nt, const float *log_kq, float *bias, float alpha, const skw2v_window_scratch *sc) {
+    if (sc->block > 0 || sc->exact) {
+        if (!log_kq && !bias)
+            return SKW2V_CLONE(update_window_seq_impl)(w_in, w_out, dim, contexts, m, targets, nt,
+                                                       NULL, NULL, alpha, sc);
+        return SKW2V_CLONE(update_window_seq_impl)(w_in, w_out, dim, contexts, m, targets, nt,
+                                                   log_kq, bias, alpha, sc);
+    }
     if (!log_kq && !bias)
         return SKW2V_CLONE(update_window_impl)(w_in, w_out, dim, contexts, m, targets, nt, NULL,
                                                NULL, alpha, sc);

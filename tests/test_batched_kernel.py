@@ -27,6 +27,7 @@ from skw2v._corpus import chunk_layout
 SKIPGRAM = _core.ARCHITECTURES["skipgram"]
 LOSS = _core.LOSSES
 MASK = (1 << 64) - 1
+CONTEXT_BLOCK = 32  # input rows the kernel packs at a time (SKW2V_CONTEXT_BLOCK)
 
 
 # ---------------------------------------------------------- the chunk RNG
@@ -68,22 +69,45 @@ def sigmoid(x):
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
-def reference_step(w_in, w_out, contexts, targets, alpha, log_kq=None, bias=None):
-    """One centre's batched step in float64, in place; returns its loss."""
-    X, Y = w_in[contexts], w_out[targets]
-    S = X @ Y.T
-    if log_kq is not None:
-        S = S - log_kq[targets]
-    if bias is not None:
-        S = S + bias[targets]
+def reference_step(w_in, w_out, contexts, targets, alpha, log_kq=None, bias=None, block=0,
+                   exact=False):
+    """One centre's batched step in float64, in place; returns its loss.
+
+    The contexts run in sub-batches of ``block`` (0: the whole window; at most
+    CONTEXT_BLOCK when ``exact``), each reading the rows as the previous one
+    left them. ``exact``: inside a sub-batch, context a sees the target rows
+    (and biases) after the steps of the contexts before it, as in the per-pair
+    update with shared negatives; its input step uses those rows too.
+    """
+    if block or exact:
+        block = min(block or CONTEXT_BLOCK, CONTEXT_BLOCK)
+    else:
+        block = len(contexts)
     labels = np.zeros(len(targets))
     labels[0] = 1.0
-    G = alpha * (labels - sigmoid(S))
-    loss = softplus(-S[:, 0]).sum() + softplus(S[:, 1:]).sum()
-    np.add.at(w_in, contexts, G @ Y)
-    np.add.at(w_out, targets, G.T @ X)
-    if bias is not None:
-        np.add.at(bias, targets, G.sum(axis=0))
+    loss = 0.0
+    for c0 in range(0, len(contexts), block):
+        ctx = contexts[c0:c0 + block]
+        X, Y = w_in[ctx], w_out[targets].copy()
+        corr = np.zeros(len(targets))
+        if log_kq is not None:
+            corr -= log_kq[targets]
+        if bias is not None:
+            corr += bias[targets]
+        G, d_in = np.zeros((len(ctx), len(targets))), np.zeros_like(X)
+        for a, x in enumerate(X):
+            s = Y @ x + corr
+            G[a] = alpha * (labels - sigmoid(s))
+            loss += softplus(-s[0]) + softplus(s[1:]).sum()
+            d_in[a] = G[a] @ Y
+            if exact:
+                Y += np.outer(G[a], x)
+                if bias is not None:
+                    corr += G[a]
+        np.add.at(w_in, ctx, d_in)
+        np.add.at(w_out, targets, G.T @ X)
+        if bias is not None:
+            np.add.at(bias, targets, G.sum(axis=0))
     return loss
 
 
