@@ -93,10 +93,11 @@ SKW2V_VARIANTS = {
     # with the contexts taking effect one after another inside the window (exact)
     "batch_block2": {"batch_window": True, "window_block": 2},
     "batch_block4": {"batch_window": True, "window_block": 4},
-    "batch_exact": {"batch_window": True, "window_exact": True},
+    "batch_exact": {"batch_window": True, "window_exact": 1},
+    "batch_exact_scores": {"batch_window": True, "window_exact": 2},
 }
 SG_ONLY_VARIANTS = ("batch_window", "pairwise", "shared_negatives", "batch_block2",
-                    "batch_block4", "batch_exact")
+                    "batch_block4", "batch_exact", "batch_exact_scores")
 
 
 def skw2v_impl_name(variant):

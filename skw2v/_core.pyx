@@ -567,7 +567,7 @@ def train_epoch(
                                             # updated (freeze_init_vectors); None: none
     int window_block=0,                     # batched: contexts per sub-batch, each seeing the
                                             # rows the previous one left (0: the whole window)
-    bint window_exact=False,                # batched: inside a sub-batch the contexts take
+    int window_exact=0,                     # batched: inside a sub-batch the contexts take
                                             # effect one after another (shared_negatives' model)
 ):
     """Train one epoch in place. Returns the number of chunks skipped by stop_flag."""

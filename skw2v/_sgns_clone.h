@@ -321,7 +321,8 @@ SKW2V_INLINE SKW2V_CLONE_ATTR double SKW2V_CLONE(update_window_impl)(
  * from the block's products: with K = X X^T and y_j seen by context a being
  * y_j + sum_{a'<a} g[a', j] x_a', the score is
  *   s[a, j] = x_a . y_j + sum_{a'<a} g[a', j] (K[a, a'] + [bias])
- * and the input gradient G Y + L X with L = strictly lower part of G G^T.
+ * and the input gradient G Y + L X with L = strictly lower part of G G^T
+ * (EXPERIMENT sc->exact == 2: the scores only, the input gradient G Y).
  * Same IN/OUT as update_window_impl. */
 SKW2V_INLINE SKW2V_CLONE_ATTR double SKW2V_CLONE(update_window_seq_impl)(
         float *w_in, float *w_out, int dim, const int *contexts, int m, const int *targets,
@@ -390,7 +391,7 @@ SKW2V_INLINE SKW2V_CLONE_ATTR double SKW2V_CLONE(update_window_seq_impl)(
         if (j < ntp)
             SKW2V_CLONE(gemm_rows)(g + j, 1, ntp, x, dp, mbp, rows + j, dim, 3, SKW2V_OUT_VECTORS);
         /* w_in[c] += sum_j g[c, j] y_j (+ sum_{c'<c} L[c, c'] x_c') */
-        if (exact)
+        if (exact == 1)
             for (int a = 0; a < mbp; a++)
                 for (int a2 = 0; a2 < mbp; a2++) {
                     float t = 0.0f;
@@ -403,7 +404,7 @@ SKW2V_INLINE SKW2V_CLONE_ATTR double SKW2V_CLONE(update_window_seq_impl)(
         for (int a = 0; a < mbp; a += SKW2V_CONTEXT_PAD) {
             SKW2V_CLONE(gemm_rows)(g + a * ntp, ntp, 1, y, dp, ntp, rows + a, dim,
                                    SKW2V_CONTEXT_PAD, SKW2V_IN_VECTORS);
-            if (exact) /* rows a, a + 1 have L up to column a */
+            if (exact == 1) /* rows a, a + 1 have L up to column a */
                 SKW2V_CLONE(gemm_rows)(l + a * lb, lb, 1, x, dp, a + 1, rows + a, dim,
                                        SKW2V_CONTEXT_PAD, SKW2V_IN_VECTORS);
         }
