@@ -95,9 +95,11 @@ SKW2V_VARIANTS = {
     "batch_block4": {"batch_window": True, "window_block": 4},
     "batch_exact": {"batch_window": True, "window_exact": 1},
     "batch_exact_scores": {"batch_window": True, "window_exact": 2},
+    "batch_exact_input": {"batch_window": True, "window_exact": 3},
 }
 SG_ONLY_VARIANTS = ("batch_window", "pairwise", "shared_negatives", "batch_block2",
-                    "batch_block4", "batch_exact", "batch_exact_scores")
+                    "batch_block4", "batch_exact", "batch_exact_scores",
+                    "batch_exact_input")
 
 
 def skw2v_impl_name(variant):

@@ -38,6 +38,7 @@ VARIANTS = {  # train_epoch flags
     "block4": {"batch_window": True, "window_block": 4},
     "exact": {"batch_window": True, "window_exact": 1},
     "exact_s": {"batch_window": True, "window_exact": 2},  # scores only
+    "exact_in": {"batch_window": True, "window_exact": 3},  # input step only
 }
 
 

@@ -322,7 +322,8 @@ SKW2V_INLINE SKW2V_CLONE_ATTR double SKW2V_CLONE(update_window_impl)(
  * y_j + sum_{a'<a} g[a', j] x_a', the score is
  *   s[a, j] = x_a . y_j + sum_{a'<a} g[a', j] (K[a, a'] + [bias])
  * and the input gradient G Y + L X with L = strictly lower part of G G^T
- * (EXPERIMENT sc->exact == 2: the scores only, the input gradient G Y).
+ * (EXPERIMENT sc->exact == 2: the scores only, the input gradient G Y; 3: the
+ * input gradient only, the scores from the block-start rows).
  * Same IN/OUT as update_window_impl. */
 SKW2V_INLINE SKW2V_CLONE_ATTR double SKW2V_CLONE(update_window_seq_impl)(
         float *w_in, float *w_out, int dim, const int *contexts, int m, const int *targets,
@@ -359,7 +360,7 @@ SKW2V_INLINE SKW2V_CLONE_ATTR double SKW2V_CLONE(update_window_seq_impl)(
                 SKW2V_CLONE(dot_tile)(x + a * dp, y + b * dp, dp, n, g + a * ntp + b, ntp, SKW2V_DOT_ROWS, 6);
             if (b < ntp)
                 SKW2V_CLONE(dot_tile)(x + a * dp, y + b * dp, dp, n, g + a * ntp + b, ntp, SKW2V_DOT_ROWS, 3);
-            if (exact) { /* K[a.., b] for b < a + 2 (only b < a is used) */
+            if (exact == 1 || exact == 2) { /* K[a.., b] for b < a + 2 (only b < a is used) */
                 int b2 = 0;
                 for (; b2 + 6 <= a + 2; b2 += 6)
                     SKW2V_CLONE(dot_tile)(x + a * dp, x + b2 * dp, dp, n, kx + a * lb + b2, lb, SKW2V_DOT_ROWS, 6);
@@ -372,7 +373,7 @@ SKW2V_INLINE SKW2V_CLONE_ATTR double SKW2V_CLONE(update_window_seq_impl)(
             for (int j = 0; j < ntp; j++) {
                 if (a >= mb || j >= nt) { ga[j] = 0.0f; continue; }
                 float s = ga[j] + sc->corr[j];
-                if (exact)
+                if (exact == 1 || exact == 2)
                     for (int a2 = 0; a2 < a; a2++) s += g[a2 * ntp + j] * (kx[a * lb + a2] + bias_step);
                 float sp;
                 float sig = skw2v_logistic(s, &sp);
@@ -391,7 +392,7 @@ SKW2V_INLINE SKW2V_CLONE_ATTR double SKW2V_CLONE(update_window_seq_impl)(
         if (j < ntp)
             SKW2V_CLONE(gemm_rows)(g + j, 1, ntp, x, dp, mbp, rows + j, dim, 3, SKW2V_OUT_VECTORS);
         /* w_in[c] += sum_j g[c, j] y_j (+ sum_{c'<c} L[c, c'] x_c') */
-        if (exact == 1)
+        if (exact == 1 || exact == 3)
             for (int a = 0; a < mbp; a++)
                 for (int a2 = 0; a2 < mbp; a2++) {
                     float t = 0.0f;
@@ -404,7 +405,7 @@ SKW2V_INLINE SKW2V_CLONE_ATTR double SKW2V_CLONE(update_window_seq_impl)(
         for (int a = 0; a < mbp; a += SKW2V_CONTEXT_PAD) {
             SKW2V_CLONE(gemm_rows)(g + a * ntp, ntp, 1, y, dp, ntp, rows + a, dim,
                                    SKW2V_CONTEXT_PAD, SKW2V_IN_VECTORS);
-            if (exact == 1) /* rows a, a + 1 have L up to column a */
+            if (exact == 1 || exact == 3) /* rows a, a + 1 have L up to column a */
                 SKW2V_CLONE(gemm_rows)(l + a * lb, lb, 1, x, dp, a + 1, rows + a, dim,
                                        SKW2V_CONTEXT_PAD, SKW2V_IN_VECTORS);
         }
