@@ -89,17 +89,8 @@ SKW2V_VARIANTS = {
     "batch_window": {"batch_window": True},
     "pairwise": {"batch_window": False},  # fresh negatives per (centre, context) pair
     "shared_negatives": {"shared_negatives": True},
-    # experiments (issue 15): the batched update in sub-batches of 2 / 4 contexts, and
-    # with the contexts taking effect one after another inside the window (exact)
-    "batch_block2": {"batch_window": True, "window_block": 2},
-    "batch_block4": {"batch_window": True, "window_block": 4},
-    "batch_exact": {"batch_window": True, "window_exact": 1},
-    "batch_exact_scores": {"batch_window": True, "window_exact": 2},
-    "batch_exact_input": {"batch_window": True, "window_exact": 3},
 }
-SG_ONLY_VARIANTS = ("batch_window", "pairwise", "shared_negatives", "batch_block2",
-                    "batch_block4", "batch_exact", "batch_exact_scores",
-                    "batch_exact_input")
+SG_ONLY_VARIANTS = ("batch_window", "pairwise", "shared_negatives")
 
 
 def skw2v_impl_name(variant):

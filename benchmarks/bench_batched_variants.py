@@ -2,8 +2,9 @@
 
 Same corpus, schedule and call as ``bench_kernel.py`` (PTB + Brown, one epoch
 straight through ``_core.train_epoch``, 1 thread by default), with the
-window-batched update's kernel options: ``window_block`` (sub-batches) and
-``window_exact`` (contexts one after another inside the window). Prints wall
+window-batched update (the experiments' kernel options, ``window_block`` and
+``window_exact``, were removed after commit fc92bbe; RESULTS.md section 0
+gives their figures and the commands at that commit). Prints wall
 words/s and CPU microseconds per word of every run, and per variant the median
 and its ratio to the per-pair update of the same runs (the load on this
 machine changes; the ratios within one alternated run are what to compare).
@@ -33,12 +34,7 @@ from skw2v._vocab import keep_probabilities, noise_distribution  # noqa: E402
 VARIANTS = {  # train_epoch flags
     "pair": {"batch_window": False},
     "shared": {"shared_negatives": True},
-    "batched": {"batch_window": True, "window_block": 0, "window_exact": False},
-    "block2": {"batch_window": True, "window_block": 2},
-    "block4": {"batch_window": True, "window_block": 4},
-    "exact": {"batch_window": True, "window_exact": 1},
-    "exact_s": {"batch_window": True, "window_exact": 2},  # scores only
-    "exact_in": {"batch_window": True, "window_exact": 3},  # input step only
+    "batched": {"batch_window": True},
 }
 
 

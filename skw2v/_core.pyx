@@ -37,7 +37,7 @@ from libc.stdint cimport int64_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memset
 
-from ._blas cimport _axpy, _dot, _gemm
+from ._blas cimport _axpy, _dot
 from ._random cimport alias_draw, bounded, hash64, rng_next, uniform24
 
 cdef extern from *:
@@ -91,8 +91,6 @@ cdef extern from "_sgns.h":
         float* g
         float* corr
         float* dbias
-        int block
-        int exact
     int SKW2V_ROW_PAD
     int SKW2V_TARGET_PAD
     int64_t skw2v_window_scratch_floats(int dim, int64_t max_contexts,
@@ -164,8 +162,6 @@ cdef struct Scratch:
     skw2v_window_scratch window     # batched: packed rows and score block, laid out over
     float* window_mem               #   this memory
     float** window_rows             #   and these row pointers
-    float* blas_x                   # SKW2V_USE_BLAS batched: (2 margin, dp) packed inputs
-    float* blas_d                   # (2 margin + k+1 rounded, dp) both row updates
 
 skw2v_init_tables()
 USES_BLAS = bool(SKW2V_USE_BLAS)
@@ -249,58 +245,6 @@ cdef inline double _update_targets_blas(
             bias[targets[j]] += g
         _axpy(dim, g, row, work)
         _axpy(dim, g, l1, row)
-    return loss
-
-
-cdef double _update_window_blas(
-    const Model* model, const int* contexts, int m, const int* targets, int nt,
-    const float* log_kq, float alpha, Scratch* sc,
-) noexcept nogil:
-    """Same contract as skw2v_update_window, through sgemm (SKW2V_USE_BLAS builds).
-
-    Row-major blocks are column-major transposes: g holds S^T (nt x m)."""
-    cdef int dim = model.dim, dp = sc.window.dp, c, j
-    cdef float* y = sc.window.y
-    cdef float* g = sc.window.g
-    cdef float* corr = sc.window.corr
-    cdef float* x = sc.blas_x
-    cdef float* d_in = sc.blas_d
-    cdef float* d_out = sc.blas_d + <int64_t> m * dp
-    cdef float* bias = model.bias
-    cdef double loss = 0.0
-    cdef float f, sig, sp, gj
-    for j in range(nt):
-        memcpy(y + <int64_t> j * dp, model.w_out + <int64_t> targets[j] * dim, dim * sizeof(float))
-        corr[j] = 0.0
-        if bias != NULL:
-            corr[j] = bias[targets[j]]
-        if log_kq != NULL:
-            corr[j] = corr[j] - log_kq[targets[j]]
-    for c in range(m):
-        memcpy(x + <int64_t> c * dp, model.w_in + <int64_t> contexts[c] * dim, dim * sizeof(float))
-    _gemm(b'T', b'N', nt, m, dim, 1.0, y, dp, x, dp, 0.0, g, nt)
-    for c in range(m):
-        for j in range(nt):
-            f = g[c * nt + j] + corr[j]
-            sig = skw2v_logistic(f, &sp)
-            if j == 0:
-                loss += skw2v_positive_loss(f, sp)
-                gj = (1.0 - sig) * alpha
-            else:
-                loss += sp
-                gj = -sig * alpha
-            g[c * nt + j] = gj
-    _gemm(b'N', b'N', dim, m, nt, 1.0, y, dp, g, nt, 0.0, d_in, dp)
-    _gemm(b'N', b'T', dim, nt, m, 1.0, x, dp, g, nt, 0.0, d_out, dp)
-    for j in range(nt):
-        _axpy(dim, 1.0, d_out + <int64_t> j * dp, model.w_out + <int64_t> targets[j] * dim)
-        if bias != NULL:
-            gj = 0.0
-            for c in range(m):
-                gj = gj + g[c * nt + j]
-            bias[targets[j]] += gj
-    for c in range(m):
-        _axpy(dim, 1.0, d_in + <int64_t> c * dp, model.w_in + <int64_t> contexts[c] * dim)
     return loss
 
 
@@ -472,12 +416,9 @@ cdef void _train_chunk(
                     skw2v_prefetch_targets(w_out, dim, next_targets, nt_ahead)
                 if m == 0:
                     continue
-                if SKW2V_USE_BLAS:
-                    loss += _update_window_blas(model, contexts, m, targets, nt, log_kq, alpha,
-                                                scratch)
-                else:
-                    loss += skw2v_update_window(w_in, w_out, dim, contexts, m, targets, nt,
-                                                log_kq, bias, alpha, &scratch.window)
+                # (SKW2V_USE_BLAS builds too: sgemm measured 2.8x slower here, RESULTS 0)
+                loss += skw2v_update_window(w_in, w_out, dim, contexts, m, targets, nt,
+                                            log_kq, bias, alpha, &scratch.window)
                 positives += m
             elif mode.architecture == SKIPGRAM:
                 # word2vec's order: the context word's input vector predicts the centre.
@@ -565,10 +506,6 @@ def train_epoch(
                                             # start of the step (overrides shared_negatives)
     const unsigned char[::1] frozen_rows=None,  # IN (V,) non-zero: that input row is never
                                             # updated (freeze_init_vectors); None: none
-    int window_block=0,                     # batched: contexts per sub-batch, each seeing the
-                                            # rows the previous one left (0: the whole window)
-    int window_exact=0,                     # batched: inside a sub-batch the contexts take
-                                            # effect one after another (shared_negatives' model)
 ):
     """Train one epoch in place. Returns the number of chunks skipped by stop_flag."""
     cdef int64_t n_tokens = tokens.shape[0]
@@ -607,8 +544,6 @@ def train_epoch(
                          f"got {frozen_rows.shape[0]}")
     if frozen_rows is not None and batch_window and architecture == SKIPGRAM:
         raise ValueError("frozen_rows is not implemented by the window-batched update")
-    if window_block < 0:
-        raise ValueError(f"window_block must be >= 0, got {window_block}")
     if window < 1 or sample_size < 0 or n_threads < 1 or progress_total < 1:
         raise ValueError("window, n_threads and progress_total must be >= 1, sample_size >= 0")
 
@@ -682,7 +617,6 @@ def train_epoch(
     cdef bint batched = batch_window and architecture == SKIPGRAM
     cdef int64_t window_floats = skw2v_window_scratch_floats(dim, 2 * margin, sample_size + 1)
     cdef int window_rows = skw2v_window_scratch_rows(sample_size + 1)
-    cdef int64_t dp = (dim + SKW2V_ROW_PAD - 1) // SKW2V_ROW_PAD * SKW2V_ROW_PAD
     cdef const int64_t* bounds = &chunk_bounds[0]
     cdef const int64_t* first_sentence = &chunk_sentence[0]
     cdef double* stats = &chunk_stats[0, 0]
@@ -714,12 +648,6 @@ def train_epoch(
             if ok:
                 skw2v_window_scratch_init(&sc.window, sc.window_mem, sc.window_rows, dim,
                                           2 * margin, sample_size + 1)
-                sc.window.block = window_block
-                sc.window.exact = window_exact
-            if SKW2V_USE_BLAS:
-                sc.blas_x = <float*> malloc(2 * margin * dp * sizeof(float))
-                sc.blas_d = <float*> malloc((2 * margin + sample_size + 1) * dp * sizeof(float))
-                ok = ok and sc.blas_x != NULL and sc.blas_d != NULL
         try:
             for c in prange(n_chunks, schedule="dynamic"):
                 if skw2v_load_flag(stop):
@@ -744,8 +672,6 @@ def train_epoch(
                 free(sc.contexts)
                 free(sc.window_mem)
                 free(sc.window_rows)
-                free(sc.blas_x)
-                free(sc.blas_d)
                 free(sc)
     if failed:
         raise MemoryError("could not allocate per-thread scratch buffers")

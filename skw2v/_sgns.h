@@ -120,10 +120,8 @@ typedef struct {
     float *dbias;  /* (nt_pad) NCE bias gradient summed over the contexts */
     float *sink;   /* (dp) where updates of padding rows go */
     float **rows;  /* (max(SKW2V_CONTEXT_BLOCK, nt_pad)) rows a tile updates */
-    float *kx;     /* (SKW2V_CONTEXT_BLOCK, SKW2V_CONTEXT_BLOCK) Gram of a block's inputs */
+    float *yc;     /* (nt_pad, dp) the output rows plus the earlier blocks' output steps */
     float *l;      /* (SKW2V_CONTEXT_BLOCK, SKW2V_CONTEXT_BLOCK) G G^T, strictly lower part */
-    int block;     /* contexts per sub-batch (0: the whole window at once) */
-    int exact;     /* 1: a sub-batch's contexts take effect one after another (Gram) */
 } skw2v_window_scratch;
 
 /* Floats of one scratch for windows of up to max_contexts inputs and max_targets targets. */
@@ -131,8 +129,8 @@ static inline int64_t skw2v_window_scratch_floats(int dim, int64_t max_contexts,
     int64_t dp = SKW2V_ROUND_UP(dim, SKW2V_ROW_PAD);
     int64_t ntp = SKW2V_ROUND_UP(max_targets, SKW2V_TARGET_PAD);
     int64_t mp = SKW2V_ROUND_UP(max_contexts, SKW2V_CONTEXT_BLOCK);
-    return ntp * dp + SKW2V_CONTEXT_BLOCK * dp + mp * ntp + 2 * ntp + dp +
-           2 * SKW2V_CONTEXT_BLOCK * SKW2V_CONTEXT_BLOCK;
+    return 2 * ntp * dp + SKW2V_CONTEXT_BLOCK * dp + mp * ntp + 2 * ntp + dp +
+           SKW2V_CONTEXT_BLOCK * SKW2V_CONTEXT_BLOCK;
 }
 
 /* Lay scratch out over mem (skw2v_window_scratch_floats(...) floats) and
@@ -149,11 +147,9 @@ static inline void skw2v_window_scratch_init(skw2v_window_scratch *s, float *mem
     s->corr = s->g + mp * ntp;
     s->dbias = s->corr + ntp;
     s->sink = s->dbias + ntp;
-    s->kx = s->sink + dp;
-    s->l = s->kx + SKW2V_CONTEXT_BLOCK * SKW2V_CONTEXT_BLOCK;
+    s->yc = s->sink + dp;
+    s->l = s->yc + ntp * dp;
     s->rows = rows;
-    s->block = 0;
-    s->exact = 0;
 }
 
 static inline int skw2v_window_scratch_rows(int max_targets) {
