@@ -421,3 +421,42 @@ def test_input_step_sees_the_earlier_contexts_output_steps():
     np.add.at(r_out, targets, G.T @ X)
     assert_allclose(w_out, r_out, rtol=2e-5, atol=2e-6)  # the output steps agree
     assert not np.allclose(w_in, r_in, rtol=2e-5, atol=2e-6)
+
+
+@pytest.mark.parametrize("params, batched", [
+    ({}, True),                                              # the default: batched
+    ({"batch_window": False}, False),                        # per pair, on request
+    ({"shared_negatives": True}, False),                     # "auto" takes per pair
+    ({"shared_negatives": True, "batch_window": True}, True),  # True overrides it
+])
+def test_auto_takes_the_batched_update_unless_asked_otherwise(monkeypatch, params, batched):
+    calls = []
+    train_epoch = _core.train_epoch
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs.get("batch_window"))
+        return train_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(_core, "train_epoch", spy)
+    Word2VecNS(vector_size=4, min_count=1, epochs=1, n_jobs=1, **params).fit(
+        [["a", "b", "c", "a"], ["b", "c"]])
+    assert calls == [batched]
+
+
+def test_auto_with_frozen_rows_takes_the_per_pair_update(monkeypatch):
+    calls = []
+    train_epoch = _core.train_epoch
+
+    def spy(*args, **kwargs):
+        calls.append((kwargs.get("batch_window"), kwargs.get("frozen_rows") is not None))
+        return train_epoch(*args, **kwargs)
+
+    sentences = [["a", "b", "c", "a"], ["b", "c"]]
+    init = Word2VecNS(vector_size=4, min_count=1, epochs=1, n_jobs=1).fit(sentences)
+    monkeypatch.setattr(_core, "train_epoch", spy)
+    Word2VecNS(vector_size=4, min_count=1, epochs=1, n_jobs=1, init_vectors=init,
+               freeze_init_vectors=True).fit(sentences)
+    assert calls == [(False, True)]
+    with pytest.raises(ValueError, match="batch_window=True"):
+        Word2VecNS(vector_size=4, min_count=1, epochs=1, init_vectors=init,
+                   freeze_init_vectors=True, batch_window=True).fit(sentences)
