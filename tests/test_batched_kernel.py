@@ -384,7 +384,7 @@ def test_estimator_n_jobs_1_is_bitwise_reproducible(topic_corpus):
     assert_array_equal(fits[0].vectors_, fits[1].vectors_)
     assert_array_equal(fits[0].output_vectors_, fits[1].output_vectors_)
     plain = Word2VecNS(vector_size=16, min_count=1, epochs=2, random_state=3,
-                       n_jobs=1).fit(sentences)
+                       n_jobs=1, batch_window=False).fit(sentences)
     assert not np.allclose(plain.vectors_, fits[0].vectors_)
 
 
