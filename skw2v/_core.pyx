@@ -19,15 +19,17 @@ features (``simd_clone()``; ``SKW2V_SIMD`` forces one); builds with
 SKW2V_USE_BLAS=1 call sdot/saxpy from scipy.linalg.cython_blas instead (benchmarks/RESULTS.md, section 5).
 
 Skip-gram updates, per kept centre word:
-- per pair (default): each (context, centre) pair is one update against its
+- per pair: each (context, centre) pair is one update against its
   own k negatives, applied before the next pair (word2vec's order);
 - ``shared_negatives``: the same sequential per-pair updates, with one set of
   negatives per centre word;
-- ``batch_window``: one update per centre word with one set of negatives,
-  every score taken from the rows as they were at the start of the step, the
+- ``batch_window`` (the estimator's default for skip-gram): one update per
+  centre word with one set of negatives, every score taken from the output
+  rows as they were at the start of the step, each context's input step
+  against those rows plus the output steps of the contexts before it; the
   score block, gradients and both row updates as small matrix products
-  (register-blocked micro-kernels per clone in _sgns_clone.h; sgemm in
-  SKW2V_USE_BLAS builds). It overrides ``shared_negatives``. CBOW already
+  (register-blocked micro-kernels per clone in _sgns_clone.h, in every
+  build). It overrides ``shared_negatives``. CBOW already
   makes one update per centre word (its input is the context mean), so it is
   unchanged by either flag.
 """
@@ -390,7 +392,7 @@ cdef void _train_chunk(
             words += 1.0
             if batched:
                 # One step for the whole window (brief: "the window-batched
-                # skip-gram update"): every score from the rows at its start.
+                # skip-gram update"): every score from the output rows at its start.
                 m = 0
                 for k in range(lo, hi):
                     if k != i:
@@ -502,8 +504,10 @@ def train_epoch(
     float[::1] output_bias=None,            # IN/OUT (V,) NCE only: learned bias added to each
                                             # output word's logit; None: no bias
     bint batch_window=False,                # skip-gram: one update per centre word with one
-                                            # negative set, every score from the rows at the
-                                            # start of the step (overrides shared_negatives)
+                                            # negative set, every score from the output rows
+                                            # at the start of the step, each input step also
+                                            # seeing the earlier contexts' output steps
+                                            # (overrides shared_negatives)
     const unsigned char[::1] frozen_rows=None,  # IN (V,) non-zero: that input row is never
                                             # updated (freeze_init_vectors); None: none
 ):

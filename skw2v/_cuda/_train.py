@@ -382,9 +382,10 @@ class GpuTrainer:
         ``output_bias``); None trains NCE without a bias.
     batch_window : bool, default=False
         Skip-gram only: the window-batched update (one set of negatives per
-        centre word, every score from the rows at the start of the centre's
-        step), the semantics of the CPU kernel's ``batch_window``. Ignored
-        for CBOW.
+        centre word, every score from the output rows at the start of the
+        centre's step, each input step also seeing the earlier contexts'
+        output steps), the semantics of the CPU kernel's ``batch_window``.
+        Ignored for CBOW.
     batch_tokens : int
         Corpus positions per kernel launch.
     backend : object, optional
