@@ -87,6 +87,7 @@ cdef extern from "_sgns.h":
     int skw2v_prefetch_mode
     ctypedef struct skw2v_window_scratch:
         int dp
+        const unsigned char* frozen
         float* y
         float* g
         float* corr
@@ -135,7 +136,7 @@ cdef struct Model:
     float* bias                     # (V,) IN/OUT NCE output bias; NULL: none
     int dim
     const unsigned char* frozen     # (V,) IN non-zero: that input row is never written
-                                    # (freeze_init_vectors); NULL: none. Not in batch_window.
+                                    # (freeze_init_vectors); NULL: none.
 
 cdef struct Schedule:
     double lr_start                 # learning rate at progress 0
@@ -298,7 +299,8 @@ cdef double _update_window_blas(
                 gj = gj + g[c * nt + j]
             bias[targets[j]] += gj
     for c in range(m):
-        _axpy(dim, 1.0, d_in + <int64_t> c * dp, model.w_in + <int64_t> contexts[c] * dim)
+        if model.frozen == NULL or not model.frozen[contexts[c]]:
+            _axpy(dim, 1.0, d_in + <int64_t> c * dp, model.w_in + <int64_t> contexts[c] * dim)
     return loss
 
 
@@ -599,8 +601,6 @@ def train_epoch(
     if frozen_rows is not None and frozen_rows.shape[0] != w_in.shape[0]:
         raise ValueError(f"frozen_rows must have one entry per row of w_in ({w_in.shape[0]}), "
                          f"got {frozen_rows.shape[0]}")
-    if frozen_rows is not None and batch_window and architecture == SKIPGRAM:
-        raise ValueError("frozen_rows is not implemented by the window-batched update")
     if window < 1 or sample_size < 0 or n_threads < 1 or progress_total < 1:
         raise ValueError("window, n_threads and progress_total must be >= 1, sample_size >= 0")
 
@@ -706,6 +706,7 @@ def train_epoch(
             if ok:
                 skw2v_window_scratch_init(&sc.window, sc.window_mem, sc.window_rows, dim,
                                           2 * margin, sample_size + 1)
+                sc.window.frozen = model.frozen
             if SKW2V_USE_BLAS:
                 sc.blas_x = <float*> malloc(2 * margin * dp * sizeof(float))
                 sc.blas_d = <float*> malloc((2 * margin + sample_size + 1) * dp * sizeof(float))

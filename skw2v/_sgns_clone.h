@@ -304,7 +304,8 @@ SKW2V_INLINE SKW2V_CLONE_ATTR double SKW2V_CLONE(update_window_impl)(
         int mb = m - c0 < SKW2V_CONTEXT_BLOCK ? m - c0 : SKW2V_CONTEXT_BLOCK;
         int mbp = SKW2V_ROUND_UP(mb, SKW2V_CONTEXT_PAD);
         for (int a = 0; a < mbp; a++)
-            rows[a] = a < mb ? w_in + (int64_t)contexts[c0 + a] * dim : sc->sink;
+            rows[a] = a < mb && !(sc->frozen && sc->frozen[contexts[c0 + a]]) /* locked: sink */
+                      ? w_in + (int64_t)contexts[c0 + a] * dim : sc->sink;
         for (int a = 0; a < mbp; a += SKW2V_CONTEXT_PAD)
             SKW2V_CLONE(gemm_rows)(g + (int64_t)(c0 + a) * ntp, ntp, 1, y, dp, ntp, rows + a, dim,
                                    SKW2V_CONTEXT_PAD, SKW2V_IN_VECTORS);

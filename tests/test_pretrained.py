@@ -196,14 +196,57 @@ def test_frozen_rows_with_shared_negatives():
     assert_rows_bitwise(est, init)
 
 
-def test_frozen_rows_not_yet_with_the_window_batched_update():
-    init = pretrained(["w1"], dim=4)
-    with pytest.raises(ValueError, match="freeze_init_vectors=True does not work with "
-                                         "batch_window=True"):
-        Word2VecNS(vector_size=4, batch_window=True, init_vectors=init,
-                   freeze_init_vectors=True).fit(tiny_docs(n_docs=5))
+@pytest.mark.parametrize("loss", ["negative_sampling", "nce"])
+@pytest.mark.parametrize("n_jobs", N_JOBS)
+def test_frozen_rows_with_the_window_batched_update(loss, n_jobs):
+    docs = tiny_docs(n_docs=300, vocab=40)
+    init = pretrained([f"w{i}" for i in range(0, 40, 3)] + ["absent"], dim=8)
+    init["w3"][0] = -0.0  # adding a zero delta would turn it into +0.0
+    est = Word2VecNS(vector_size=8, min_count=1, epochs=3, n_jobs=n_jobs, random_state=0,
+                     batch_window=True, window=4, loss=loss, init_vectors=init,
+                     freeze_init_vectors=True, update_vocabulary=True).fit(docs)
+    frozen = est.frozen_rows_.astype(bool)
+    assert frozen.sum() == 14
+    assert_rows_bitwise(est, init)
+    start = Word2VecNS(vector_size=8, min_count=1, epochs=0, n_jobs=1, random_state=0).fit(docs)
+    assert not np.allclose(est.vectors_[~frozen], start.vectors_[~frozen])
+    assert np.abs(est.output_vectors_[frozen]).sum() > 0
+    est.partial_fit(docs[:50] + [["new", "absent", "w1", "w3"]] * 5)
+    assert est.frozen_rows_[est.vocabulary_["absent"]] == 1
+    assert_rows_bitwise(est, init)
     # CBOW ignores batch_window: the lock holds
     est = Word2VecNS(vector_size=4, min_count=1, epochs=1, n_jobs=1, architecture="cbow",
-                     batch_window=True, init_vectors=init,
+                     batch_window=True, init_vectors=pretrained(["w1"], dim=4),
                      freeze_init_vectors=True).fit(tiny_docs(n_docs=50))
-    assert_rows_bitwise(est, init)
+    assert_rows_bitwise(est, pretrained(["w1"], dim=4))
+
+
+def test_window_batched_kernel_skips_locked_rows_only():
+    """Three two-word sentences: each input row is read once, as the other
+    word's context, so locking rows changes them (they keep their start)
+    and nothing else, bitwise (one thread, the same draws)."""
+    from skw2v._corpus import EncodedCorpus
+    from skw2v._plan import make_plan
+    from skw2v._training import run_epoch
+
+    rs = np.random.default_rng(3)
+    corpus = EncodedCorpus(np.arange(6, dtype=np.int32), np.array([0, 2, 4, 6], np.int64), None)
+    w_in0 = rs.standard_normal((6, 8)).astype(np.float32)
+    w_out0 = rs.standard_normal((6, 8)).astype(np.float32)
+    lock = np.zeros(6, np.uint8)
+    lock[[1, 4]] = 1
+    results = []
+    for frozen in (None, lock):
+        plan = make_plan(corpus, np.ones(6, np.float32), np.full(6, 1 / 6), window=1,
+                         shrink_windows=False, sample_size=3, batch_window=True)
+        plan.frozen_rows = frozen
+        w_in, w_out = w_in0.copy(), w_out0.copy()
+        run_epoch(plan, w_in, w_out, lr_start=0.5, lr_end=0.5, progress_offset=0,
+                  progress_total=6, seed=1, n_threads=1)
+        results.append((w_in, w_out))
+    (free_in, free_out), (locked_in, locked_out) = results
+    assert locked_in[[1, 4]].tobytes() == w_in0[[1, 4]].tobytes()
+    assert not np.array_equal(free_in[[1, 4]], w_in0[[1, 4]])  # the lock did something
+    others = [0, 2, 3, 5]
+    assert locked_in[others].tobytes() == free_in[others].tobytes()
+    assert locked_out.tobytes() == free_out.tobytes()
