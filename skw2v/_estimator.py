@@ -126,7 +126,8 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
     freeze_init_vectors : bool, default=False
         Input vectors that start from ``init_vectors`` stay bitwise unchanged
         in ``fit`` and ``partial_fit`` (gensim's ``vectors_lockf``;
-        ``frozen_rows_``). CPU only, per-pair skip-gram and CBOW.
+        ``frozen_rows_``), on the CPU and the GPU, with every architecture
+        and ``batch_window``.
 
     Attributes
     ----------

@@ -69,7 +69,4 @@ def check_fit_params(params):
     if device == "cuda" and params["shared_negatives"]:
         raise ValueError("shared_negatives=True is implemented by the CPU kernel only; "
                          "use device='cpu' or shared_negatives=False")
-    if device == "cuda" and params.get("freeze_init_vectors"):
-        raise ValueError("freeze_init_vectors=True is implemented by the CPU kernel only "
-                         "for now; use device='cpu' or freeze_init_vectors=False")
     return device

@@ -250,3 +250,79 @@ def test_window_batched_kernel_skips_locked_rows_only():
     others = [0, 2, 3, 5]
     assert locked_in[others].tobytes() == free_in[others].tobytes()
     assert locked_out.tobytes() == free_out.tobytes()
+
+
+# ------------------------------------------------- frozen rows in the GPU kernel
+@pytest.mark.parametrize("path", ["skipgram", "batched", "cbow"])
+def test_gpu_kernel_keeps_frozen_rows_bitwise(path, tmp_path_factory):
+    """The CUDA kernel (emulated on the CPU: tests/_cuda_emulator.py) with a
+    lock: locked input rows end bitwise as they started, the others and the
+    output vectors train, and a single warp matches the CPU kernel's lock."""
+    from _cuda_emulator import EmulatedBackend, have_compiler
+
+    from skw2v._corpus import EncodedCorpus
+    from skw2v._cuda import _train as gt
+    from skw2v._plan import make_plan
+    from skw2v._training import run_epoch
+
+    if not have_compiler():
+        pytest.skip("g++ not on PATH (needed to emulate the CUDA kernels on the CPU)")
+    build = tmp_path_factory.mktemp("cuda_emulator_frozen")
+    rs = np.random.default_rng(5)
+    n_vocab, dim = 14, 8
+    tokens = rs.integers(0, n_vocab, size=300).astype(np.int32)
+    offsets = np.array([0, 40, 41, 120, 200, 300], np.int64)
+    noise = np.zeros(n_vocab)
+    noise[13] = 1.0  # one-hot: the CPU and GPU draw streams differ, their draws must not
+    plan = make_plan(EncodedCorpus(tokens, offsets, None), np.ones(n_vocab, np.float32),
+                     noise, window=3, shrink_windows=False,
+                     sample_size=3, architecture="cbow" if path == "cbow" else "skipgram",
+                     batch_window=path == "batched")
+    lock = np.zeros(n_vocab, np.uint8)
+    lock[[0, 3, 7]] = 1
+    lock_rows = [0, 3, 7]
+    w_in0 = ((rs.random((n_vocab, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
+    w_out0 = ((rs.random((n_vocab, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
+    w_in0[3, 1] = -0.0
+    kw = dict(lr_start=0.2, lr_end=0.01, progress_offset=0, progress_total=2 * 300)
+
+    # many warps, two epochs
+    trainer = gt.GpuTrainer(plan, w_in0.copy(), w_out0.copy(), backend=EmulatedBackend(build, 2),
+                            batch_window=path == "batched", frozen_rows=lock)
+    for epoch in range(2):
+        trainer.run_epoch(seed=10 + epoch, **dict(kw, progress_offset=epoch * 300))
+    w_in, w_out = trainer.download()
+    assert w_in[lock_rows].tobytes() == w_in0[lock_rows].tobytes()
+    free = np.setdiff1d(np.arange(n_vocab), lock_rows)
+    assert (w_in[free] != w_in0[free]).any(axis=1).all()
+    assert (w_out != w_out0).any(axis=1).all()
+
+    # one warp runs the centres in the CPU's order: same updates as the CPU lock
+    plan.frozen_rows = lock
+    cpu_in, cpu_out = w_in0.copy(), w_out0.copy()
+    run_epoch(plan, cpu_in, cpu_out, seed=10, n_threads=1, **kw)
+    trainer = gt.GpuTrainer(plan, w_in0.copy(), w_out0.copy(), backend=EmulatedBackend(build, 1),
+                            batch_window=path == "batched", frozen_rows=lock,
+                            max_blocks=1, threads_per_block=32)
+    trainer.run_epoch(seed=10, **kw)
+    gpu_in, gpu_out = trainer.download()
+    assert gpu_in[lock_rows].tobytes() == w_in0[lock_rows].tobytes()
+    np.testing.assert_allclose(gpu_in, cpu_in, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(gpu_out, cpu_out, rtol=1e-4, atol=1e-6)
+
+
+def test_gpu_driver_checks_the_lock_length(tmp_path_factory):
+    from _cuda_emulator import EmulatedBackend, have_compiler
+
+    from skw2v._corpus import EncodedCorpus
+    from skw2v._cuda import _train as gt
+    from skw2v._plan import make_plan
+
+    if not have_compiler():
+        pytest.skip("g++ not on PATH (needed to emulate the CUDA kernels on the CPU)")
+    plan = make_plan(EncodedCorpus(np.array([0, 1, 2], np.int32), np.array([0, 3], np.int64),
+                                   None), np.ones(3, np.float32), np.full(3, 1 / 3))
+    w = np.zeros((3, 4), np.float32)
+    with pytest.raises(ValueError, match=r"frozen_rows must have one entry per row of w_in \(3\)"):
+        gt.GpuTrainer(plan, w, w.copy(), backend=EmulatedBackend(
+            tmp_path_factory.mktemp("cuda_emulator_lock"), 1), frozen_rows=np.zeros(2, np.uint8))
