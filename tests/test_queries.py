@@ -137,6 +137,32 @@ def test_analogy_is_3cosadd_as_gensim(model, kv):
                                           restrict_vocab=90))
 
 
+def test_a_fitted_model_exported_to_gensim_answers_alike(tmp_path):
+    """A trained model written in the word2vec binary format and loaded by
+    gensim: single and batched (fused path) queries, analogies, restrict_vocab."""
+    models = pytest.importorskip("gensim.models")
+    from skw2v.word2vec_format import export_word2vec
+
+    rs = np.random.default_rng(4)
+    docs = [[f"t{i}" for i in rs.integers(0, 120, size=12)] for _ in range(400)]
+    est = Word2VecNS(vector_size=12, min_count=1, epochs=2, n_jobs=1, random_state=0).fit(docs)
+    path = tmp_path / "v.bin"
+    export_word2vec(est, path, binary=True)
+    kv = models.KeyedVectors.load_word2vec_format(str(path), binary=True)
+    words = list(est.index_to_token_[:60])
+    for restrict in (None, 70):
+        batched = est.most_similar(queries=words, topn=8, restrict_vocab=restrict)
+        for word, got in zip(words, batched):
+            assert_same(got, kv.most_similar(word, topn=8, restrict_vocab=restrict))
+    a, b, c = words[:40], words[10:50], words[20:60]
+    for got, x, y, z in zip(est.analogy(a, b, c, topn=5), a, b, c):
+        assert_same(got, kv.most_similar(positive=[y, z], negative=[x], topn=5))
+    assert_same(est.most_similar(positive=[words[1], words[2]], negative=[words[3]], topn=6,
+                                 restrict_vocab=50),
+                kv.most_similar(positive=[words[1], words[2]], negative=[words[3]], topn=6,
+                                restrict_vocab=50))
+
+
 # ---------------------------------------------------------------- batching
 def test_batched_queries_equal_single_calls(model, monkeypatch):
     import skw2v._queries as q
