@@ -311,6 +311,41 @@ def test_gpu_kernel_keeps_frozen_rows_bitwise(path, tmp_path_factory):
     np.testing.assert_allclose(gpu_out, cpu_out, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.parametrize("architecture, batch_window", [("skipgram", False), ("skipgram", True),
+                                                         ("cbow", False)])
+def test_estimator_on_the_emulated_gpu_keeps_frozen_rows(architecture, batch_window,
+                                                          monkeypatch, tmp_path_factory):
+    """Word2VecNS(device="cuda") end to end, the CUDA kernel emulated on the CPU."""
+    from _cuda_emulator import EmulatedBackend, have_compiler
+
+    import skw2v._cuda as cuda
+    from skw2v._cuda import _train as gt
+
+    if not have_compiler():
+        pytest.skip("g++ not on PATH (needed to emulate the CUDA kernels on the CPU)")
+    build = tmp_path_factory.mktemp("cuda_emulator_estimator")
+    monkeypatch.setattr(cuda, "gpu_available", lambda: True)
+    monkeypatch.setattr(gt, "CupyBackend", lambda: EmulatedBackend(build, 2))
+    docs = tiny_docs(n_docs=60, vocab=20)
+    init = pretrained([f"w{i}" for i in range(0, 20, 3)], dim=8)
+    init["w3"][0] = -0.0
+    params = dict(vector_size=8, min_count=1, epochs=2, random_state=0,
+                  architecture=architecture, batch_window=batch_window)
+    est = Word2VecNS(**params, device="cuda", init_vectors=init, freeze_init_vectors=True,
+                     update_vocabulary=True).fit(docs)
+    assert est.device_ == "cuda"
+    frozen = est.frozen_rows_.astype(bool)
+    assert frozen.sum() == len(init)
+    assert_rows_bitwise(est, init)
+    start = Word2VecNS(vector_size=8, min_count=1, epochs=0, random_state=0).fit(docs)
+    assert not np.allclose(est.vectors_[~frozen], start.vectors_[~frozen])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the new word has no pretrained vector
+        est.partial_fit(docs[:20] + [["new", "w3"]] * 3)
+    assert "new" in est.vocabulary_ and est.frozen_rows_[est.vocabulary_["new"]] == 0
+    assert_rows_bitwise(est, init)
+
+
 def test_gpu_driver_checks_the_lock_length(tmp_path_factory):
     from _cuda_emulator import EmulatedBackend, have_compiler
 
@@ -326,3 +361,24 @@ def test_gpu_driver_checks_the_lock_length(tmp_path_factory):
     with pytest.raises(ValueError, match=r"frozen_rows must have one entry per row of w_in \(3\)"):
         gt.GpuTrainer(plan, w, w.copy(), backend=EmulatedBackend(
             tmp_path_factory.mktemp("cuda_emulator_lock"), 1), frozen_rows=np.zeros(2, np.uint8))
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("architecture, batch_window", [("skipgram", False), ("skipgram", True),
+                                                         ("cbow", False)])
+def test_frozen_rows_bitwise_unchanged_on_the_gpu(architecture, batch_window):
+    docs = tiny_docs(n_docs=300, vocab=40)
+    init = pretrained([f"w{i}" for i in range(0, 40, 3)] + ["absent"], dim=8)
+    init["w3"][0] = -0.0
+    est = Word2VecNS(vector_size=8, min_count=1, epochs=3, random_state=0, device="cuda",
+                     architecture=architecture, batch_window=batch_window, init_vectors=init,
+                     freeze_init_vectors=True, update_vocabulary=True).fit(docs)
+    assert est.device_ == "cuda"
+    frozen = est.frozen_rows_.astype(bool)
+    assert frozen.sum() == 14
+    assert_rows_bitwise(est, init)
+    start = Word2VecNS(vector_size=8, min_count=1, epochs=0, n_jobs=1, random_state=0).fit(docs)
+    assert not np.allclose(est.vectors_[~frozen], start.vectors_[~frozen])
+    est.partial_fit(docs[:50] + [["new", "absent", "w1", "w3"]] * 5)
+    assert est.frozen_rows_[est.vocabulary_["absent"]] == 1
+    assert_rows_bitwise(est, init)
