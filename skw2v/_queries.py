@@ -3,8 +3,8 @@
 Everything works on unit-normalised rows, computed once per fitted state and
 kept outside the estimator (a weak-keyed table), so they are never pickled,
 saved or cloned, and a refit (new arrays) invalidates them by itself.
-Nearest neighbours of many queries are one matrix product per block of
-queries plus a partial sort, never a Python loop over the vocabulary.
+Nearest neighbours of many queries are matrix products plus a compiled
+per-row top-k (skw2v/_topk.pyx), never a Python loop over the vocabulary.
 """
 
 import difflib

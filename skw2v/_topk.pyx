@@ -1,10 +1,12 @@
-"""Per-row top-k of a block of scores: the partial sort behind batched ``most_similar``.
+"""Per-row top-k of scores: the partial sort behind batched ``most_similar``.
 
 A numpy ``argpartition`` of every row of a (queries x vocabulary) score block
-costs a good part of the matrix product that made it; a threshold scan with a
+cost a good part of the matrix product that made it; a threshold scan with a
 bounded heap per row reads each score once and, after the first few hundred
-columns, almost never touches the heap. Rows are independent, so they run in
-parallel (OpenMP) without the GIL.
+columns, almost never touches the heap. ``top_k_rows`` scans given scores;
+``top_k_products`` also computes them, tile by cache-sized tile, so the
+(queries x vocabulary) matrix never exists. Rows (blocks of queries) are
+independent and run in parallel (OpenMP) without the GIL.
 """
 
 cimport cython
