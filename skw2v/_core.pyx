@@ -89,6 +89,7 @@ cdef extern from "_sgns.h":
     int skw2v_prefetch_mode
     ctypedef struct skw2v_window_scratch:
         int dp
+        const unsigned char* frozen
         float* y
         float* g
         float* corr
@@ -137,7 +138,7 @@ cdef struct Model:
     float* bias                     # (V,) IN/OUT NCE output bias; NULL: none
     int dim
     const unsigned char* frozen     # (V,) IN non-zero: that input row is never written
-                                    # (freeze_init_vectors); NULL: none. Not in batch_window.
+                                    # (freeze_init_vectors); NULL: none.
 
 cdef struct Schedule:
     double lr_start                 # learning rate at progress 0
@@ -546,8 +547,6 @@ def train_epoch(
     if frozen_rows is not None and frozen_rows.shape[0] != w_in.shape[0]:
         raise ValueError(f"frozen_rows must have one entry per row of w_in ({w_in.shape[0]}), "
                          f"got {frozen_rows.shape[0]}")
-    if frozen_rows is not None and batch_window and architecture == SKIPGRAM:
-        raise ValueError("frozen_rows is not implemented by the window-batched update")
     if window < 1 or sample_size < 0 or n_threads < 1 or progress_total < 1:
         raise ValueError("window, n_threads and progress_total must be >= 1, sample_size >= 0")
 
@@ -652,6 +651,7 @@ def train_epoch(
             if ok:
                 skw2v_window_scratch_init(&sc.window, sc.window_mem, sc.window_rows, dim,
                                           2 * margin, sample_size + 1)
+                sc.window.frozen = model.frozen
         try:
             for c in prange(n_chunks, schedule="dynamic"):
                 if skw2v_load_flag(stop):

@@ -121,8 +121,8 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         touched output row written once; ``device="cuda"`` trains the same.
         About 1.6x the per-pair update's speed at gensim's quality on PTB +
         Brown (benchmarks/RESULTS.md, section 0). ``"auto"``: batched unless
-        ``shared_negatives`` or ``freeze_init_vectors`` is True (those take the
-        per-pair update); ``False``: per pair, fresh negatives for every
+        ``shared_negatives`` is True (that takes the per-pair update);
+        ``False``: per pair, fresh negatives for every
         (centre, context) pair as word2vec does. ``True`` overrides
         ``shared_negatives``. CBOW ignores it.
     update_vocabulary : bool, default=False
@@ -133,7 +133,8 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
     freeze_init_vectors : bool, default=False
         Input vectors that start from ``init_vectors`` stay bitwise unchanged
         in ``fit`` and ``partial_fit`` (gensim's ``vectors_lockf``;
-        ``frozen_rows_``). CPU only, per-pair skip-gram and CBOW.
+        ``frozen_rows_``), on the CPU and the GPU, with every architecture
+        and ``batch_window``.
 
     Attributes
     ----------

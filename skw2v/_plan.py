@@ -116,10 +116,10 @@ def plan_for(corpus, token_counts, params):
 
 def resolve_batch_window(params):
     """``batch_window="auto"``: the window-batched update, unless
-    ``shared_negatives`` or ``freeze_init_vectors`` asks for the per-pair one."""
+    ``shared_negatives`` asks for the per-pair one."""
     value = params["batch_window"]
     if isinstance(value, str):  # "auto"
-        return not (params["shared_negatives"] or params.get("freeze_init_vectors"))
+        return not params["shared_negatives"]
     return bool(value)
 
 

@@ -113,6 +113,7 @@ static inline void skw2v_prefetch_targets(const float *w_out, int dim, const int
 
 typedef struct {
     int dp;        /* packed row stride */
+    const unsigned char *frozen; /* (V,) non-zero: that input row is never written; NULL: none */
     float *y;      /* (nt_pad, dp) the output rows at the start of the step */
     float *x;      /* (SKW2V_CONTEXT_BLOCK, dp) one block of input rows */
     float *g;      /* (m_pad, nt_pad) scores, then alpha * (label - sigmoid) */
@@ -141,6 +142,7 @@ static inline void skw2v_window_scratch_init(skw2v_window_scratch *s, float *mem
     int64_t ntp = SKW2V_ROUND_UP(max_targets, SKW2V_TARGET_PAD);
     int64_t mp = SKW2V_ROUND_UP(max_contexts, SKW2V_CONTEXT_BLOCK);
     s->dp = (int)dp;
+    s->frozen = NULL;
     s->y = mem;
     s->x = s->y + ntp * dp;
     s->g = s->x + SKW2V_CONTEXT_BLOCK * dp;

@@ -315,7 +315,8 @@ SKW2V_INLINE SKW2V_CLONE_ATTR double SKW2V_CLONE(update_window_impl)(
             SKW2V_CLONE(gemm_rows)(g + j, 1, ntp, x, dp, mbp, rows + j, dim, 3, SKW2V_OUT_VECTORS);
         /* w_in[c] += (G yc + L X)[c] */
         for (int a = 0; a < mbp; a++)
-            rows[a] = a < mb ? w_in + (int64_t)contexts[c0 + a] * dim : sc->sink;
+            rows[a] = a < mb && !(sc->frozen && sc->frozen[contexts[c0 + a]]) /* locked: sink */
+                      ? w_in + (int64_t)contexts[c0 + a] * dim : sc->sink;
         for (int a = 0; a < mbp; a += SKW2V_CONTEXT_PAD) {
             SKW2V_CLONE(gemm_rows)(g + a * ntp, ntp, 1, yc, dp, ntp, rows + a, dim,
                                    SKW2V_CONTEXT_PAD, SKW2V_IN_VECTORS);

@@ -443,7 +443,7 @@ def test_auto_takes_the_batched_update_unless_asked_otherwise(monkeypatch, param
     assert calls == [batched]
 
 
-def test_auto_with_frozen_rows_takes_the_per_pair_update(monkeypatch):
+def test_auto_with_frozen_rows_takes_the_batched_update(monkeypatch):
     calls = []
     train_epoch = _core.train_epoch
 
@@ -454,9 +454,10 @@ def test_auto_with_frozen_rows_takes_the_per_pair_update(monkeypatch):
     sentences = [["a", "b", "c", "a"], ["b", "c"]]
     init = Word2VecNS(vector_size=4, min_count=1, epochs=1, n_jobs=1).fit(sentences)
     monkeypatch.setattr(_core, "train_epoch", spy)
-    Word2VecNS(vector_size=4, min_count=1, epochs=1, n_jobs=1, init_vectors=init,
-               freeze_init_vectors=True).fit(sentences)
-    assert calls == [(False, True)]
-    with pytest.raises(ValueError, match="batch_window=True"):
-        Word2VecNS(vector_size=4, min_count=1, epochs=1, init_vectors=init,
-                   freeze_init_vectors=True, batch_window=True).fit(sentences)
+    for batch_window in ("auto", True):
+        calls.clear()
+        model = Word2VecNS(vector_size=4, min_count=1, epochs=1, n_jobs=1, init_vectors=init,
+                           freeze_init_vectors=True, batch_window=batch_window).fit(sentences)
+        assert calls == [(True, True)]
+        assert model.frozen_rows_.all()  # every row came from init_vectors
+        np.testing.assert_array_equal(model.vectors_, init.vectors_)

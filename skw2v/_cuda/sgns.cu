@@ -402,7 +402,7 @@ __device__ __forceinline__ double skw2v_centre_batched(
     const skw2v_i64* __restrict__ kept_pos, int identity, int sample_size, skw2v_u64* rng,
     const skw2v_u64* __restrict__ alias_table, skw2v_u32 n_vocab, const float* __restrict__ log_kq,
     int use_nce, float* bias, int use_bias, float* w_in, float* w_out, int dim, float alpha,
-    int lane) {
+    int lane, const unsigned char* __restrict__ frozen, int use_frozen) {
     int t[SKW2V_T];
     const int n_t = skw2v_draw_targets(w, sample_size, rng, alias_table, n_vocab, lane, t);
     skw2v_frag rows[SKW2V_T], d_out[SKW2V_T];
@@ -450,7 +450,7 @@ __device__ __forceinline__ double skw2v_centre_batched(
                     d_bias[j] += gj;
                 }
             }
-            skw2v_row_add(x_row, 1.0f, d_in, dim, lane);
+            if (!use_frozen || !frozen[c]) skw2v_row_add(x_row, 1.0f, d_in, dim, lane);
         }
     }
 #pragma unroll
@@ -500,6 +500,8 @@ extern "C" __global__ void SKW2V_BOUNDS skw2v_train(
     int use_bias,                              // 1: add and train bias (NCE only)
     float* w_in,                               // IN/OUT (V, dim) input vectors
     float* w_out,                              // IN/OUT (V, dim) output vectors
+    const unsigned char* __restrict__ frozen,  // IN (V,) non-zero: that input row is never
+    int use_frozen,                            //   written (freeze_init_vectors), read when 1
     int dim,                                   // vector size, <= 32 * VEC * R
     int architecture,                          // 0 skip-gram, 1 CBOW
     int batch_window,                          // skip-gram: 1 window-batched, 0 per pair
@@ -561,7 +563,7 @@ extern "C" __global__ void SKW2V_BOUNDS skw2v_train(
                 loss += skw2v_centre_batched(w, i, lo, hi, tokens, kept_pos, identity,
                                              sample_size, &rng, alias_table, n_vocab, log_kq,
                                              use_nce, bias, use_bias, w_in, w_out, dim, alpha,
-                                             lane);
+                                             lane, frozen, use_frozen);
                 positives += (double)(hi - lo - 1);
                 continue;
             }
@@ -600,7 +602,9 @@ extern "C" __global__ void SKW2V_BOUNDS skw2v_train(
                             skw2v_row_add(w_out + (skw2v_i64)t[j] * dim, g[j], l1, dim, lane);
                         }
                     }
-                    skw2v_row_add(l1p, 1.0f, work, dim, lane);
+                    if (!use_frozen || !frozen[(l1p - w_in) / dim]) {  // the context's row
+                        skw2v_row_add(l1p, 1.0f, work, dim, lane);
+                    }
                     positives += 1.0;
                 }
                 skw2v_row_add(w_out + (skw2v_i64)w * dim, 1.0f, d_centre, dim, lane);
@@ -624,7 +628,7 @@ extern "C" __global__ void SKW2V_BOUNDS skw2v_train(
                 }
                 // word2vec's convention: every context word gets the full error of the mean.
                 for (skw2v_i64 k = lo; k < hi; ++k) {
-                    if (k == i) continue;
+                    if (k == i || (use_frozen && frozen[SKW2V_CONTEXT(k)])) continue;
                     skw2v_row_add(w_in + (skw2v_i64)SKW2V_CONTEXT(k) * dim, 1.0f, work, dim, lane);
                 }
                 positives += 1.0;
