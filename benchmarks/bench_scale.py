@@ -242,8 +242,11 @@ def main(argv=None):
             r.update(size=label, tokens=n, format="".join(path.suffixes))
             return r
 
+        # the largest first, so that parallel runs end together; printed by size
         with ThreadPoolExecutor(max(1, args.rss_parallel)) as pool:
-            for r in pool.map(fit_rss, jobs):
+            futures = [pool.submit(fit_rss, job) for job in reversed(jobs)][::-1]
+            for job, fut in zip(jobs, futures):
+                r = fut.result()
                 results["rss"].append(r)
                 bound = 2 * r["model_mb"] + 300
                 print(f"| {r['size']} | {r['format']} | {r['vocab']:,} | {r['model_mb']:.0f} MB "

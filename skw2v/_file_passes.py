@@ -38,7 +38,9 @@ from ._vocab import document_frequency
 
 BLOCK_BYTES = 4 << 20        # bytes read per call into the C loop
 TEXT_BATCH_LINES = 10_000    # lines per batch through a Python tokenizer
-WRITE_BUDGET = 128 << 20     # encoded bytes waiting for their turn, all threads together
+# Encoded bytes waiting for their turn, all threads together: a few ranges'
+# output; more would only let a stalled thread (a busy machine) grow the RSS.
+WRITE_BUDGET = 32 << 20
 
 
 class Stopped(Exception):
