@@ -95,24 +95,53 @@ print(json.dumps({"peak_rss_mb": end["VmHWM"],
 """
 
 CHILD_FRONT = r"""
-import json, sys, time
+import collections, json, sys, threading, time
 sys.path.insert(0, sys.argv[1])
 from skw2v import _file_passes as lc
 from skw2v._line_corpus import LineCorpus
 args = json.loads(sys.argv[2])
+
+# CPU seconds of each reading thread, and of the calling thread outside the
+# pool (range planning, merging the counts, closing the cache): the busiest
+# thread plus that serial part is the wall time on an idle machine, a figure
+# that a busy machine does not distort.
+pools = []
+run_pieces = lc._run_pieces
+
+
+def timed_run_pieces(pieces, work, n_jobs, progress):
+    per_thread = collections.Counter()
+
+    def timed(piece, stop):
+        t = time.thread_time()
+        try:
+            return work(piece, stop)
+        finally:
+            per_thread[threading.get_ident()] += time.thread_time() - t
+
+    t = time.thread_time()
+    out = run_pieces(pieces, timed, n_jobs, progress)
+    pools.append((max(per_thread.values(), default=0.0), time.thread_time() - t))
+    return out
+
+
+lc._run_pieces = timed_run_pieces
 corpus = LineCorpus(args["path"])
-t0 = time.perf_counter()
+c0, t0 = time.thread_time(), time.perf_counter()
 counts = lc.count_tokens(corpus, n_jobs=args["workers"])
-t1 = time.perf_counter()
+c1, t1 = time.thread_time(), time.perf_counter()
 vocab = lc.select_vocabulary_from_counts(counts, 5, None)
 del counts.table
-t2 = time.perf_counter()
+c2, t2 = time.thread_time(), time.perf_counter()
 encoded = lc.encode_files(corpus, vocab.table, len(vocab.types), n_jobs=args["workers"])
-t3 = time.perf_counter()
+c3, t3 = time.thread_time(), time.perf_counter()
 n = encoded.n_seen
 kept, lines = len(encoded.tokens), encoded.n_documents
 encoded.close()
+(count_busiest, count_pool), (encode_busiest, encode_pool) = pools
 print(json.dumps({"tokens": n, "count_s": t1 - t0, "vocab_s": t2 - t1, "encode_s": t3 - t2,
+                  "count_cpu_path_s": count_busiest + (c1 - c0 - count_pool),
+                  "encode_cpu_path_s": encode_busiest + (c3 - c2 - encode_pool),
                   "vocab": len(vocab.types), "kept_tokens": kept, "lines": lines}))
 """
 
@@ -257,9 +286,11 @@ def main(argv=None):
     if "front" in args.parts:
         print("\n## Front end: counting + encoding passes (compiled reader, min_count=5; "
               f"best of {args.front_repeats})", flush=True)
+        print("CPU path: CPU seconds of the busiest reading thread + the serial part "
+              "(count + encode), the wall time of an idle machine.")
         print("| corpus | format | workers | count s | vocab s | encode s "
-              "| tokens/s (count + encode) | per worker |")
-        print("|---|---|---:|---:|---:|---:|---:|---:|")
+              "| tokens/s (count + encode) | per worker | CPU path s | tokens/s by CPU path |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         front_sizes = {s.upper() for s in (args.front_sizes or [label for _, label in sizes])}
         for n, label in sizes:
             if label not in front_sizes:
@@ -270,13 +301,15 @@ def main(argv=None):
                         path=str(path), workers=workers))) for _ in range(args.front_repeats)]
                     r = dict(min(runs, key=lambda x: x["count_s"] + x["encode_s"]))
                     rate = r["tokens"] / (r["count_s"] + r["encode_s"])
+                    path_s = min(x["count_cpu_path_s"] + x["encode_cpu_path_s"] for x in runs)
                     r.update(size=label, format="".join(path.suffixes), workers=workers,
-                             rate=rate,
+                             rate=rate, cpu_path_s=path_s, cpu_path_rate=r["tokens"] / path_s,
                              all_runs=[(x["count_s"], x["encode_s"]) for x in runs])
                     results["front"].append(r)
                     print(f"| {label} | {r['format']} | {workers} | {r['count_s']:.2f} "
                           f"| {r['vocab_s']:.2f} | {r['encode_s']:.2f} | {rate / 1e6:.1f}M "
-                          f"| {rate / workers / 1e6:.1f}M |", flush=True)
+                          f"| {rate / workers / 1e6:.1f}M | {path_s:.2f} "
+                          f"| {r['tokens'] / path_s / 1e6:.1f}M |", flush=True)
 
     e2e_label = (args.e2e_size or sizes[0][1]).upper()
     if e2e_label not in files:
@@ -340,6 +373,9 @@ def main(argv=None):
                        "(target >= 10M per core)", one >= 10e6))
         checks.append((f"front end 1 -> 2 workers ({label} .txt): {two / one:.2f}x "
                        "(target >= 1.7x)", two / one >= 1.7))
+        by_cpu = front[2]["cpu_path_rate"] / front[1]["cpu_path_rate"]
+        checks.append((f"front end 1 -> 2 workers by CPU path ({label} .txt): {by_cpu:.2f}x "
+                       "(target >= 1.7x; what an idle machine gives)", by_cpu >= 1.7))
     if "gensim" in results["e2e"]:
         ratio = results["e2e"]["skw2v"]["words_per_s"] / results["e2e"]["gensim"]["words_per_s"]
         checks.append((f"end to end vs gensim corpus_file ({e2e_label}): {ratio:.2f}x "
