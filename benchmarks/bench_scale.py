@@ -80,6 +80,7 @@ sampler.start()
 t = time.perf_counter()
 m = skw2v.Word2VecNS(architecture="skipgram", vector_size=args["dim"], epochs=args["epochs"],
                      min_count=5, max_vocab_size=args["max_vocab"], n_jobs=args["threads"],
+                     window=args.get("window", 5), sample_size=args.get("negatives", 5),
                      random_state=0).fit(pathlib.Path(args["path"]))
 seconds = time.perf_counter() - t
 done.set()
@@ -228,6 +229,10 @@ def main(argv=None):
                    help="corpus size of the end-to-end comparison (default: the smallest)")
     p.add_argument("--e2e-epochs", type=int, default=5)
     p.add_argument("--no-gensim", action="store_true")
+    p.add_argument("--rss-window", type=int, default=5,
+                   help="window of the RSS runs (the memory does not depend on it; the time does)")
+    p.add_argument("--rss-negatives", type=int, default=5,
+                   help="negatives (sample_size) of the RSS runs, as --rss-window")
     p.add_argument("--parts", nargs="+", choices=("rss", "front", "e2e"),
                    default=["rss", "front", "e2e"], help="which measurements to run")
     p.add_argument("--front-sizes", nargs="+", default=None,
@@ -254,7 +259,8 @@ def main(argv=None):
     results["load_before"] = os.getloadavg()
     if "rss" in args.parts:
         print("\n## Peak RSS of fit (skip-gram, 1 epoch, "
-              f"{args.threads} threads, max_vocab_size={args.max_vocab:,})", flush=True)
+              f"{args.threads} threads, max_vocab_size={args.max_vocab:,}, "
+              f"window={args.rss_window}, sample_size={args.rss_negatives})", flush=True)
         print("VmHWM: the kernel's exact peak resident set; RssAnon / RssFile: the largest "
               "anonymous (heap, arrays) and file-backed (libraries, mapped cache) parts, "
               "sampled every 10 ms.")
@@ -267,7 +273,8 @@ def main(argv=None):
             n, label, path = job
             r = run_child(CHILD_FIT, str(ROOT), json.dumps(dict(
                 path=str(path), dim=args.dim, epochs=1, max_vocab=args.max_vocab,
-                threads=args.threads)), timeout=6 * 3600)
+                threads=args.threads, window=args.rss_window, negatives=args.rss_negatives)),
+                timeout=6 * 3600)
             r.update(size=label, tokens=n, format="".join(path.suffixes))
             return r
 
