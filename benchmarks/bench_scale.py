@@ -18,6 +18,13 @@ It prints the tables and the pass/fail of each acceptance target of issue 16.
     python benchmarks/bench_scale.py                      # 20M and 100M tokens (< 15 min)
     python benchmarks/bench_scale.py --sizes 20M 100M 400M
     python benchmarks/bench_scale.py --sizes 2M           # a quick check of the script
+    python benchmarks/bench_scale.py --sizes 20M 100M 400M --parts rss --rss-parallel 3
+    python benchmarks/bench_scale.py --sizes 20M --parts front --front-repeats 3
+
+On a busy machine the wall times are noisy: RSS does not depend on the load
+(``--rss-parallel``, ``--rss-window 1 --rss-negatives 1`` shorten those runs
+without changing the memory), and the front-end table also gives the CPU
+path, which a busy machine does not distort.
 
 The JSON goes to ``--out`` (default benchmarks/results/bench_scale/<commit>.json).
 """
@@ -350,6 +357,9 @@ def main(argv=None):
         paper = on_paper(results, paper_size, args.threads)
         print(f"\n## A 1B-token run on paper (rates measured on {paper_size} .txt, "
               f"{args.threads} workers/threads, skip-gram, vector_size={args.dim})")
+        if (args.rss_window, args.rss_negatives) != (5, 5):
+            print(f"(the epoch time is that of window={args.rss_window}, "
+                  f"sample_size={args.rss_negatives}, not of the defaults)")
         print("| quantity | estimate |")
         print("|---|---:|")
         for name, value in paper:
