@@ -104,6 +104,10 @@ cdef extern from "_sgns.h":
                                const skw2v_window_scratch* scratch) noexcept nogil
     void skw2v_axpy(int n, float a, const float* x, float* y) noexcept nogil
     void skw2v_scale(int n, float a, float* y) noexcept nogil
+    double skw2v_cbow_step(float* w_in, float* w_out, int dim, const int* contexts, int m,
+                           const unsigned char* frozen, const int* targets, int n_targets,
+                           const float* log_kq, float* bias, float alpha, float* neu1,
+                           float* work) noexcept nogil
 
 cdef extern from *:
     """
@@ -158,7 +162,7 @@ cdef struct Scratch:
     int* next_targets               # (k+1,) the next pair's, drawn ahead
     float* work                     # (dim,) gradient w.r.t. the input
     float* neu1                     # (dim,) CBOW mean of the context
-    int* contexts                   # (2 margin,) batched: the window's inputs
+    int* contexts                   # (2 margin,) batched and CBOW: the window's inputs
     skw2v_window_scratch window     # batched: packed rows and score block, laid out over
     float* window_mem               #   this memory
     float** window_rows             #   and these row pointers
@@ -508,6 +512,19 @@ cdef void _train_chunk(
                         next_targets = swap
                         nt = nt_next
                     k = k_next
+            elif not SKW2V_USE_BLAS:
+                # CBOW: one call for the whole step (mean, targets, gradient back).
+                m = 0
+                for k in range(lo, hi):
+                    if k != i:
+                        contexts[m] = buf[k]
+                        m += 1
+                if m == 0:
+                    continue
+                nt = _draw_targets(w, noise, &rng, targets)
+                loss += skw2v_cbow_step(w_in, w_out, dim, contexts, m, frozen, targets, nt,
+                                        log_kq, bias, alpha, neu1, work)
+                positives += 1.0
             else:
                 cw = hi - lo - 1
                 if cw <= 0:
@@ -698,6 +715,9 @@ def train_epoch(
             ok = (sc.buf != NULL and sc.buf_pos != NULL and sc.back != NULL
                   and sc.targets != NULL and sc.next_targets != NULL and sc.work != NULL
                   and sc.neu1 != NULL)
+        if ok and architecture == CBOW:
+            sc.contexts = <int*> malloc((2 * margin + 1) * sizeof(int))
+            ok = sc.contexts != NULL
         if ok and batched:
             sc.contexts = <int*> malloc((2 * margin + 1) * sizeof(int))
             sc.window_mem = <float*> malloc(window_floats * sizeof(float))
