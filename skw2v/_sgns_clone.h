@@ -27,18 +27,19 @@ typedef float SKW2V_CLONE(qvec) __attribute__((vector_size(16), aligned(4), may_
  * fails, and CBOW's mean and gradient are read right after they are written.
  * Element-wise results are those of the plain loops. */
 #ifdef SKW2V_VECTOR_EXTENSIONS
-#define SKW2V_ROW_LOOP(n, BODY)                                                          \
-    do {                                                                                 \
-        int k = 0;                                                                       \
-        { typedef SKW2V_CLONE(vec) V; for (; k + SKW2V_VW <= (n); k += SKW2V_VW) BODY; } \
-        { typedef SKW2V_CLONE(qvec) V; if (k + 4 <= (n)) { BODY; k += 4; } }            \
-        { typedef float V; for (; k < (n); k++) BODY; }                                  \
+#define SKW2V_ROW_LOOP(n, BODY)                                                        \
+    do {                                                                               \
+        const int64_t n_ = (n), nv_ = n_ / SKW2V_VW * SKW2V_VW;                        \
+        int64_t k = 0;                                                                 \
+        { typedef SKW2V_CLONE(vec) V; for (; k < nv_; k += SKW2V_VW) BODY; }           \
+        { typedef SKW2V_CLONE(qvec) V; if (k + 4 <= n_) { BODY; k += 4; } }           \
+        { typedef float V; for (; k < n_; k++) BODY; }                                 \
     } while (0)
 #else
 #define SKW2V_ROW_LOOP(n, BODY)                           \
     do {                                                  \
         typedef float V;                                  \
-        for (int k = 0; k < (n); k++) BODY;               \
+        for (int64_t k = 0; k < (n); k++) BODY;           \
     } while (0)
 #endif
 /* the V-wide element at k of row p */
@@ -137,16 +138,27 @@ static SKW2V_FUSED_ATTR double SKW2V_CLONE(update_targets)(
  * context in order), neu1 *= (float)(1.0 / m), update_targets, row += work:
  * the mean is summed block by block in registers and stored once, and one
  * call replaces the 2 m + 2 calls of that sequence. */
+#ifndef SKW2V_CBOW_ROWS
+#define SKW2V_CBOW_ROWS 16 /* context rows summed per pass (a window of radius 8) */
+#endif
 SKW2V_INLINE SKW2V_FUSED_ATTR double SKW2V_CLONE(cbow_step_impl)(
         float *w_in, float *w_out, int dim, const int *contexts, int m,
         const unsigned char *frozen, const int *targets, int nt, const float *log_kq,
         float *bias, float alpha, float *restrict neu1, float *restrict work) {
     const float inv = (float)(1.0 / m);
-    SKW2V_ROW_LOOP(dim, {
-        V acc = (V){0};
-        for (int c = 0; c < m; c++) acc += SKW2V_AT(w_in + (int64_t)contexts[c] * dim);
-        SKW2V_AT(neu1) = acc * inv;
-    });
+    const float *rows[SKW2V_CBOW_ROWS];
+    for (int c0 = 0; c0 < m; c0 += SKW2V_CBOW_ROWS) {
+        const int mb = m - c0 < SKW2V_CBOW_ROWS ? m - c0 : SKW2V_CBOW_ROWS;
+        const int first = c0 == 0, last = c0 + mb == m;
+        for (int c = 0; c < mb; c++) rows[c] = w_in + (int64_t)contexts[c0 + c] * dim;
+        SKW2V_ROW_LOOP(dim, {
+            V acc = (V){0};
+            if (!first) acc = SKW2V_AT(neu1);
+            for (int c = 0; c < mb; c++) acc += SKW2V_AT(rows[c]);
+            if (last) acc *= inv;
+            SKW2V_AT(neu1) = acc;
+        });
+    }
     double loss = SKW2V_CLONE(update_targets_impl)(neu1, work, w_out, dim, targets, nt, log_kq,
                                                    bias, alpha);
     for (int c = 0; c < m; c++) {
