@@ -73,6 +73,7 @@ cdef uint64_t SUBSAMPLE_KEY = 0x5851F42D4C957F2DULL
 cdef extern from "_sgns.h":
     int SKW2V_N_CLONES
     const char* skw2v_clone_names[]
+    const char* skw2v_fused_isa[]
     int skw2v_active_clone
     int skw2v_clone_usable(int i) noexcept nogil
     int skw2v_simd_select(int i) noexcept nogil
@@ -174,6 +175,9 @@ USES_BLAS = bool(SKW2V_USE_BLAS)
 
 # SIMD clones of the fused kernels, in order of preference (see _sgns.h).
 SIMD_CLONES = tuple(skw2v_clone_names[i].decode() for i in range(SKW2V_N_CLONES))
+# The instruction set of each clone's per-pair skip-gram and CBOW kernels (the
+# x86-64-v4 clone runs them as AVX2 code: measured faster, see _sgns.h).
+SIMD_FUSED_ISA = tuple(skw2v_fused_isa[i].decode() for i in range(SKW2V_N_CLONES))
 
 
 def _set_prefetch_mode(int mode):

@@ -215,7 +215,15 @@ typedef struct {
  * aligned to 64 bytes alike; the dot and the logistic alone measured equal.
  * So the AVX-512 clone only differs where AVX-512 was not measured slower:
  * the window-batched micro-kernels. (benchmarks/RESULTS.md, section 0.) */
+#ifndef SKW2V_V4_FUSED_AVX2
+#define SKW2V_V4_FUSED_AVX2 1 /* 0: build them for AVX-512, to measure again */
+#endif
+#if SKW2V_V4_FUSED_AVX2
 #define SKW2V_FUSED_ATTR __attribute__((target("avx2,fma")))
+#define SKW2V_V4_FUSED_ISA "x86-64-v3"
+#else
+#define SKW2V_V4_FUSED_ISA "x86-64-v4"
+#endif
 #include "_sgns_clone.h"
 #undef SKW2V_CLONE
 #undef SKW2V_CLONE_ATTR
@@ -227,6 +235,14 @@ typedef struct {
 #define SKW2V_N_CLONES 3
 static const char *const skw2v_clone_names[SKW2V_N_CLONES] = {"baseline", "x86-64-v3",
                                                               "x86-64-v4"};
+/* The instruction set each clone's fused per-pair / CBOW kernels were built for. */
+#ifdef SKW2V_X86_CLONES
+static const char *const skw2v_fused_isa[SKW2V_N_CLONES] = {"baseline", "x86-64-v3",
+                                                            SKW2V_V4_FUSED_ISA};
+#else
+static const char *const skw2v_fused_isa[SKW2V_N_CLONES] = {"baseline", "x86-64-v3",
+                                                            "x86-64-v4"};
+#endif
 static skw2v_ops skw2v_active = {0};
 static int skw2v_active_clone = -1;
 
