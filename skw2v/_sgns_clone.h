@@ -4,7 +4,9 @@
  *   SKW2V_FUSED_ATTR   the target attribute of the fused per-pair / CBOW kernels
  *                      (dot, update_targets, cbow_step, axpy, scale); defaults
  *                      to SKW2V_CLONE_ATTR (see _sgns.h for the x86-64-v4 clone)
- *   SKW2V_VW           floats per explicit vector (8, or 16 for AVX-512)
+ *   SKW2V_VW           floats per explicit vector of dot (8, or 16 for AVX-512)
+ *   SKW2V_ROW_VW       floats per vector of the element-wise row loops (the
+ *                      register width: 4 for SSE2, 8 for AVX; default SKW2V_VW)
  * Every helper is always_inline, so its body is compiled with the clone's
  * instruction set. No include guard on purpose.
  */
@@ -12,14 +14,19 @@
 #ifndef SKW2V_FUSED_ATTR
 #define SKW2V_FUSED_ATTR SKW2V_CLONE_ATTR
 #endif
+#ifndef SKW2V_ROW_VW
+#define SKW2V_ROW_VW SKW2V_VW
+#endif
 
 #ifdef SKW2V_VECTOR_EXTENSIONS
 typedef float SKW2V_CLONE(vec) __attribute__((vector_size(4 * SKW2V_VW), aligned(4), may_alias));
 typedef float SKW2V_CLONE(qvec) __attribute__((vector_size(16), aligned(4), may_alias));
+typedef float SKW2V_CLONE(rvec) __attribute__((vector_size(4 * SKW2V_ROW_VW), aligned(4),
+                                               may_alias));
 #endif
 
-/* The element-wise row loops below run explicit vectors: SKW2V_VW floats at
- * a time from 0, then one block of 4, then scalars -- the split dot() loads
+/* The element-wise row loops below run explicit vectors: SKW2V_ROW_VW floats
+ * at a time from 0, then one block of 4, then scalars -- the split dot() loads
  * with. Left to the auto-vectoriser, the x86-64-v4 clone ran 16 floats at a
  * time with a scalar tail (d = 100: 6 x 16 + 4 x 1), so the next dot() read
  * the tail with one 16-byte load over four 4-byte stores still in flight,
@@ -29,9 +36,9 @@ typedef float SKW2V_CLONE(qvec) __attribute__((vector_size(16), aligned(4), may_
 #ifdef SKW2V_VECTOR_EXTENSIONS
 #define SKW2V_ROW_LOOP(n, BODY)                                                        \
     do {                                                                               \
-        const int64_t n_ = (n), nv_ = n_ / SKW2V_VW * SKW2V_VW;                        \
+        const int64_t n_ = (n), nv_ = n_ / SKW2V_ROW_VW * SKW2V_ROW_VW;                \
         int64_t k = 0;                                                                 \
-        { typedef SKW2V_CLONE(vec) V; for (; k < nv_; k += SKW2V_VW) BODY; }           \
+        { typedef SKW2V_CLONE(rvec) V; for (; k < nv_; k += SKW2V_ROW_VW) BODY; }      \
         { typedef SKW2V_CLONE(qvec) V; if (k + 4 <= n_) { BODY; k += 4; } }           \
         { typedef float V; for (; k < n_; k++) BODY; }                                 \
     } while (0)
@@ -421,6 +428,7 @@ static SKW2V_CLONE_ATTR double SKW2V_CLONE(update_window)(
 #undef SKW2V_ROW_LOOP
 #undef SKW2V_AT
 #undef SKW2V_FUSED_ATTR
+#undef SKW2V_ROW_VW
 
 static const skw2v_ops SKW2V_CLONE(ops) = {
     SKW2V_CLONE(update_targets), SKW2V_CLONE(update_window), SKW2V_CLONE(axpy),
