@@ -19,15 +19,17 @@ features (``simd_clone()``; ``SKW2V_SIMD`` forces one); builds with
 SKW2V_USE_BLAS=1 call sdot/saxpy from scipy.linalg.cython_blas instead (benchmarks/RESULTS.md, section 5).
 
 Skip-gram updates, per kept centre word:
-- per pair (default): each (context, centre) pair is one update against its
+- per pair: each (context, centre) pair is one update against its
   own k negatives, applied before the next pair (word2vec's order);
 - ``shared_negatives``: the same sequential per-pair updates, with one set of
   negatives per centre word;
-- ``batch_window``: one update per centre word with one set of negatives,
-  every score taken from the rows as they were at the start of the step, the
+- ``batch_window`` (the estimator's default for skip-gram): one update per
+  centre word with one set of negatives, every score taken from the output
+  rows as they were at the start of the step, each context's input step
+  against those rows plus the output steps of the contexts before it; the
   score block, gradients and both row updates as small matrix products
-  (register-blocked micro-kernels per clone in _sgns_clone.h; sgemm in
-  SKW2V_USE_BLAS builds). It overrides ``shared_negatives``. CBOW already
+  (register-blocked micro-kernels per clone in _sgns_clone.h, in every
+  build). It overrides ``shared_negatives``. CBOW already
   makes one update per centre word (its input is the context mean), so it is
   unchanged by either flag.
 """
@@ -37,7 +39,7 @@ from libc.stdint cimport int64_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memset
 
-from ._blas cimport _axpy, _dot, _gemm
+from ._blas cimport _axpy, _dot
 from ._random cimport alias_draw, bounded, hash64, rng_next, uniform24
 
 cdef extern from *:
@@ -88,6 +90,7 @@ cdef extern from "_sgns.h":
     int skw2v_prefetch_mode
     ctypedef struct skw2v_window_scratch:
         int dp
+        const unsigned char* frozen
         float* y
         float* g
         float* corr
@@ -140,7 +143,7 @@ cdef struct Model:
     float* bias                     # (V,) IN/OUT NCE output bias; NULL: none
     int dim
     const unsigned char* frozen     # (V,) IN non-zero: that input row is never written
-                                    # (freeze_init_vectors); NULL: none. Not in batch_window.
+                                    # (freeze_init_vectors); NULL: none.
 
 cdef struct Schedule:
     double lr_start                 # learning rate at progress 0
@@ -167,8 +170,6 @@ cdef struct Scratch:
     skw2v_window_scratch window     # batched: packed rows and score block, laid out over
     float* window_mem               #   this memory
     float** window_rows             #   and these row pointers
-    float* blas_x                   # SKW2V_USE_BLAS batched: (2 margin, dp) packed inputs
-    float* blas_d                   # (2 margin + k+1 rounded, dp) both row updates
 
 skw2v_init_tables()
 USES_BLAS = bool(SKW2V_USE_BLAS)
@@ -255,58 +256,6 @@ cdef inline double _update_targets_blas(
             bias[targets[j]] += g
         _axpy(dim, g, row, work)
         _axpy(dim, g, l1, row)
-    return loss
-
-
-cdef double _update_window_blas(
-    const Model* model, const int* contexts, int m, const int* targets, int nt,
-    const float* log_kq, float alpha, Scratch* sc,
-) noexcept nogil:
-    """Same contract as skw2v_update_window, through sgemm (SKW2V_USE_BLAS builds).
-
-    Row-major blocks are column-major transposes: g holds S^T (nt x m)."""
-    cdef int dim = model.dim, dp = sc.window.dp, c, j
-    cdef float* y = sc.window.y
-    cdef float* g = sc.window.g
-    cdef float* corr = sc.window.corr
-    cdef float* x = sc.blas_x
-    cdef float* d_in = sc.blas_d
-    cdef float* d_out = sc.blas_d + <int64_t> m * dp
-    cdef float* bias = model.bias
-    cdef double loss = 0.0
-    cdef float f, sig, sp, gj
-    for j in range(nt):
-        memcpy(y + <int64_t> j * dp, model.w_out + <int64_t> targets[j] * dim, dim * sizeof(float))
-        corr[j] = 0.0
-        if bias != NULL:
-            corr[j] = bias[targets[j]]
-        if log_kq != NULL:
-            corr[j] = corr[j] - log_kq[targets[j]]
-    for c in range(m):
-        memcpy(x + <int64_t> c * dp, model.w_in + <int64_t> contexts[c] * dim, dim * sizeof(float))
-    _gemm(b'T', b'N', nt, m, dim, 1.0, y, dp, x, dp, 0.0, g, nt)
-    for c in range(m):
-        for j in range(nt):
-            f = g[c * nt + j] + corr[j]
-            sig = skw2v_logistic(f, &sp)
-            if j == 0:
-                loss += skw2v_positive_loss(f, sp)
-                gj = (1.0 - sig) * alpha
-            else:
-                loss += sp
-                gj = -sig * alpha
-            g[c * nt + j] = gj
-    _gemm(b'N', b'N', dim, m, nt, 1.0, y, dp, g, nt, 0.0, d_in, dp)
-    _gemm(b'N', b'T', dim, nt, m, 1.0, x, dp, g, nt, 0.0, d_out, dp)
-    for j in range(nt):
-        _axpy(dim, 1.0, d_out + <int64_t> j * dp, model.w_out + <int64_t> targets[j] * dim)
-        if bias != NULL:
-            gj = 0.0
-            for c in range(m):
-                gj = gj + g[c * nt + j]
-            bias[targets[j]] += gj
-    for c in range(m):
-        _axpy(dim, 1.0, d_in + <int64_t> c * dp, model.w_in + <int64_t> contexts[c] * dim)
     return loss
 
 
@@ -452,7 +401,7 @@ cdef void _train_chunk(
             words += 1.0
             if batched:
                 # One step for the whole window (brief: "the window-batched
-                # skip-gram update"): every score from the rows at its start.
+                # skip-gram update"): every score from the output rows at its start.
                 m = 0
                 for k in range(lo, hi):
                     if k != i:
@@ -478,12 +427,9 @@ cdef void _train_chunk(
                     skw2v_prefetch_targets(w_out, dim, next_targets, nt_ahead)
                 if m == 0:
                     continue
-                if SKW2V_USE_BLAS:
-                    loss += _update_window_blas(model, contexts, m, targets, nt, log_kq, alpha,
-                                                scratch)
-                else:
-                    loss += skw2v_update_window(w_in, w_out, dim, contexts, m, targets, nt,
-                                                log_kq, bias, alpha, &scratch.window)
+                # (SKW2V_USE_BLAS builds too: sgemm measured 2.8x slower here, RESULTS 0)
+                loss += skw2v_update_window(w_in, w_out, dim, contexts, m, targets, nt,
+                                            log_kq, bias, alpha, &scratch.window)
                 positives += m
             elif mode.architecture == SKIPGRAM:
                 # word2vec's order: the context word's input vector predicts the centre.
@@ -602,8 +548,10 @@ def train_epoch(
     float[::1] output_bias=None,            # IN/OUT (V,) NCE only: learned bias added to each
                                             # output word's logit; None: no bias
     bint batch_window=False,                # skip-gram: one update per centre word with one
-                                            # negative set, every score from the rows at the
-                                            # start of the step (overrides shared_negatives)
+                                            # negative set, every score from the output rows
+                                            # at the start of the step, each input step also
+                                            # seeing the earlier contexts' output steps
+                                            # (overrides shared_negatives)
     const unsigned char[::1] frozen_rows=None,  # IN (V,) non-zero: that input row is never
                                             # updated (freeze_init_vectors); None: none
 ):
@@ -642,8 +590,6 @@ def train_epoch(
     if frozen_rows is not None and frozen_rows.shape[0] != w_in.shape[0]:
         raise ValueError(f"frozen_rows must have one entry per row of w_in ({w_in.shape[0]}), "
                          f"got {frozen_rows.shape[0]}")
-    if frozen_rows is not None and batch_window and architecture == SKIPGRAM:
-        raise ValueError("frozen_rows is not implemented by the window-batched update")
     if window < 1 or sample_size < 0 or n_threads < 1 or progress_total < 1:
         raise ValueError("window, n_threads and progress_total must be >= 1, sample_size >= 0")
 
@@ -717,7 +663,6 @@ def train_epoch(
     cdef bint batched = batch_window and architecture == SKIPGRAM
     cdef int64_t window_floats = skw2v_window_scratch_floats(dim, 2 * margin, sample_size + 1)
     cdef int window_rows = skw2v_window_scratch_rows(sample_size + 1)
-    cdef int64_t dp = (dim + SKW2V_ROW_PAD - 1) // SKW2V_ROW_PAD * SKW2V_ROW_PAD
     cdef const int64_t* bounds = &chunk_bounds[0]
     cdef const int64_t* first_sentence = &chunk_sentence[0]
     cdef double* stats = &chunk_stats[0, 0]
@@ -752,10 +697,7 @@ def train_epoch(
             if ok:
                 skw2v_window_scratch_init(&sc.window, sc.window_mem, sc.window_rows, dim,
                                           2 * margin, sample_size + 1)
-            if SKW2V_USE_BLAS:
-                sc.blas_x = <float*> malloc(2 * margin * dp * sizeof(float))
-                sc.blas_d = <float*> malloc((2 * margin + sample_size + 1) * dp * sizeof(float))
-                ok = ok and sc.blas_x != NULL and sc.blas_d != NULL
+                sc.window.frozen = model.frozen
         try:
             for c in prange(n_chunks, schedule="dynamic"):
                 if skw2v_load_flag(stop):
@@ -780,8 +722,6 @@ def train_epoch(
                 free(sc.contexts)
                 free(sc.window_mem)
                 free(sc.window_rows)
-                free(sc.blas_x)
-                free(sc.blas_d)
                 free(sc)
     if failed:
         raise MemoryError("could not allocate per-thread scratch buffers")

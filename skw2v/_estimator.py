@@ -110,14 +110,21 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
     shared_negatives : bool, default=False
         Skip-gram, CPU only: one set of negatives per centre word, shared by
         its window's (centre, context) pairs, which are updated one after
-        another (Ji et al. 2016). About 1.25x faster at gensim's quality.
-    batch_window : bool, default=False
+        another (Ji et al. 2016). About 1.25x faster at gensim's quality
+        than per pair; with ``batch_window="auto"`` it selects that update.
+    batch_window : {"auto"} or bool, default="auto"
         Skip-gram: the window-batched update (HogBatch, Ji et al. 2016): one
-        set of negatives per centre word, every score of the window taken
-        from the rows as they were before the step (small matrix products),
-        each touched row written once; ``device="cuda"`` trains the same.
-        About 2x faster; SimLex-999 about 0.007 lower than gensim's on PTB +
-        Brown (benchmarks/RESULTS.md, section 0). Overrides ``shared_negatives``.
+        set of negatives per centre word; each context's scores taken from the
+        output rows as they were at the start of the centre's step, its input
+        step against those rows plus the output steps of the contexts before
+        it (as the per-pair update sees them), as small matrix products, each
+        touched output row written once; ``device="cuda"`` trains the same.
+        About 1.6x the per-pair update's speed at gensim's quality on PTB +
+        Brown (benchmarks/RESULTS.md, section 0). ``"auto"``: batched unless
+        ``shared_negatives`` is True (that takes the per-pair update);
+        ``False``: per pair, fresh negatives for every
+        (centre, context) pair as word2vec does. ``True`` overrides
+        ``shared_negatives``. CBOW ignores it.
     update_vocabulary : bool, default=False
         ``partial_fit`` grows the vocabulary: counts accumulate, and a word
         gets a new row (started as in ``fit``) once its count so far reaches
@@ -126,7 +133,8 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
     freeze_init_vectors : bool, default=False
         Input vectors that start from ``init_vectors`` stay bitwise unchanged
         in ``fit`` and ``partial_fit`` (gensim's ``vectors_lockf``;
-        ``frozen_rows_``). CPU only, per-pair skip-gram and CBOW.
+        ``frozen_rows_``), on the CPU and the GPU, with every architecture
+        and ``batch_window``.
 
     Attributes
     ----------
@@ -206,7 +214,7 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         "callbacks": [list, tuple, None],
         "init_vectors": "no_validation",  # checked when fit reads it
         "shared_negatives": ["boolean"],
-        "batch_window": ["boolean"],
+        "batch_window": ["boolean", StrOptions({"auto"})],
         "update_vocabulary": ["boolean"],
         "freeze_init_vectors": ["boolean"],
     }
@@ -218,7 +226,7 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         loss="negative_sampling", noise="unigram", lowercase=True,
         token_pattern=DEFAULT_TOKEN_PATTERN, tokenizer=None, pooling="mean", n_jobs=None,
         random_state=None, device="cpu", verbose=0, callbacks=None, init_vectors=None,
-        shared_negatives=False, batch_window=False, update_vocabulary=False,
+        shared_negatives=False, batch_window="auto", update_vocabulary=False,
         freeze_init_vectors=False,
     ):
         self.vector_size = vector_size

@@ -69,12 +69,4 @@ def check_fit_params(params):
     if device == "cuda" and params["shared_negatives"]:
         raise ValueError("shared_negatives=True is implemented by the CPU kernel only; "
                          "use device='cpu' or shared_negatives=False")
-    if device == "cuda" and params.get("freeze_init_vectors"):
-        raise ValueError("freeze_init_vectors=True is implemented by the CPU kernel only "
-                         "for now; use device='cpu' or freeze_init_vectors=False")
-    if (params.get("freeze_init_vectors") and params.get("batch_window")
-            and params["architecture"] == "skipgram"):
-        # (until the window-batched update learns the row lock)
-        raise ValueError("freeze_init_vectors=True does not work with batch_window=True "
-                         "(skip-gram) yet; set one of them to False")
     return device

@@ -104,12 +104,23 @@ def make_plan(corpus, keep_prob, noise, *, architecture="skipgram", loss="negati
 def plan_for(corpus, token_counts, params):
     """The plan of a ``Word2VecNS`` with parameters ``params`` (``get_params()``),
     its tables derived from the fitted ``token_counts``."""
+    settings = {name: params[name] for name in PLAN_PARAMS}
+    settings["batch_window"] = resolve_batch_window(params)
     return make_plan(
         corpus,
         keep_probabilities(token_counts, params["subsample"]),
         noise_probabilities(token_counts, params["noise"], params["power"]),
-        **{name: params[name] for name in PLAN_PARAMS},
+        **settings,
     )
+
+
+def resolve_batch_window(params):
+    """``batch_window="auto"``: the window-batched update, unless
+    ``shared_negatives`` asks for the per-pair one."""
+    value = params["batch_window"]
+    if isinstance(value, str):  # "auto"
+        return not params["shared_negatives"]
+    return bool(value)
 
 
 class EpochResult:

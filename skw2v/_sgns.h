@@ -113,6 +113,7 @@ static inline void skw2v_prefetch_targets(const float *w_out, int dim, const int
 
 typedef struct {
     int dp;        /* packed row stride */
+    const unsigned char *frozen; /* (V,) non-zero: that input row is never written; NULL: none */
     float *y;      /* (nt_pad, dp) the output rows at the start of the step */
     float *x;      /* (SKW2V_CONTEXT_BLOCK, dp) one block of input rows */
     float *g;      /* (m_pad, nt_pad) scores, then alpha * (label - sigmoid) */
@@ -120,6 +121,8 @@ typedef struct {
     float *dbias;  /* (nt_pad) NCE bias gradient summed over the contexts */
     float *sink;   /* (dp) where updates of padding rows go */
     float **rows;  /* (max(SKW2V_CONTEXT_BLOCK, nt_pad)) rows a tile updates */
+    float *yc;     /* (nt_pad, dp) the output rows plus the earlier blocks' output steps */
+    float *l;      /* (SKW2V_CONTEXT_BLOCK, SKW2V_CONTEXT_BLOCK) G G^T, strictly lower part */
 } skw2v_window_scratch;
 
 /* Floats of one scratch for windows of up to max_contexts inputs and max_targets targets. */
@@ -127,7 +130,8 @@ static inline int64_t skw2v_window_scratch_floats(int dim, int64_t max_contexts,
     int64_t dp = SKW2V_ROUND_UP(dim, SKW2V_ROW_PAD);
     int64_t ntp = SKW2V_ROUND_UP(max_targets, SKW2V_TARGET_PAD);
     int64_t mp = SKW2V_ROUND_UP(max_contexts, SKW2V_CONTEXT_BLOCK);
-    return ntp * dp + SKW2V_CONTEXT_BLOCK * dp + mp * ntp + 2 * ntp + dp;
+    return 2 * ntp * dp + SKW2V_CONTEXT_BLOCK * dp + mp * ntp + 2 * ntp + dp +
+           SKW2V_CONTEXT_BLOCK * SKW2V_CONTEXT_BLOCK;
 }
 
 /* Lay scratch out over mem (skw2v_window_scratch_floats(...) floats) and
@@ -138,12 +142,15 @@ static inline void skw2v_window_scratch_init(skw2v_window_scratch *s, float *mem
     int64_t ntp = SKW2V_ROUND_UP(max_targets, SKW2V_TARGET_PAD);
     int64_t mp = SKW2V_ROUND_UP(max_contexts, SKW2V_CONTEXT_BLOCK);
     s->dp = (int)dp;
+    s->frozen = NULL;
     s->y = mem;
     s->x = s->y + ntp * dp;
     s->g = s->x + SKW2V_CONTEXT_BLOCK * dp;
     s->corr = s->g + mp * ntp;
     s->dbias = s->corr + ntp;
     s->sink = s->dbias + ntp;
+    s->yc = s->sink + dp;
+    s->l = s->yc + ntp * dp;
     s->rows = rows;
 }
 

@@ -336,12 +336,16 @@ SKW2V_INLINE SKW2V_CLONE_ATTR void SKW2V_CLONE(zero_row)(float *dst, int dim) {
  *   IN/OUT w_in, w_out      rows updated in place (hogwild), each delta added once
  *   IN/OUT bias             bias[t_j] += sum_c g[c, j]
  *   SCRATCH scratch         laid out by skw2v_window_scratch_init for >= m, nt
- * Every score uses the rows as they were at the start of the step:
- * S = X Y^T, G = alpha (label - sigmoid(S + corr)), w_out[t] += G^T X,
- * w_in[c] += G Y. Inputs are processed in blocks of SKW2V_CONTEXT_BLOCK rows:
- * all blocks' scores and output-row updates first (the packed Y keeps the
- * start-of-step output rows; w_in is not written yet), then the input rows.
- * Returns the summed loss.
+ * Every score uses the output rows Y as they were at the start of the step
+ * (the input row x_c as it is at its turn): G = alpha (label - sigmoid(X Y^T
+ * + corr)), w_out[t] += G^T X. The input step of context c is taken against
+ * the output rows after the output steps of the contexts before it, as the
+ * per-pair update does: w_in[c] += sum_j g[c, j] (y_j + sum_{c'<c} g[c', j]
+ * x_c') = (G Y + L X)[c], L the strictly lower part of G G^T.
+ * Contexts run in blocks of up to SKW2V_CONTEXT_BLOCK rows, a block ending
+ * before a word it already holds (so each x is read at its turn: a repeated
+ * word sees its earlier step); across blocks yc carries Y plus the earlier
+ * blocks' G^T X. Returns the summed loss.
  */
 SKW2V_INLINE SKW2V_CLONE_ATTR double SKW2V_CLONE(update_window_impl)(
         float *w_in, float *w_out, int dim, const int *contexts, int m, const int *targets,
@@ -349,7 +353,8 @@ SKW2V_INLINE SKW2V_CLONE_ATTR double SKW2V_CLONE(update_window_impl)(
     const int dp = sc->dp;
     const int n = SKW2V_ROUND_UP(dim, SKW2V_LANES); /* columns the dots run over */
     const int ntp = SKW2V_ROUND_UP(nt, SKW2V_TARGET_PAD);
-    float *y = sc->y, *x = sc->x, *g = sc->g;
+    const int lb = SKW2V_CONTEXT_BLOCK; /* row stride of l */
+    float *y = sc->y, *yc = sc->y, *x = sc->x, *g = sc->g, *l = sc->l;
     float **rows = sc->rows;
     double loss = 0.0;
     for (int j = 0; j < ntp; j++) {
@@ -361,10 +366,13 @@ SKW2V_INLINE SKW2V_CLONE_ATTR double SKW2V_CLONE(update_window_impl)(
         }
         sc->dbias[j] = 0.0f;
     }
-    for (int c0 = 0; c0 < m; c0 += SKW2V_CONTEXT_BLOCK) {
-        int mb = m - c0 < SKW2V_CONTEXT_BLOCK ? m - c0 : SKW2V_CONTEXT_BLOCK;
-        int mbp = SKW2V_ROUND_UP(mb, SKW2V_CONTEXT_PAD);
-        float *gb = g + (int64_t)c0 * ntp;
+    for (int c0 = 0, mb; c0 < m; c0 += mb) {
+        for (mb = 1; c0 + mb < m && mb < SKW2V_CONTEXT_BLOCK; mb++) {
+            int q = c0;
+            while (q < c0 + mb && contexts[q] != contexts[c0 + mb]) q++;
+            if (q < c0 + mb) break; /* a repeated word starts the next block */
+        }
+        const int mbp = SKW2V_ROUND_UP(mb, SKW2V_CONTEXT_PAD);
         for (int a = 0; a < mbp; a++) {
             if (a < mb) SKW2V_CLONE(pack_row)(x + a * dp, w_in + (int64_t)contexts[c0 + a] * dim, dim);
             else SKW2V_CLONE(zero_row)(x + a * dp, dim);
@@ -372,12 +380,12 @@ SKW2V_INLINE SKW2V_CLONE_ATTR double SKW2V_CLONE(update_window_impl)(
         for (int a = 0; a < mbp; a += SKW2V_DOT_ROWS) {
             int b = 0;
             for (; b + 6 <= ntp; b += 6)
-                SKW2V_CLONE(dot_tile)(x + a * dp, y + b * dp, dp, n, gb + a * ntp + b, ntp, SKW2V_DOT_ROWS, 6);
+                SKW2V_CLONE(dot_tile)(x + a * dp, y + b * dp, dp, n, g + a * ntp + b, ntp, SKW2V_DOT_ROWS, 6);
             if (b < ntp)
-                SKW2V_CLONE(dot_tile)(x + a * dp, y + b * dp, dp, n, gb + a * ntp + b, ntp, SKW2V_DOT_ROWS, 3);
+                SKW2V_CLONE(dot_tile)(x + a * dp, y + b * dp, dp, n, g + a * ntp + b, ntp, SKW2V_DOT_ROWS, 3);
         }
         for (int a = 0; a < mbp; a++) {
-            float *ga = gb + a * ntp;
+            float *ga = g + a * ntp;
             for (int j = 0; j < ntp; j++) {
                 if (a >= mb || j >= nt) { ga[j] = 0.0f; continue; }
                 float s = ga[j] + sc->corr[j];
@@ -389,24 +397,42 @@ SKW2V_INLINE SKW2V_CLONE_ATTR double SKW2V_CLONE(update_window_impl)(
                 ga[j] = gj;
                 sc->dbias[j] += gj;
             }
+            /* L[a, a'] = g_a . g_a' for a' < a; rows a, a + 1 read columns <= a */
+            for (int a2 = 0; a2 < a; a2++) {
+                float t = 0.0f;
+                for (int q = 0; q < nt; q++) t += ga[q] * g[a2 * ntp + q];
+                l[a * lb + a2] = t;
+            }
+            l[a * lb + a] = 0.0f;
         }
         /* w_out[t_j] += sum_c g[c, j] x_c: rows j, reduction over the block's inputs */
         for (int j = 0; j < ntp; j++) rows[j] = j < nt ? w_out + (int64_t)targets[j] * dim : sc->sink;
         int j = 0;
         for (; j + 6 <= ntp; j += 6)
-            SKW2V_CLONE(gemm_rows)(gb + j, 1, ntp, x, dp, mbp, rows + j, dim, 6, SKW2V_OUT_VECTORS);
+            SKW2V_CLONE(gemm_rows)(g + j, 1, ntp, x, dp, mbp, rows + j, dim, 6, SKW2V_OUT_VECTORS);
         if (j < ntp)
-            SKW2V_CLONE(gemm_rows)(gb + j, 1, ntp, x, dp, mbp, rows + j, dim, 3, SKW2V_OUT_VECTORS);
-    }
-    /* w_in[c] += sum_j g[c, j] y_j */
-    for (int c0 = 0; c0 < m; c0 += SKW2V_CONTEXT_BLOCK) {
-        int mb = m - c0 < SKW2V_CONTEXT_BLOCK ? m - c0 : SKW2V_CONTEXT_BLOCK;
-        int mbp = SKW2V_ROUND_UP(mb, SKW2V_CONTEXT_PAD);
+            SKW2V_CLONE(gemm_rows)(g + j, 1, ntp, x, dp, mbp, rows + j, dim, 3, SKW2V_OUT_VECTORS);
+        /* w_in[c] += (G yc + L X)[c] */
         for (int a = 0; a < mbp; a++)
-            rows[a] = a < mb ? w_in + (int64_t)contexts[c0 + a] * dim : sc->sink;
-        for (int a = 0; a < mbp; a += SKW2V_CONTEXT_PAD)
-            SKW2V_CLONE(gemm_rows)(g + (int64_t)(c0 + a) * ntp, ntp, 1, y, dp, ntp, rows + a, dim,
+            rows[a] = a < mb && !(sc->frozen && sc->frozen[contexts[c0 + a]]) /* locked: sink */
+                      ? w_in + (int64_t)contexts[c0 + a] * dim : sc->sink;
+        for (int a = 0; a < mbp; a += SKW2V_CONTEXT_PAD) {
+            SKW2V_CLONE(gemm_rows)(g + a * ntp, ntp, 1, yc, dp, ntp, rows + a, dim,
                                    SKW2V_CONTEXT_PAD, SKW2V_IN_VECTORS);
+            SKW2V_CLONE(gemm_rows)(l + a * lb, lb, 1, x, dp, a + 1, rows + a, dim,
+                                   SKW2V_CONTEXT_PAD, SKW2V_IN_VECTORS);
+        }
+        if (c0 + mb < m) { /* the next block's input steps see this block's output steps */
+            if (yc == y) {
+                yc = sc->yc;
+                for (int q = 0; q < ntp * dp; q++) yc[q] = y[q];
+            }
+            for (int q = 0; q < ntp; q++) rows[q] = yc + q * dp;
+            for (j = 0; j + 6 <= ntp; j += 6)
+                SKW2V_CLONE(gemm_rows)(g + j, 1, ntp, x, dp, mbp, rows + j, dim, 6, SKW2V_OUT_VECTORS);
+            if (j < ntp)
+                SKW2V_CLONE(gemm_rows)(g + j, 1, ntp, x, dp, mbp, rows + j, dim, 3, SKW2V_OUT_VECTORS);
+        }
     }
     if (bias)
         for (int j = 0; j < nt; j++) bias[targets[j]] += sc->dbias[j];

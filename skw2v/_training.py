@@ -166,7 +166,7 @@ def train_epochs(plan, weights, seeds, device, n_threads, schedule, progress=Non
 
         # uploads corpus, tables and weights once
         gpu = GpuTrainer(plan, w_in, w_out, output_bias=bias,
-                         batch_window=plan.batch_window)
+                         batch_window=plan.batch_window, frozen_rows=plan.frozen_rows)
     epoch_runner = (gpu.run_epoch if gpu is not None
                     else functools.partial(run_epoch, plan, w_in, w_out, output_bias=bias))
     try:

@@ -382,9 +382,13 @@ class GpuTrainer:
         ``output_bias``); None trains NCE without a bias.
     batch_window : bool, default=False
         Skip-gram only: the window-batched update (one set of negatives per
-        centre word, every score from the rows at the start of the centre's
-        step), the semantics of the CPU kernel's ``batch_window``. Ignored
-        for CBOW.
+        centre word, every score from the output rows at the start of the
+        centre's step, each input step also seeing the earlier contexts'
+        output steps), the semantics of the CPU kernel's ``batch_window``.
+        Ignored for CBOW.
+    frozen_rows : ndarray of uint8, shape (V,), optional
+        Non-zero: that input row is never written (``freeze_init_vectors``),
+        as the CPU kernel's ``frozen_rows``; None locks nothing.
     batch_tokens : int
         Corpus positions per kernel launch.
     backend : object, optional
@@ -405,7 +409,8 @@ class GpuTrainer:
 
     def __init__(self, plan, w_in, w_out, *, output_bias=None, batch_window=False,
                  batch_tokens=BATCH_TOKENS, backend=None, max_blocks=None,
-                 threads_per_block=THREADS_PER_BLOCK, min_blocks_per_sm=None, atomic=True):
+                 threads_per_block=THREADS_PER_BLOCK, min_blocks_per_sm=None, atomic=True,
+                 frozen_rows=None):
         if not isinstance(batch_tokens, (int, np.integer)) or batch_tokens < 1:
             raise ValueError(f"batch_tokens must be a positive integer, got {batch_tokens!r}")
         if (not isinstance(threads_per_block, (int, np.integer)) or threads_per_block < WARP
@@ -464,6 +469,12 @@ class GpuTrainer:
                 "max_vocab_size or use device='cpu'"
             )
 
+        self.use_frozen = int(frozen_rows is not None)
+        if self.use_frozen and np.shape(frozen_rows) != (n_vocab,):
+            raise ValueError(f"frozen_rows must have one entry per row of w_in ({n_vocab}), "
+                             f"got shape {np.shape(frozen_rows)}")
+        # A one-byte placeholder keeps the kernel's argument a valid array.
+        self.frozen = b.to_device(frozen_rows if self.use_frozen else np.zeros(1), np.uint8)
         self.w_in = _device_weights(b, w_in)
         self.w_out = _device_weights(b, w_out)
         # A one-float placeholder keeps the kernel's argument a valid array.
@@ -549,7 +560,8 @@ class GpuTrainer:
             n_sentences=self.n_sentences, alias_table=self.alias_table,
             n_vocab=self.n_vocab, log_kq=self.noise_log_kq,
             use_nce=self.use_nce, bias=self.output_bias, use_bias=self.use_bias,
-            w_in=self.w_in, w_out=self.w_out, dim=self.dim, architecture=self.architecture,
+            w_in=self.w_in, w_out=self.w_out, frozen=self.frozen, use_frozen=self.use_frozen,
+            dim=self.dim, architecture=self.architecture,
             batch_window=self.batch_window, window=self.window, shrink=self.shrink,
             sample_size=self.sample_size, lr_start=float(lr_start), lr_end=float(lr_end),
             progress_offset=int(progress_offset), progress_total=int(progress_total),
@@ -625,7 +637,7 @@ class GpuTrainer:
 
     DEVICE_ARRAYS = ("w_in", "w_out", "output_bias", "tokens", "offsets", "keep_prob",
                      "alias_table", "noise_log_kq", "_no_kept_pos", "_stats", "_flags",
-                     "_counters")
+                     "_counters", "frozen")
 
     def close(self):
         """Drop the device arrays and hand the pool's free blocks back to the
