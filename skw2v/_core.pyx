@@ -344,7 +344,7 @@ cdef void _train_chunk(
     cdef int64_t progress_total = schedule.progress_total
     cdef int64_t pos = start, s = sentence, s_begin, s_end, seg_end, j
     cdef int n, nb, nf, k, k_next, i, c0, c1, b, lo, hi, w, cw, m, nt = 0, nt_next = 0
-    cdef int b_ahead = 0, nt_ahead = 0, lo_ahead, hi_ahead
+    cdef int b_ahead = 0, nt_ahead = 0
     cdef bint prefetched, ahead = False
     cdef int* swap
     cdef double loss = 0.0, positives = 0.0, words = 0.0, lr_delta = lr_start - lr_end
@@ -476,22 +476,18 @@ cdef void _train_chunk(
                     nt = nt_ahead
                 elif m > 0:
                     nt = _draw_targets(w, noise, &rng, targets)
-                # The next centre's radius and (if it has contexts) targets are
-                # drawn now, in the RNG order of drawing them there, so that its
-                # output rows load during this step.
+                # The next centre's radius and targets are drawn now, in the RNG
+                # order of drawing them there, so that its output rows load
+                # during this step.
                 ahead = m > 0 and i + 1 < c1
                 if ahead:
                     if mode.shrink_windows:
                         b_ahead = 1 + <int> bounded(rng_next(&rng), <uint32_t> window)
                     else:
                         b_ahead = window
-                    lo_ahead = <int> (i + 1 - <int64_t> b_ahead if i + 1 - <int64_t> b_ahead > 0
-                                      else 0)
-                    hi_ahead = <int> (i + 2 + <int64_t> b_ahead if i + 2 + <int64_t> b_ahead < n
-                                      else n)
-                    if hi_ahead - lo_ahead > 1:
-                        nt_ahead = _draw_targets(buf[i + 1], noise, &rng, next_targets)
-                        skw2v_prefetch_targets(w_out, dim, next_targets, nt_ahead)
+                    # buf[i] is in its window, so it has contexts and draws.
+                    nt_ahead = _draw_targets(buf[i + 1], noise, &rng, next_targets)
+                    skw2v_prefetch_targets(w_out, dim, next_targets, nt_ahead)
                 if m == 0:
                     continue
                 loss += skw2v_cbow_step(w_in, w_out, dim, contexts, m, frozen, targets, nt,
