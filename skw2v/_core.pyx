@@ -75,6 +75,7 @@ cdef uint64_t SUBSAMPLE_KEY = 0x5851F42D4C957F2DULL
 cdef extern from "_sgns.h":
     int SKW2V_N_CLONES
     const char* skw2v_clone_names[]
+    const char* skw2v_fused_isa[]
     int skw2v_active_clone
     int skw2v_clone_usable(int i) noexcept nogil
     int skw2v_simd_select(int i) noexcept nogil
@@ -107,6 +108,10 @@ cdef extern from "_sgns.h":
                                const skw2v_window_scratch* scratch) noexcept nogil
     void skw2v_axpy(int n, float a, const float* x, float* y) noexcept nogil
     void skw2v_scale(int n, float a, float* y) noexcept nogil
+    double skw2v_cbow_step(float* w_in, float* w_out, int dim, const int* contexts, int m,
+                           const unsigned char* frozen, const int* targets, int n_targets,
+                           const float* log_kq, float* bias, float alpha, float* neu1,
+                           float* work) noexcept nogil
 
 cdef extern from *:
     """
@@ -161,7 +166,7 @@ cdef struct Scratch:
     int* next_targets               # (k+1,) the next pair's, drawn ahead
     float* work                     # (dim,) gradient w.r.t. the input
     float* neu1                     # (dim,) CBOW mean of the context
-    int* contexts                   # (2 margin,) batched: the window's inputs
+    int* contexts                   # (2 margin,) batched and CBOW: the window's inputs
     skw2v_window_scratch window     # batched: packed rows and score block, laid out over
     float* window_mem               #   this memory
     float** window_rows             #   and these row pointers
@@ -171,6 +176,9 @@ USES_BLAS = bool(SKW2V_USE_BLAS)
 
 # SIMD clones of the fused kernels, in order of preference (see _sgns.h).
 SIMD_CLONES = tuple(skw2v_clone_names[i].decode() for i in range(SKW2V_N_CLONES))
+# The instruction set of each clone's per-pair skip-gram and CBOW kernels (the
+# x86-64-v4 clone runs them as AVX2 code: measured faster, see _sgns.h).
+SIMD_FUSED_ISA = tuple(skw2v_fused_isa[i].decode() for i in range(SKW2V_N_CLONES))
 
 
 def _set_prefetch_mode(int mode):
@@ -381,7 +389,7 @@ cdef void _train_chunk(
                              / <double> progress_total)
             if alpha < lr_end:
                 alpha = <float> lr_end
-            if batched and ahead:
+            if ahead:  # drawn with the previous centre (batched skip-gram, CBOW)
                 b = b_ahead
             elif mode.shrink_windows:
                 b = 1 + <int> bounded(rng_next(&rng), <uint32_t> window)
@@ -454,6 +462,37 @@ cdef void _train_chunk(
                         next_targets = swap
                         nt = nt_next
                     k = k_next
+            elif not SKW2V_USE_BLAS:
+                # CBOW: one call for the whole step (mean, targets, gradient back).
+                m = 0
+                for k in range(lo, hi):
+                    if k != i:
+                        contexts[m] = buf[k]
+                        m += 1
+                if ahead and m > 0:
+                    swap = targets
+                    targets = next_targets
+                    next_targets = swap
+                    nt = nt_ahead
+                elif m > 0:
+                    nt = _draw_targets(w, noise, &rng, targets)
+                # The next centre's radius and targets are drawn now, in the RNG
+                # order of drawing them there, so that its output rows load
+                # during this step.
+                ahead = m > 0 and i + 1 < c1
+                if ahead:
+                    if mode.shrink_windows:
+                        b_ahead = 1 + <int> bounded(rng_next(&rng), <uint32_t> window)
+                    else:
+                        b_ahead = window
+                    # buf[i] is in its window, so it has contexts and draws.
+                    nt_ahead = _draw_targets(buf[i + 1], noise, &rng, next_targets)
+                    skw2v_prefetch_targets(w_out, dim, next_targets, nt_ahead)
+                if m == 0:
+                    continue
+                loss += skw2v_cbow_step(w_in, w_out, dim, contexts, m, frozen, targets, nt,
+                                        log_kq, bias, alpha, neu1, work)
+                positives += 1.0
             else:
                 cw = hi - lo - 1
                 if cw <= 0:
@@ -643,6 +682,9 @@ def train_epoch(
             ok = (sc.buf != NULL and sc.buf_pos != NULL and sc.back != NULL
                   and sc.targets != NULL and sc.next_targets != NULL and sc.work != NULL
                   and sc.neu1 != NULL)
+        if ok and architecture == CBOW:
+            sc.contexts = <int*> malloc((2 * margin + 1) * sizeof(int))
+            ok = sc.contexts != NULL
         if ok and batched:
             sc.contexts = <int*> malloc((2 * margin + 1) * sizeof(int))
             sc.window_mem = <float*> malloc(window_floats * sizeof(float))
