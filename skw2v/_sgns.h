@@ -60,7 +60,11 @@ SKW2V_INLINE float skw2v_positive_loss(float f, float softplus) {
 /* sigmoid(f) and softplus(f) = -log sigmoid(-f) */
 SKW2V_INLINE float skw2v_logistic(float f, float *softplus) {
     if (f >= SKW2V_TABLE_MAX) { *softplus = f; return 1.0f; }
-    if (f <= -SKW2V_TABLE_MAX) { *softplus = 0.0f; return 0.0f; }
+    if (!(f > -SKW2V_TABLE_MAX)) {
+        /* NaN (diverged rows) falls here too: it must not index the table. */
+        *softplus = f == f ? 0.0f : f;
+        return f == f ? 0.0f : f;
+    }
     float u = (f + SKW2V_TABLE_MAX) * SKW2V_TABLE_STEPS_PER_UNIT;
     int i = (int)u;
     float frac = u - (float)i;
