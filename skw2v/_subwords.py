@@ -1,0 +1,122 @@
+"""Character n-gram subwords, fastText's way (Bojanowski et al. 2017).
+
+A word w is written ``"<" + w + ">"``; its subwords are the character n-grams
+of that string for ``min_n <= n <= max_n`` (n counted in Unicode code points,
+as fastText counts UTF-8 characters), a lone ``"<"`` or ``">"`` excepted. An
+n-gram is hashed with 32-bit FNV-1a over its UTF-8 bytes and lands in row
+``V + hash % bucket`` of the input matrix (V words, then ``bucket`` n-gram
+rows: the layout of a fastText ``.bin`` input matrix, so its files load).
+
+fastText hashes each byte as a C ``char``, signed on x86: a byte >= 0x80 is
+sign-extended to 32 bits before the XOR (0xC3 -> 0xFFFFFFC3). We do the same
+so that multi-byte words map to fastText's buckets.
+
+The input representation of word i is the mean of the rows of its CSR table
+entry ``ids[indptr[i]:indptr[i+1]]``: its own row i first, then its n-gram
+rows (repeats kept, as fastText keeps them).
+"""
+
+import numpy as np
+
+FNV_OFFSET = np.uint32(2166136261)
+FNV_PRIME = np.uint32(16777619)
+
+
+def enabled(params):
+    """Whether a ``Word2VecNS`` with parameters ``params`` trains subwords."""
+    return params.get("max_n", 0) > 0
+
+
+def word_ngrams(word, min_n, max_n):
+    """The n-grams of ``"<" + word + ">"`` in fastText's order (by start, then length)."""
+    s = "<" + word + ">"
+    out = []
+    for i in range(len(s)):
+        for n in range(min_n, max_n + 1):
+            if i + n > len(s):
+                break
+            if n == 1 and (i == 0 or i + 1 == len(s)):
+                continue  # "<" or ">" alone carries nothing
+            out.append(s[i:i + n])
+    return out
+
+
+def hash_strings(strings):
+    """FNV-1a 32-bit hash (signed-char bytes, see above) of each string: uint32 array."""
+    encoded = [s.encode("utf-8", "surrogatepass") for s in strings]
+    n = len(encoded)
+    h = np.full(n, FNV_OFFSET, dtype=np.uint32)
+    if n == 0:
+        return h
+    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=n)
+    starts = np.zeros(n, dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    data = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    with np.errstate(over="ignore"):
+        for t in range(int(lengths.max(initial=0))):
+            active = np.flatnonzero(lengths > t)
+            byte = data[starts[active] + t].astype(np.int8).astype(np.int32).view(np.uint32)
+            h[active] = (h[active] ^ byte) * FNV_PRIME
+    return h
+
+
+def ngram_buckets(word, min_n, max_n, bucket):
+    """Bucket ids (int64, in [0, bucket)) of the n-grams of ``word``."""
+    return hash_strings(word_ngrams(word, min_n, max_n)).astype(np.int64) % bucket
+
+
+def subword_table(words, min_n, max_n, bucket):
+    """The CSR table of a vocabulary: ``(indptr int64 (V+1,), ids int32)``.
+
+    Word i's input rows are ``ids[indptr[i]:indptr[i+1]]``: i itself, then
+    ``V + b`` for the bucket b of each of its n-grams.
+    """
+    words = list(words)
+    n_vocab = len(words)
+    if n_vocab + bucket > np.iinfo(np.int32).max:
+        raise ValueError(f"bucket={bucket} plus {n_vocab} words exceeds 2**31 - 1 input rows")
+    grams = [word_ngrams(w, min_n, max_n) for w in words]
+    counts = np.fromiter((1 + len(g) for g in grams), dtype=np.int64, count=n_vocab)
+    indptr = np.zeros(n_vocab + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    flat = [s for g in grams for s in g]
+    hashed = (hash_strings(flat).astype(np.int64) % bucket + n_vocab).astype(np.int32)
+    ids = np.empty(indptr[-1], dtype=np.int32)
+    own = indptr[:-1]
+    ids[own] = np.arange(n_vocab, dtype=np.int32)
+    mask = np.ones(len(ids), dtype=bool)
+    mask[own] = False
+    ids[mask] = hashed
+    return indptr, ids
+
+
+def word_vectors(input_matrix, indptr, ids):
+    """Whole-word vectors (float32 (V, d)): the mean of each word's rows (fastText's
+    ``get_word_vector`` for a vocabulary word)."""
+    n_vocab = len(indptr) - 1
+    counts = np.diff(indptr)
+    rows = np.repeat(np.arange(n_vocab), counts)
+    out = np.zeros((n_vocab, input_matrix.shape[1]), dtype=np.float64)
+    np.add.at(out, rows, input_matrix[ids].astype(np.float64))
+    return (out / counts[:, None]).astype(np.float32)
+
+
+def oov_vectors(words, ngram_vectors, min_n, max_n):
+    """Vectors of words outside the vocabulary: the mean of their n-gram rows.
+
+    Returns ``(vectors float32 (k, d), found bool (len(words),))``: a word with
+    no n-gram (shorter than ``min_n - 2`` characters) has no vector.
+    """
+    bucket, dim = ngram_vectors.shape
+    grams = [word_ngrams(w, min_n, max_n) for w in words]
+    found = np.array([len(g) > 0 for g in grams], dtype=bool)
+    out = np.zeros((int(found.sum()), dim), dtype=np.float32)
+    for k, g in enumerate(g for g in grams if g):
+        rows = hash_strings(g).astype(np.int64) % bucket
+        out[k] = ngram_vectors[rows].astype(np.float64).mean(axis=0)
+    return out, found
+
+
+def split_input_matrix(input_matrix, n_vocab):
+    """(own word rows, n-gram rows) of a (V + bucket, d) input matrix (views)."""
+    return input_matrix[:n_vocab], input_matrix[n_vocab:]
