@@ -127,6 +127,23 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         Input vectors that start from ``init_vectors`` stay bitwise unchanged
         in ``fit`` and ``partial_fit`` (gensim's ``vectors_lockf``;
         ``frozen_rows_``). CPU only, per-pair skip-gram and CBOW.
+    min_n : int, default=3
+        Shortest character n-gram of the subwords (see ``max_n``).
+    max_n : int, default=0
+        Longest character n-gram; 0 turns subwords off (plain word2vec).
+        With ``max_n >= min_n`` a word's input vector is the mean of its own
+        row and of the rows of the n-grams of ``"<word>"`` (fastText,
+        Bojanowski et al. 2017; fastText's ``minn 3 maxn 6``), each hashed
+        into one of ``bucket`` rows, and every one of those rows is trained.
+        ``vectors_`` then holds those means, and words never seen in training
+        get a vector from their n-grams in ``get_vector``, the queries and
+        ``transform``. CPU only; per-pair skip-gram (``batch_window=False``)
+        and CBOW; not with ``update_vocabulary``.
+    bucket : int, default=2_000_000
+        Rows the n-grams are hashed into (fastText's ``-bucket``). Memory:
+        ``bucket x vector_size x 4`` bytes on top of the word vectors, i.e.
+        800 MB at the default 2M buckets and ``vector_size=100`` (checked
+        before allocating); a few 100k buckets suit small corpora.
 
     Attributes
     ----------
@@ -153,6 +170,11 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         Device training ran on.
     train_seconds_ : float
         Seconds spent in the training epochs since ``fit``.
+    ngram_vectors_ : ndarray of float32, shape (bucket, vector_size)
+        With subwords (``max_n > 0``) only: the n-gram rows.
+    own_vectors_ : ndarray of float32, shape (V, vector_size)
+        With subwords only: each word's own input row (``vectors_`` is the
+        mean of it and the word's n-gram rows).
     frozen_rows_ : ndarray of uint8, shape (V,)
         With ``freeze_init_vectors=True`` only: 1 for the input rows that
         started from ``init_vectors`` and are never updated.
@@ -209,6 +231,9 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         "batch_window": ["boolean"],
         "update_vocabulary": ["boolean"],
         "freeze_init_vectors": ["boolean"],
+        "min_n": [Interval(Integral, 1, None, closed="left")],
+        "max_n": [Interval(Integral, 0, None, closed="left")],
+        "bucket": [Interval(Integral, 1, 2**31 - 1, closed="both")],
     }
 
     def __init__(
@@ -219,7 +244,7 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         token_pattern=DEFAULT_TOKEN_PATTERN, tokenizer=None, pooling="mean", n_jobs=None,
         random_state=None, device="cpu", verbose=0, callbacks=None, init_vectors=None,
         shared_negatives=False, batch_window=False, update_vocabulary=False,
-        freeze_init_vectors=False,
+        freeze_init_vectors=False, min_n=3, max_n=0, bucket=2_000_000,
     ):
         self.vector_size = vector_size
         self.window = window
@@ -249,6 +274,9 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         self.batch_window = batch_window
         self.update_vocabulary = update_vocabulary
         self.freeze_init_vectors = freeze_init_vectors
+        self.min_n = min_n
+        self.max_n = max_n
+        self.bucket = bucket
 
     def _more_validate_params(self):
         """The cross-parameter rules; returns the device training runs on."""

@@ -53,6 +53,8 @@ class TrainingPlan:
         self.batch_window = batch_window
         self.chunk_tokens = chunk_tokens
         self.frozen_rows = None  # uint8 (V,): input rows never updated (freeze_init_vectors)
+        # subwords: word w's input rows are subword_ids[subword_indptr[w]:subword_indptr[w+1]]
+        self.subword_indptr = self.subword_ids = None
 
     def with_corpus(self, corpus):
         """The same tables and settings over another corpus (same vocabulary ids).

@@ -120,3 +120,29 @@ def oov_vectors(words, ngram_vectors, min_n, max_n):
 def split_input_matrix(input_matrix, n_vocab):
     """(own word rows, n-gram rows) of a (V + bucket, d) input matrix (views)."""
     return input_matrix[:n_vocab], input_matrix[n_vocab:]
+
+
+def subword_attributes(w_in, table):
+    """The fitted attributes of a subword input matrix ``w_in`` (V + bucket, d)."""
+    indptr, ids = table
+    own, ngrams = split_input_matrix(w_in, len(indptr) - 1)
+    return {"vectors_": word_vectors(w_in, indptr, ids), "own_vectors_": own,
+            "ngram_vectors_": ngrams}
+
+
+def table_for(params, index_to_token):
+    """The CSR table of a ``Word2VecNS``'s vocabulary, or None without subwords."""
+    if not enabled(params):
+        return None
+    return subword_table(index_to_token, params["min_n"], params["max_n"], params["bucket"])
+
+
+def check_continuation(params, fitted):
+    """partial_fit must keep the subword layout of the fitted model."""
+    ngrams = fitted.get("ngram_vectors_")
+    if enabled(params) != (ngrams is not None) or (
+            ngrams is not None and len(ngrams) != params["bucket"]):
+        raise ValueError(
+            f"max_n={params['max_n']!r}, bucket={params['bucket']!r} do not match the fitted "
+            f"model ({'no subwords' if ngrams is None else f'{len(ngrams)} n-gram buckets'}); "
+            "partial_fit cannot change the subwords, call fit to start over")
