@@ -345,6 +345,21 @@ def cmd_export(args):
           f"to {args.output} ({args.format})")
 
 
+def cmd_export_with_subwords(args):
+    from ._cli_query import cmd_export_vectors
+    from ._subwords import export_ngrams
+
+    if args.subwords is not None:  # checked before the vectors are written
+        model = _load(args.model)
+        if getattr(model, "ngram_vectors_", None) is None:
+            raise CommandError(f"--subwords: {_quote(args.model)} has no subwords (it was "
+                               "trained with max_n=0)")
+    cmd_export_vectors(args)
+    if args.subwords is not None:
+        n = export_ngrams(model, args.subwords, binary=args.format == "binary")
+        print(f"wrote {n:,} n-gram vectors to {args.subwords} ({args.format})")
+
+
 def cmd_import(args):
     from .word2vec_format import import_word2vec
 
@@ -502,6 +517,11 @@ def build_parser():
     from ._cli_query import add_query_parser, add_vectors_option
 
     add_vectors_option(sub.choices["export"])
+    sub.choices["export"].add_argument(
+        "--subwords", metavar="NGRAMS_OUT", default=None,
+        help="also write the n-gram table of a subword model (max_n > 0) to NGRAMS_OUT, in "
+             "the same format: each distinct n-gram of the vocabulary and its vector")
+    sub.choices["export"].set_defaults(run=cmd_export_with_subwords)
     add_query_parser(sub, _positive_int)
     return parser
 

@@ -22,6 +22,7 @@ from ._persist import read_model, save_model
 from ._pooling import pool, word_weights
 from ._queries import QueryMixin
 from ._scoring import held_out_score
+from ._subwords import encode_with_ngrams, has_subwords, oov_vector, pooling_tables
 from ._training import callbacks_at_epoch_end
 from ._version import __version__
 
@@ -390,12 +391,61 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         known token gets zeros.
         """
         check_is_fitted(self)
+        if has_subwords(self):  # unseen words get their n-gram vectors
+            return self._pool(*encode_with_ngrams(X, self._analyzer(), self.vocabulary_,
+                                                  self.ngram_vectors_, self.min_n, self.max_n))
         return self._pool(self._encode_known(X))
 
-    def _pool(self, corpus):
-        weights = word_weights(self.pooling, self.token_counts_, self.idf_)
-        return pool(corpus.tokens, corpus.offsets, self.vectors_, weights,
+    def _pool(self, corpus, oov=None):
+        vectors, token_counts, idf = pooling_tables(self, oov)
+        weights = word_weights(self.pooling, token_counts, idf)
+        return pool(corpus.tokens, corpus.offsets, vectors, weights,
                     normalise_by_weight=self.pooling == "tfidf")
+
+    # ------------------------------------------------- unseen words (subwords)
+    def get_vector(self, token, norm=False):
+        """The vector of ``token`` (a copy, float32), of unit length if ``norm``.
+
+        With subwords a word outside the vocabulary gets the mean of its
+        n-gram rows (fastText); KeyError if it has none (or without subwords).
+        """
+        vector = self._unseen_vector(token)
+        if vector is None:
+            return super().get_vector(token, norm=norm)
+        return vector / max(float(np.linalg.norm(vector)), 1e-12) if norm else vector
+
+    def similarity(self, a, b):
+        """Cosine similarity of two words (unseen words: n-gram vectors with subwords)."""
+        if self._unseen_vector(a) is None and self._unseen_vector(b) is None:
+            return super().similarity(a, b)
+        u, v = self.get_vector(a, norm=True), self.get_vector(b, norm=True)
+        return float(np.dot(u.astype(np.float64), v))
+
+    def most_similar(self, positive=None, negative=None, *args, **kwargs):
+        """See ``QueryMixin.most_similar``; with subwords an unseen word in
+        ``positive``/``negative`` counts as its unit n-gram vector."""
+        return super().most_similar(self._unseen_as_vectors(positive),
+                                    self._unseen_as_vectors(negative), *args, **kwargs)
+
+    def _unseen_vector(self, token):
+        """The n-gram vector of a string token outside the vocabulary, else None."""
+        check_is_fitted(self)
+        if not (has_subwords(self) and isinstance(token, str)) or \
+                self._find_row(token) is not None:
+            return None
+        return oov_vector(self, token)
+
+    def _unseen_as_vectors(self, items):
+        if isinstance(items, str):
+            items = [items]
+        if not isinstance(items, (list, tuple)):
+            return items
+        out = []
+        for item in items:
+            vector = self._unseen_vector(item) if isinstance(item, str) else None
+            out.append(item if vector is None
+                       else vector / max(float(np.linalg.norm(vector)), 1e-12))
+        return out
 
     def get_feature_names_out(self, input_features=None):
         """Output column names: ``word2vecns0 ... word2vecns{vector_size-1}``.

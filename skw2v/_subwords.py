@@ -146,3 +146,78 @@ def check_continuation(params, fitted):
             f"max_n={params['max_n']!r}, bucket={params['bucket']!r} do not match the fitted "
             f"model ({'no subwords' if ngrams is None else f'{len(ngrams)} n-gram buckets'}); "
             "partial_fit cannot change the subwords, call fit to start over")
+
+
+def has_subwords(estimator):
+    """Whether a fitted estimator carries n-gram vectors."""
+    return getattr(estimator, "ngram_vectors_", None) is not None
+
+
+def oov_vector(estimator, token):
+    """The n-gram vector of a token outside the vocabulary (lowercased as training
+    tokens were when ``lowercase``), or None when it has no n-gram."""
+    if getattr(estimator, "lowercase", False):
+        token = token.lower()
+    vectors, found = oov_vectors([token], estimator.ngram_vectors_, estimator.min_n,
+                                 estimator.max_n)
+    return vectors[0] if found[0] else None
+
+
+def encode_with_ngrams(X, analyze, vocabulary, ngram_vectors, min_n, max_n):
+    """Encode documents X keeping the unseen words that have n-grams.
+
+    Returns ``(corpus, oov)``: an ``EncodedCorpus`` whose ids >= V index the
+    rows of ``oov`` (float32 (k, d), the n-gram vectors of the unseen words,
+    in order of first appearance). Words without an n-gram are dropped, as
+    ``transform`` drops unknown words without subwords.
+    """
+    from array import array
+
+    from ._corpus import EncodedCorpus, _a_document
+    from ._documents import check_tokens, check_X, iter_documents
+
+    n_vocab = len(vocabulary)
+    unseen, ids, offsets = {}, array("i"), array("q", [0])
+    for doc in iter_documents(check_X(X)):
+        toks = check_tokens(analyze(doc), _a_document)
+        for t in toks:
+            row = vocabulary.get(t)
+            if row is None:
+                row = unseen.get(t)
+                if row is None:
+                    row = n_vocab + len(unseen) if word_ngrams(t, min_n, max_n) else -1
+                    unseen[t] = row
+            if row >= 0:
+                ids.append(row)
+        offsets.append(len(ids))
+    words = [t for t, row in unseen.items() if row >= 0]
+    vectors, _ = oov_vectors(words, ngram_vectors, min_n, max_n)
+    tokens = np.frombuffer(ids, dtype=np.int32) if len(ids) else np.zeros(0, np.int32)
+    return EncodedCorpus(tokens, np.frombuffer(offsets, dtype=np.int64).copy(), None), vectors
+
+
+def pooling_tables(estimator, oov):
+    """(vectors, token_counts, idf) extended by the rows of unseen words ``oov``:
+    count 0 (SIF weight 1) and the largest idf of the vocabulary."""
+    if oov is None or len(oov) == 0:
+        return estimator.vectors_, estimator.token_counts_, estimator.idf_
+    k = len(oov)
+    return (np.concatenate([estimator.vectors_, oov]),
+            np.concatenate([estimator.token_counts_, np.zeros(k, dtype=np.int64)]),
+            np.concatenate([estimator.idf_, np.full(k, estimator.idf_.max())]))
+
+
+def export_ngrams(model, path, *, binary=False):
+    """Write the n-gram table of a fitted subword model in the word2vec format: one
+    line per distinct n-gram of the vocabulary words (the n-gram, e.g. ``<wa``, and
+    its bucket row). Returns the number of n-grams written."""
+    from ._word2vec_format import write_word2vec
+
+    if not has_subwords(model):
+        raise ValueError("this model has no subwords (it was trained with max_n=0); "
+                         "there is no n-gram table to export")
+    grams = sorted({g for w in model.index_to_token_.tolist()
+                    for g in word_ngrams(w, model.min_n, model.max_n)})
+    rows = hash_strings(grams).astype(np.int64) % len(model.ngram_vectors_)
+    write_word2vec(path, grams, model.ngram_vectors_[rows], binary=binary)
+    return len(grams)
