@@ -138,7 +138,7 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         into one of ``bucket`` rows, and every one of those rows is trained.
         ``vectors_`` then holds those means, and words never seen in training
         get a vector from their n-grams in ``get_vector``, the queries and
-        ``transform``. CPU only; per-pair skip-gram (``batch_window=False``)
+        ``transform``. CPU and GPU; per-pair skip-gram (``batch_window=False``)
         and CBOW; not with ``update_vocabulary``.
     bucket : int, default=2_000_000
         Rows the n-grams are hashed into (fastText's ``-bucket``). Memory:

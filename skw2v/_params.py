@@ -77,20 +77,17 @@ def check_fit_params(params):
         # (until the window-batched update learns the row lock)
         raise ValueError("freeze_init_vectors=True does not work with batch_window=True "
                          "(skip-gram) yet; set one of them to False")
-    _check_subword_params(params, device)
+    _check_subword_params(params)
     return device
 
 
-def _check_subword_params(params, device):
+def _check_subword_params(params):
     """The rules of min_n / max_n / bucket (subwords on when max_n > 0)."""
     max_n, min_n = params.get("max_n", 0), params.get("min_n", 3)
     if not max_n:
         return
     if max_n < min_n:
         raise ValueError(f"max_n={max_n!r} must be >= min_n={min_n!r} (or 0: no subwords)")
-    if device == "cuda":
-        raise ValueError(f"subwords (max_n={max_n!r}) are implemented by the CPU kernel only "
-                         "for now; use device='cpu' or max_n=0")
     if params["batch_window"] and params["architecture"] == "skipgram":
         raise ValueError(f"subwords (max_n={max_n!r}) do not work with batch_window=True "
                          "(skip-gram) yet; set batch_window=False or max_n=0")
