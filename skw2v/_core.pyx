@@ -167,6 +167,7 @@ cdef struct Scratch:
     float** window_rows             #   and these row pointers
     float* blas_x                   # SKW2V_USE_BLAS batched: (2 margin, dp) packed inputs
     float* blas_d                   # (2 margin + k+1 rounded, dp) both row updates
+    float* sub_grad                 # subwords: (dim,) the centre's summed input gradient
 
 skw2v_init_tables()
 USES_BLAS = bool(SKW2V_USE_BLAS)
@@ -379,12 +380,16 @@ cdef double _subword_step(
     uint64_t* rng,                # IN/OUT chunk RNG
     double* positives,            # IN/OUT positive examples so far
 ) noexcept nogil:
-    """One centre word with subword inputs (skip-gram per pair, or CBOW); the loss.
+    """One centre word with subword inputs; returns the loss.
 
-    Skip-gram: each context's input (the mean of its rows) predicts the centre
-    against its own negatives (one set per centre with shared_negatives). CBOW:
-    the mean over the context words of their input means. Draw order as the
-    plain paths: negatives per pair (per centre when shared), in window order.
+    Skip-gram, fastText's direction: the centre's input (the mean of its rows,
+    read once at the start of the window) predicts each context word in turn
+    against its own negatives (shared_negatives does not apply: the positive
+    changes; a negative equal to it is skipped), the output rows updated
+    pair after pair; the window's summed input gradient is then added to each
+    of the centre's rows (fastText re-reads the rows after every pair: here
+    they are gathered and written once per centre). CBOW: the mean over the
+    context words of their input means predicts the centre.
     """
     cdef int dim = model.dim, k, nt = 0, cw = hi - lo - 1, w = buf[i]
     cdef double loss = 0.0
@@ -410,18 +415,17 @@ cdef double _subword_step(
                 _subword_scatter(model, buf[k], sc.work)
         positives[0] += 1.0
         return loss
-    if mode.shared_negatives:
-        nt = _draw_targets(w, noise, rng, sc.targets)
+    _subword_mean(model, w, sc.neu1)
+    memset(sc.sub_grad, 0, dim * sizeof(float))
     for k in range(lo, hi):
         if k == i:
             continue
-        if not mode.shared_negatives:
-            nt = _draw_targets(w, noise, rng, sc.targets)
-        _subword_mean(model, buf[k], sc.neu1)
+        nt = _draw_targets(buf[k], noise, rng, sc.targets)
         loss += _update_targets(sc.neu1, sc.work, model.w_out, dim, sc.targets, nt,
                                 noise.log_kq, model.bias, alpha)
-        _subword_scatter(model, buf[k], sc.work)
+        _add(dim, sc.work, sc.sub_grad)
         positives[0] += 1.0
+    _subword_scatter(model, w, sc.sub_grad)
     return loss
 
 
@@ -835,6 +839,9 @@ def train_epoch(
                 sc.blas_x = <float*> malloc(2 * margin * dp * sizeof(float))
                 sc.blas_d = <float*> malloc((2 * margin + sample_size + 1) * dp * sizeof(float))
                 ok = ok and sc.blas_x != NULL and sc.blas_d != NULL
+        if ok and subwords:
+            sc.sub_grad = <float*> malloc(dim * sizeof(float))
+            ok = sc.sub_grad != NULL
         try:
             for c in prange(n_chunks, schedule="dynamic"):
                 if skw2v_load_flag(stop):
@@ -861,6 +868,7 @@ def train_epoch(
                 free(sc.window_rows)
                 free(sc.blas_x)
                 free(sc.blas_d)
+                free(sc.sub_grad)
                 free(sc)
     if failed:
         raise MemoryError("could not allocate per-thread scratch buffers")

@@ -138,8 +138,12 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         into one of ``bucket`` rows, and every one of those rows is trained.
         ``vectors_`` then holds those means, and words never seen in training
         get a vector from their n-grams in ``get_vector``, the queries and
-        ``transform``. CPU and GPU; per-pair skip-gram (``batch_window=False``)
-        and CBOW; not with ``update_vocabulary``.
+        ``transform``. Skip-gram then runs fastText's direction: the centre
+        word's input predicts each context word (own negatives per pair), its
+        rows gathered once and updated once per window (fastText re-reads
+        them after every pair; ``shared_negatives`` does not apply). CPU and
+        GPU; not with ``batch_window=True`` (skip-gram) nor
+        ``update_vocabulary``.
     bucket : int, default=2_000_000
         Rows the n-grams are hashed into (fastText's ``-bucket``). Memory:
         ``bucket x vector_size x 4`` bytes on top of the word vectors, i.e.

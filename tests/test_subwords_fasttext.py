@@ -93,8 +93,18 @@ def test_the_fasttext_package_agrees(tmp_path):
     vocab = ["walked", "walks", "walker", "talked", "talks", "naïve", "café", "日本語", "über"]
     corpus.write_text("\n".join(" ".join(rng.choice(vocab, 8)) for _ in range(300)),
                       encoding="utf-8")
-    ft = fasttext.train_unsupervised(str(corpus), model="skipgram", dim=8, minn=2, maxn=5,
-                                     bucket=1000, epoch=1, minCount=1, thread=1, verbose=0)
+    # fastText 0.9.3 from PyPI aborts some runs with "Encountered NaN" (it takes no seed)
+    for lr, threads in [(0.01, 1), (0.05, 2), (0.02, 1), (0.01, 2), (0.05, 1)] * 2:
+        try:
+            ft = fasttext.train_unsupervised(str(corpus), model="skipgram", dim=8, minn=2,
+                                             maxn=5, bucket=1000, epoch=1, minCount=1, lr=lr,
+                                             thread=threads, verbose=0)
+            break
+        except RuntimeError as exc:
+            if "NaN" not in str(exc):
+                raise
+    else:
+        pytest.skip("fastText failed with 'Encountered NaN' on every attempt")
     ft.save_model(str(tmp_path / "ft.bin"))
     est = import_fasttext(tmp_path / "ft.bin")
     for w in ft.words:

@@ -71,15 +71,17 @@ def reference(w_in, w_out, indptr, ids, *, architecture, window, sample_size, ne
         alpha = max(0.1 - 0.09 * p / n, 0.01)
         context = [q for q in range(max(begin, p - window), min(end, p + window + 1)) if q != p]
         words += 1
-        if architecture == "skipgram":
+        if architecture == "skipgram":  # fastText's direction, input read once a window
+            l1 = w_in[rows[tokens[p]]].mean(axis=0)
+            total = np.zeros_like(l1)
             for q in context:
-                l1 = w_in[rows[tokens[q]]].mean(axis=0)
-                work, pl = reference_targets(l1, tokens[p], w_out, sample_size, negative,
+                work, pl = reference_targets(l1, tokens[q], w_out, sample_size, negative,
                                              log_kq, alpha, bias)
-                for r in rows[tokens[q]]:
-                    w_in[r] += work
+                total += work
                 loss += pl
                 positives += 1
+            for r in rows[tokens[p]]:
+                w_in[r] += total
         elif context:
             l1 = np.mean([w_in[rows[tokens[q]]].mean(axis=0) for q in context], axis=0)
             work, pl = reference_targets(l1, tokens[p], w_out, sample_size, negative, log_kq,
@@ -118,10 +120,10 @@ def test_epoch_matches_float64_reference(architecture, loss):
 
 @pytest.mark.parametrize("loss", ["negative_sampling", "nce"])
 def test_ngram_row_update_is_n_times_the_loss_gradient(loss):
-    """One pair (input "walked", centre "walk", one negative): the n-gram row b
-    moves by -alpha * n_rows * dL/db, fastText's full gradient of the mean."""
+    """One pair (centre "walked" as the input, context "walk", one negative): the
+    n-gram row b moves by -alpha * n_rows * dL/db, fastText's full gradient of the mean."""
     indptr, ids = table()
-    word, centre, neg = 1, 0, 5
+    word, centre, neg = 1, 0, 5  # the input word, the predicted word, the negative
     rows = ids[indptr[word]:indptr[word + 1]]
     b = rows[2]
     w_in, w_out = start_weights(seed=3)
@@ -143,9 +145,9 @@ def test_ngram_row_update_is_n_times_the_loss_gradient(loss):
     eps = 1e-6
     grad = np.array([(pair_loss(x0[b] + eps * e) - pair_loss(x0[b] - eps * e)) / (2 * eps)
                      for e in np.eye(DIM)])
-    # centre position 0 only: its one context (window 1) is position 1
+    # centre position 0 only ("walked"): its one context (window 1) is position 1
     run(w_in, w_out, indptr, ids, architecture="skipgram", loss=loss, window=1,
-        sample_size=1, negative=neg, log_kq=log_kq, output_bias=bias, tokens=[centre, word],
+        sample_size=1, negative=neg, log_kq=log_kq, output_bias=bias, tokens=[word, centre],
         offsets=[0, 2], bounds=[0, 1])
     alpha = 0.1
     assert_allclose(w_in[b] - x0[b], -alpha * len(rows) * grad, rtol=1e-3, atol=1e-6)

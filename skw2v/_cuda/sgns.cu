@@ -641,7 +641,30 @@ extern "C" __global__ void SKW2V_BOUNDS skw2v_train(
     (warp_window ? __shfl_sync(SKW2V_FULL_MASK, slot, (int)((k) - i + window))        \
                  : skw2v_token_at(tokens, kept_pos, identity, (k)))
 
-            if (SKW2V_PATH == 0) {
+            if (SKW2V_PATH == 0 && use_subwords) {
+                // Subwords, fastText's direction (as _core.pyx's _subword_step): the
+                // centre's mean input, read once, predicts each context word against
+                // its own negatives; the summed input gradient goes to each of the
+                // centre's rows at the end of the window.
+                skw2v_input_load(l1, w_in, w, 1, sub_indptr, sub_ids, dim, lane);
+                skw2v_frag_zero(d_centre);
+                for (skw2v_i64 k = lo; k < hi; ++k) {
+                    if (k == i) continue;
+                    const int n_t = skw2v_draw_targets(SKW2V_CONTEXT(k), sample_size, &rng,
+                                                       alias_table, n_vocab, lane, t);
+                    skw2v_load_targets(rows, t, 0, n_t, w_out, dim, lane);
+                    skw2v_frag_zero(work);
+                    loss += skw2v_sequential_targets(l1, work, rows, g, t, n_t, log_kq, use_nce,
+                                                     bias, use_bias, alpha, lane);
+#pragma unroll
+                    for (int j = 0; j < SKW2V_T; ++j) {
+                        if (j < n_t) skw2v_row_add(w_out + (skw2v_i64)t[j] * dim, g[j], l1, dim, lane);
+                    }
+                    skw2v_frag_axpy(d_centre, 1.0f, work);
+                    positives += 1.0;
+                }
+                skw2v_input_add(w_in, w, 1.0f, d_centre, 1, sub_indptr, sub_ids, dim, lane);
+            } else if (SKW2V_PATH == 0) {
                 // The centre's output row (slot 0) stays in registers across
                 // the window; its delta is added once at the end. Negatives never
                 // equal the centre word, so no other slot aliases it.
@@ -649,10 +672,10 @@ extern "C" __global__ void SKW2V_BOUNDS skw2v_train(
                 skw2v_frag_zero(d_centre);
                 for (skw2v_i64 k = lo; k < hi; ++k) {
                     if (k == i) continue;
-                    const int ctx = SKW2V_CONTEXT(k);
+                    float* l1p = w_in + (skw2v_i64)SKW2V_CONTEXT(k) * dim;
                     const int n_t = skw2v_draw_targets(w, sample_size, &rng, alias_table, n_vocab,
                                                        lane, t);
-                    skw2v_input_load(l1, w_in, ctx, use_subwords, sub_indptr, sub_ids, dim, lane);
+                    skw2v_frag_load(l1, l1p, dim, lane);
                     skw2v_load_targets(rows, t, 1, n_t, w_out, dim, lane);
                     skw2v_frag_zero(work);
                     loss += skw2v_sequential_targets(l1, work, rows, g, t, n_t, log_kq, use_nce,
@@ -664,8 +687,7 @@ extern "C" __global__ void SKW2V_BOUNDS skw2v_train(
                             skw2v_row_add(w_out + (skw2v_i64)t[j] * dim, g[j], l1, dim, lane);
                         }
                     }
-                    skw2v_input_add(w_in, ctx, 1.0f, work, use_subwords, sub_indptr, sub_ids,
-                                    dim, lane);
+                    skw2v_row_add(l1p, 1.0f, work, dim, lane);
                     positives += 1.0;
                 }
                 skw2v_row_add(w_out + (skw2v_i64)w * dim, 1.0f, d_centre, dim, lane);
