@@ -16,7 +16,7 @@ from ._growth import fit_vocabulary, grow_model
 from ._line_corpus import LineCorpus
 from ._plan import plan_for
 from ._pretrained import frozen_mask, preload, pretrained_words
-from ._subwords import check_continuation, table_for
+from ._subwords import check_continuation, match_init_vectors, table_for
 from ._progress import progress_bar
 from ._threads import effective_n_threads
 from ._training import Schedule, train_epochs
@@ -72,6 +72,9 @@ def fit_model(X, params, device, epoch_end):
                               subsample=params["subsample"], init_vectors=init,
                               n_ngram_rows=0 if table is None else params["bucket"])
     if table is not None:
+        if init is not None:  # a warm-started word's whole-word vector is its init vector
+            match_init_vectors(weights[0], table, index_to_token.tolist(),
+                               pretrained_words(init))
         weights = (*weights, table)
     seeds = epoch_seeds(rs, params["epochs"])
     n_threads = effective_n_threads(params["n_jobs"])

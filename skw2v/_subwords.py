@@ -221,3 +221,17 @@ def export_ngrams(model, path, *, binary=False):
     rows = hash_strings(grams).astype(np.int64) % len(model.ngram_vectors_)
     write_word2vec(path, grams, model.ngram_vectors_[rows], binary=binary)
     return len(grams)
+
+
+def match_init_vectors(w_in, table, words, pretrained):
+    """Set the own row of each word of ``pretrained`` (a set) so that its mean with
+    the word's n-gram rows, its whole-word vector, is the vector it was started
+    from (``w_in[word]`` as ``init_vectors`` set it). In place."""
+    indptr, ids = table
+    for i, word in enumerate(words):
+        if word not in pretrained:
+            continue
+        rows = ids[indptr[i] + 1:indptr[i + 1]]
+        if len(rows):
+            target = w_in[i].astype(np.float64)
+            w_in[i] = (len(rows) + 1) * target - w_in[rows].astype(np.float64).sum(axis=0)

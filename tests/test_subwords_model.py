@@ -172,3 +172,23 @@ def test_memory_check_counts_the_buckets(monkeypatch):
     with pytest.raises(ValueError, match=r"5,000 n-gram buckets.*lower bucket"):
         Word2VecNS(**SMALL).fit(planted_docs(20))
     Word2VecNS(**{**SMALL, "bucket": 50, "epochs": 1}).fit(planted_docs(20))
+
+
+def test_init_vectors_and_frozen_rows_with_subwords():
+    docs = planted_docs(40)
+    rng = np.random.default_rng(1)
+    init = {w: rng.standard_normal(24).astype(np.float32) for w in ("walked", "cooks", "pan")}
+    featurizer = Word2VecNS(**{**SMALL, "epochs": 0, "init_vectors": init}).fit(docs)
+    known = [w for w in init if w in featurizer.vocabulary_]
+    assert len(known) >= 2
+    for w in known:  # the whole-word vector is the init vector
+        assert_allclose(featurizer.get_vector(w), init[w], rtol=1e-4, atol=1e-5)
+    frozen = Word2VecNS(**{**SMALL, "epochs": 2, "init_vectors": init,
+                           "freeze_init_vectors": True}).fit(docs)
+    # (same vocabulary and starting rows, one epoch fewer)
+    start = Word2VecNS(**{**SMALL, "epochs": 1, "init_vectors": init,
+                          "freeze_init_vectors": True}).fit(docs)
+    rows = [frozen.vocabulary_[w] for w in init if w in frozen.vocabulary_]
+    assert_array_equal(frozen.own_vectors_[rows], start.own_vectors_[rows])  # own rows locked
+    other = [r for r in range(len(frozen.own_vectors_)) if r not in rows]
+    assert not np.allclose(frozen.own_vectors_[other], start.own_vectors_[other])
