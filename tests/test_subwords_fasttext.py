@@ -9,7 +9,8 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from skw2v import Word2VecNS
-from skw2v._fasttext_format import import_fasttext, is_fasttext_bin, read_fasttext_bin
+from skw2v._fasttext_format import is_fasttext_bin, read_fasttext_bin
+from skw2v._fasttext_import import import_fasttext
 from skw2v._subwords import hash_strings, word_ngrams
 
 
