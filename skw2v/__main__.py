@@ -200,6 +200,9 @@ TRAIN_OPTIONS = (
     ("pooling", ("mean", "tfidf", "sif"), "how transform pools word vectors"),
     ("n_jobs", int, "training threads; -1 all cores, -2 all but one"),
     ("random_state", int, "seed; with --n-jobs 1 the result is bitwise reproducible"),
+    ("min_n", int, "shortest character n-gram of the subwords"),
+    ("max_n", int, "longest character n-gram of the subwords (fastText: 6); 0: no subwords"),
+    ("bucket", int, "rows the subword n-grams are hashed into, each vector-size x 4 bytes"),
 )
 # How `--help` states a default that is None for the estimator.
 DEFAULT_TEXT = {"max_vocab_size": "no limit", "n_jobs": "all cores",

@@ -192,3 +192,19 @@ def test_init_vectors_and_frozen_rows_with_subwords():
     assert_array_equal(frozen.own_vectors_[rows], start.own_vectors_[rows])  # own rows locked
     other = [r for r in range(len(frozen.own_vectors_)) if r not in rows]
     assert not np.allclose(frozen.own_vectors_[other], start.own_vectors_[other])
+
+
+def test_cli_trains_subwords(tmp_path):
+    from skw2v.__main__ import main
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(planted_docs(60)) + "\n", encoding="utf-8")
+    model_path = tmp_path / "m.skw2v"
+    assert main(["train", str(corpus), "-o", str(model_path), "--vector-size", "8",
+                 "--min-count", "1", "--epochs", "1", "--n-jobs", "1", "--max-n", "4",
+                 "--bucket", "300", "--quiet"]) == 0
+    model = skw2v.load(model_path)
+    assert (model.min_n, model.max_n, model.bucket) == (3, 4, 300)
+    assert model.ngram_vectors_.shape == (300, 8)
+    assert main(["train", str(corpus), "-o", str(model_path), "--max-n", "2",
+                 "--quiet"]) != 0  # 2 < --min-n 3
