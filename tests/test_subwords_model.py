@@ -72,8 +72,11 @@ def test_vectors_are_means_of_own_and_ngram_rows(planted):
     assert_allclose(np.linalg.norm(planted.get_vector("walking", norm=True)), 1.0, rtol=1e-5)
 
 
-def test_transform_uses_ngram_vectors_of_unseen_words(planted):
+def test_transform_uses_ngram_vectors_of_unseen_words(planted, tmp_path):
     out = planted.transform(["walking", "walked walking", "zz", "ab"])
+    path = tmp_path / "docs.txt"
+    path.write_text("walking\nwalked walking\nzz\nab\n", encoding="utf-8")
+    assert_array_equal(planted.transform(path), out)  # a file reads as the list does
     assert_allclose(out[0], planted.get_vector("walking"), rtol=1e-5)
     assert_allclose(out[1], (planted.get_vector("walked") + planted.get_vector("walking")) / 2,
                     rtol=1e-5, atol=1e-7)
