@@ -143,7 +143,11 @@ cdef struct Model:
     float* bias                     # (V,) IN/OUT NCE output bias; NULL: none
     int dim
     const unsigned char* frozen     # (V,) IN non-zero: that input row is never written
-                                    # (freeze_init_vectors); NULL: none.
+                                    # (freeze_init_vectors); NULL: none. Subwords: the
+                                    # words' own rows only (n-gram rows always train).
+    const int64_t* sub_indptr       # (V+1,) IN subwords: word w's input rows are
+    const int* sub_ids              #   sub_ids[sub_indptr[w]:sub_indptr[w+1]]; NULL: none
+    int n_words                     # V (w_in then has V + bucket rows)
 
 cdef struct Schedule:
     double lr_start                 # learning rate at progress 0
@@ -170,6 +174,7 @@ cdef struct Scratch:
     skw2v_window_scratch window     # batched: packed rows and score block, laid out over
     float* window_mem               #   this memory
     float** window_rows             #   and these row pointers
+    float* sub_grad                 # subwords: (dim,) the centre's summed input gradient
 
 skw2v_init_tables()
 USES_BLAS = bool(SKW2V_USE_BLAS)
@@ -298,6 +303,90 @@ cdef inline void _add(int dim, const float* x, float* y) noexcept nogil:
         skw2v_axpy(dim, 1.0, x, y)
 
 
+cdef inline void _subword_mean(
+    const Model* model, int word,
+    float* out,                   # OUT (dim,) mean of the word's input rows
+) noexcept nogil:
+    cdef int64_t r, lo = model.sub_indptr[word], hi = model.sub_indptr[word + 1]
+    cdef int dim = model.dim
+    memcpy(out, model.w_in + <int64_t> model.sub_ids[lo] * dim, dim * sizeof(float))
+    for r in range(lo + 1, hi):
+        _add(dim, model.w_in + <int64_t> model.sub_ids[r] * dim, out)
+    if hi - lo > 1:
+        skw2v_scale(dim, <float> (1.0 / <double> (hi - lo)), out)
+
+
+cdef inline void _subword_scatter(
+    const Model* model, int word,
+    const float* work,            # IN (dim,) added in full to each of the word's rows
+) noexcept nogil:
+    # fastText's sg/cbow: every row of the mean gets the whole gradient of the mean.
+    cdef int64_t r
+    cdef int row
+    for r in range(model.sub_indptr[word], model.sub_indptr[word + 1]):
+        row = model.sub_ids[r]
+        if model.frozen != NULL and row < model.n_words and model.frozen[row]:
+            continue
+        _add(model.dim, work, model.w_in + <int64_t> row * model.dim)
+
+
+cdef double _subword_step(
+    const Model* model, const Noise* noise, const Mode* mode, Scratch* sc,
+    const int* buf,               # IN kept tokens; buf[i] is the centre
+    int i, int lo, int hi,        # IN centre and window [lo, hi)
+    float alpha,
+    uint64_t* rng,                # IN/OUT chunk RNG
+    double* positives,            # IN/OUT positive examples so far
+) noexcept nogil:
+    """One centre word with subword inputs; returns the loss.
+
+    Skip-gram, fastText's direction: the centre's input (the mean of its rows,
+    read once at the start of the window) predicts each context word in turn
+    against its own negatives (shared_negatives does not apply: the positive
+    changes; a negative equal to it is skipped), the output rows updated
+    pair after pair; the window's summed input gradient is then added to each
+    of the centre's rows (fastText re-reads the rows after every pair: here
+    they are gathered and written once per centre). CBOW: the mean over the
+    context words of their input means predicts the centre.
+    """
+    cdef int dim = model.dim, k, nt = 0, cw = hi - lo - 1, w = buf[i]
+    cdef double loss = 0.0
+    cdef int64_t r, rlo, rhi
+    cdef float inv
+    if cw <= 0:
+        return 0.0
+    if mode.architecture == CBOW:
+        memset(sc.neu1, 0, dim * sizeof(float))
+        for k in range(lo, hi):
+            if k != i:
+                rlo = model.sub_indptr[buf[k]]
+                rhi = model.sub_indptr[buf[k] + 1]
+                inv = <float> (1.0 / <double> (rhi - rlo))
+                for r in range(rlo, rhi):
+                    skw2v_axpy(dim, inv, model.w_in + <int64_t> model.sub_ids[r] * dim, sc.neu1)
+        skw2v_scale(dim, 1.0 / cw, sc.neu1)
+        nt = _draw_targets(w, noise, rng, sc.targets)
+        loss += _update_targets(sc.neu1, sc.work, model.w_out, dim, sc.targets, nt,
+                                noise.log_kq, model.bias, alpha)
+        for k in range(lo, hi):
+            if k != i:
+                _subword_scatter(model, buf[k], sc.work)
+        positives[0] += 1.0
+        return loss
+    _subword_mean(model, w, sc.neu1)
+    memset(sc.sub_grad, 0, dim * sizeof(float))
+    for k in range(lo, hi):
+        if k == i:
+            continue
+        nt = _draw_targets(buf[k], noise, rng, sc.targets)
+        loss += _update_targets(sc.neu1, sc.work, model.w_out, dim, sc.targets, nt,
+                                noise.log_kq, model.bias, alpha)
+        _add(dim, sc.work, sc.sub_grad)
+        positives[0] += 1.0
+    _subword_scatter(model, w, sc.sub_grad)
+    return loss
+
+
 cdef inline bint _kept(const float* keep_prob, int word, uint64_t key,
                        int64_t position) noexcept nogil:
     cdef float p = keep_prob[word]
@@ -399,6 +488,10 @@ cdef void _train_chunk(
             lo = <int> (i - <int64_t> b if i - <int64_t> b > 0 else 0)
             hi = <int> (i + <int64_t> b + 1 if i + <int64_t> b + 1 < n else n)
             words += 1.0
+            if model.sub_indptr != NULL:
+                loss += _subword_step(model, noise, mode, scratch, buf, i, lo, hi, alpha, &rng,
+                                      &positives)
+                continue
             if batched:
                 # One step for the whole window (brief: "the window-batched
                 # skip-gram update"): every score from the output rows at its start.
@@ -515,6 +608,29 @@ cdef void _train_chunk(
     stats[STAT_WORDS] = words
 
 
+def _check_subword_table(
+    const int64_t[::1] indptr,    # IN (V+1,)
+    const int[::1] ids,           # IN (indptr[V],)
+    int64_t n_rows,               # rows of w_in
+    int64_t n_words,              # V
+):
+    """ValueError unless every word has >= 1 input row, all in [0, n_rows)."""
+    cdef int64_t w, r
+    if indptr is None or ids is None:
+        raise ValueError("subword_indptr and subword_ids must be given together")
+    if indptr.shape[0] != n_words + 1 or indptr[0] != 0 or indptr[n_words] != ids.shape[0]:
+        raise ValueError(f"subword_indptr must have {n_words + 1} entries from 0 to "
+                         f"len(subword_ids)")
+    for w in range(n_words):
+        if indptr[w + 1] <= indptr[w]:
+            raise ValueError("every word needs at least one input row in the subword table")
+    with nogil:
+        for r in range(ids.shape[0]):
+            if ids[r] < 0 or ids[r] >= n_rows:
+                with gil:
+                    raise ValueError(f"subword_ids must lie in [0, {n_rows}) (rows of w_in)")
+
+
 def train_epoch(
     const int[::1] tokens,                  # IN (N,) token ids in [0, V)
     const int64_t[::1] sentence_offsets,    # IN (S+1,) sentence s is tokens[off[s]:off[s+1]]
@@ -550,25 +666,36 @@ def train_epoch(
                                             # (overrides shared_negatives)
     const unsigned char[::1] frozen_rows=None,  # IN (V,) non-zero: that input row is never
                                             # updated (freeze_init_vectors); None: none
+    const int64_t[::1] subword_indptr=None, # IN (V+1,) subwords: word w's input is the mean of
+    const int[::1] subword_ids=None,        # IN rows subword_ids[indptr[w]:indptr[w+1]] of w_in
+                                            # (V + bucket rows; w_out, per-word arrays: V);
+                                            # each row gets the full gradient. None: off
 ):
     """Train one epoch in place. Returns the number of chunks skipped by stop_flag."""
     cdef int64_t n_tokens = tokens.shape[0]
     cdef int64_t n_sentences = sentence_offsets.shape[0] - 1
     cdef int64_t n_chunks = chunk_bounds.shape[0] - 1
-    cdef uint32_t n_vocab = <uint32_t> w_in.shape[0]
+    cdef uint32_t n_vocab = <uint32_t> w_out.shape[0]
     cdef int dim = <int> w_in.shape[1]
     cdef int64_t c, i, max_chunk = 0, max_sentence = 0, margin
     cdef int bad = 0, failed = 0, skipped = 0
     cdef int* failed_ptr = &failed
     cdef int* skipped_ptr = &skipped
 
-    if w_out.shape[0] != w_in.shape[0] or w_out.shape[1] != w_in.shape[1]:
+    cdef bint subwords = subword_indptr is not None or subword_ids is not None
+    if subwords:
+        _check_subword_table(subword_indptr, subword_ids, w_in.shape[0], w_out.shape[0])
+        if w_out.shape[1] != w_in.shape[1]:
+            raise ValueError("w_in and w_out must have the same number of columns")
+        if batch_window and architecture == SKIPGRAM:
+            raise ValueError("subwords are not implemented by the window-batched update")
+    elif w_out.shape[0] != w_in.shape[0] or w_out.shape[1] != w_in.shape[1]:
         raise ValueError("w_in and w_out must have the same shape")
     if w_in.shape[0] < 1 or dim < 1:
         raise ValueError("empty weight matrices")
     for arr_len in (keep_prob.shape[0], alias_threshold.shape[0], alias_index.shape[0],
                     noise_log_kq.shape[0]):
-        if arr_len != w_in.shape[0]:
+        if arr_len != w_out.shape[0]:
             raise ValueError("per-word arrays must have one entry per row of w_in")
     if n_sentences < 1 or n_chunks < 1 or chunk_sentence.shape[0] != n_chunks:
         raise ValueError("need at least one sentence and one chunk")
@@ -578,13 +705,13 @@ def train_epoch(
         raise ValueError("chunk_done must have one entry per chunk; stop_flag one entry")
     if architecture not in (SKIPGRAM, CBOW) or loss not in (LOSS_NEGATIVE_SAMPLING, LOSS_NCE):
         raise ValueError("unknown architecture or loss")
-    if output_bias is not None and output_bias.shape[0] != w_in.shape[0]:
-        raise ValueError(f"output_bias must have one entry per row of w_in ({w_in.shape[0]}), "
+    if output_bias is not None and output_bias.shape[0] != w_out.shape[0]:
+        raise ValueError(f"output_bias must have one entry per row of w_in ({w_out.shape[0]}), "
                          f"got {output_bias.shape[0]}")
     if output_bias is not None and loss != LOSS_NCE:
         raise ValueError("output_bias is only trained with the NCE loss")
-    if frozen_rows is not None and frozen_rows.shape[0] != w_in.shape[0]:
-        raise ValueError(f"frozen_rows must have one entry per row of w_in ({w_in.shape[0]}), "
+    if frozen_rows is not None and frozen_rows.shape[0] != w_out.shape[0]:
+        raise ValueError(f"frozen_rows must have one entry per row of w_in ({w_out.shape[0]}), "
                          f"got {frozen_rows.shape[0]}")
     if window < 1 or sample_size < 0 or n_threads < 1 or progress_total < 1:
         raise ValueError("window, n_threads and progress_total must be >= 1, sample_size >= 0")
@@ -645,6 +772,9 @@ def train_epoch(
     model.bias = &output_bias[0] if output_bias is not None else NULL
     model.dim = dim
     model.frozen = &frozen_rows[0] if frozen_rows is not None else NULL
+    model.sub_indptr = &subword_indptr[0] if subwords else NULL
+    model.sub_ids = &subword_ids[0] if subwords else NULL
+    model.n_words = <int> n_vocab
     cdef Schedule schedule
     schedule.lr_start = lr_start
     schedule.lr_end = lr_end
@@ -694,6 +824,9 @@ def train_epoch(
                 skw2v_window_scratch_init(&sc.window, sc.window_mem, sc.window_rows, dim,
                                           2 * margin, sample_size + 1)
                 sc.window.frozen = model.frozen
+        if ok and subwords:
+            sc.sub_grad = <float*> malloc(dim * sizeof(float))
+            ok = sc.sub_grad != NULL
         try:
             for c in prange(n_chunks, schedule="dynamic"):
                 if skw2v_load_flag(stop):
@@ -718,6 +851,7 @@ def train_epoch(
                 free(sc.contexts)
                 free(sc.window_mem)
                 free(sc.window_rows)
+                free(sc.sub_grad)
                 free(sc)
     if failed:
         raise MemoryError("could not allocate per-thread scratch buffers")

@@ -22,6 +22,7 @@ from ._persist import read_model, save_model
 from ._pooling import pool, word_weights
 from ._queries import QueryMixin
 from ._scoring import held_out_score
+from ._subwords import encode_with_ngrams, has_subwords, oov_vector, pooling_tables
 from ._training import callbacks_at_epoch_end
 from ._version import __version__
 
@@ -135,6 +136,28 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         in ``fit`` and ``partial_fit`` (gensim's ``vectors_lockf``;
         ``frozen_rows_``), on the CPU and the GPU, with every architecture
         and ``batch_window``.
+    min_n : int, default=3
+        Shortest character n-gram of the subwords (see ``max_n``).
+    max_n : int, default=0
+        Longest character n-gram; 0 turns subwords off (plain word2vec).
+        With ``max_n >= min_n`` a word's input vector is the mean of its own
+        row and of the rows of the n-grams of ``"<word>"`` (fastText,
+        Bojanowski et al. 2017; fastText's ``minn 3 maxn 6``), each hashed
+        into one of ``bucket`` rows, and every one of those rows is trained.
+        ``vectors_`` then holds those means, and words never seen in training
+        get a vector from their n-grams in ``get_vector``, the queries and
+        ``transform``. Skip-gram then runs fastText's direction: the centre
+        word's input predicts each context word (own negatives per pair), its
+        rows gathered once and updated once per window (fastText re-reads
+        them after every pair; ``shared_negatives`` does not apply). CPU and
+        GPU; not with ``batch_window=True`` (skip-gram; ``"auto"`` then takes
+        this per-window update), nor ``update_vocabulary``; frozen rows
+        (``freeze_init_vectors``) lock the words' own rows, on the CPU only.
+    bucket : int, default=2_000_000
+        Rows the n-grams are hashed into (fastText's ``-bucket``). Memory:
+        ``bucket x vector_size x 4`` bytes on top of the word vectors, i.e.
+        800 MB at the default 2M buckets and ``vector_size=100`` (checked
+        before allocating); a few 100k buckets suit small corpora.
 
     Attributes
     ----------
@@ -161,6 +184,11 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         Device training ran on.
     train_seconds_ : float
         Seconds spent in the training epochs since ``fit``.
+    ngram_vectors_ : ndarray of float32, shape (bucket, vector_size)
+        With subwords (``max_n > 0``) only: the n-gram rows.
+    own_vectors_ : ndarray of float32, shape (V, vector_size)
+        With subwords only: each word's own input row (``vectors_`` is the
+        mean of it and the word's n-gram rows).
     frozen_rows_ : ndarray of uint8, shape (V,)
         With ``freeze_init_vectors=True`` only: 1 for the input rows that
         started from ``init_vectors`` and are never updated.
@@ -217,6 +245,9 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         "batch_window": ["boolean", StrOptions({"auto"})],
         "update_vocabulary": ["boolean"],
         "freeze_init_vectors": ["boolean"],
+        "min_n": [Interval(Integral, 1, None, closed="left")],
+        "max_n": [Interval(Integral, 0, None, closed="left")],
+        "bucket": [Interval(Integral, 1, 2**31 - 1, closed="both")],
     }
 
     def __init__(
@@ -227,7 +258,7 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         token_pattern=DEFAULT_TOKEN_PATTERN, tokenizer=None, pooling="mean", n_jobs=None,
         random_state=None, device="cpu", verbose=0, callbacks=None, init_vectors=None,
         shared_negatives=False, batch_window="auto", update_vocabulary=False,
-        freeze_init_vectors=False,
+        freeze_init_vectors=False, min_n=3, max_n=0, bucket=2_000_000,
     ):
         self.vector_size = vector_size
         self.window = window
@@ -257,6 +288,9 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         self.batch_window = batch_window
         self.update_vocabulary = update_vocabulary
         self.freeze_init_vectors = freeze_init_vectors
+        self.min_n = min_n
+        self.max_n = max_n
+        self.bucket = bucket
 
     def _more_validate_params(self):
         """The cross-parameter rules; returns the device training runs on."""
@@ -370,12 +404,61 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         known token gets zeros.
         """
         check_is_fitted(self)
+        if has_subwords(self):  # unseen words get their n-gram vectors
+            return self._pool(*encode_with_ngrams(X, self._analyzer(), self.vocabulary_,
+                                                  self.ngram_vectors_, self.min_n, self.max_n))
         return self._pool(self._encode_known(X))
 
-    def _pool(self, corpus):
-        weights = word_weights(self.pooling, self.token_counts_, self.idf_)
-        return pool(corpus.tokens, corpus.offsets, self.vectors_, weights,
+    def _pool(self, corpus, oov=None):
+        vectors, token_counts, idf = pooling_tables(self, oov)
+        weights = word_weights(self.pooling, token_counts, idf)
+        return pool(corpus.tokens, corpus.offsets, vectors, weights,
                     normalise_by_weight=self.pooling == "tfidf")
+
+    # ------------------------------------------------- unseen words (subwords)
+    def get_vector(self, token, norm=False):
+        """The vector of ``token`` (a copy, float32), of unit length if ``norm``.
+
+        With subwords a word outside the vocabulary gets the mean of its
+        n-gram rows (fastText); KeyError if it has none (or without subwords).
+        """
+        vector = self._unseen_vector(token)
+        if vector is None:
+            return super().get_vector(token, norm=norm)
+        return vector / max(float(np.linalg.norm(vector)), 1e-12) if norm else vector
+
+    def similarity(self, a, b):
+        """Cosine similarity of two words (unseen words: n-gram vectors with subwords)."""
+        if self._unseen_vector(a) is None and self._unseen_vector(b) is None:
+            return super().similarity(a, b)
+        u, v = self.get_vector(a, norm=True), self.get_vector(b, norm=True)
+        return float(np.dot(u.astype(np.float64), v))
+
+    def most_similar(self, positive=None, negative=None, *args, **kwargs):
+        """See ``QueryMixin.most_similar``; with subwords an unseen word in
+        ``positive``/``negative`` counts as its unit n-gram vector."""
+        return super().most_similar(self._unseen_as_vectors(positive),
+                                    self._unseen_as_vectors(negative), *args, **kwargs)
+
+    def _unseen_vector(self, token):
+        """The n-gram vector of a string token outside the vocabulary, else None."""
+        check_is_fitted(self)
+        if not (has_subwords(self) and isinstance(token, str)) or \
+                self._find_row(token) is not None:
+            return None
+        return oov_vector(self, token)
+
+    def _unseen_as_vectors(self, items):
+        if isinstance(items, str):
+            items = [items]
+        if not isinstance(items, (list, tuple)):
+            return items
+        out = []
+        for item in items:
+            vector = self._unseen_vector(item) if isinstance(item, str) else None
+            out.append(item if vector is None
+                       else vector / max(float(np.linalg.norm(vector)), 1e-12))
+        return out
 
     def get_feature_names_out(self, input_features=None):
         """Output column names: ``word2vecns0 ... word2vecns{vector_size-1}``.

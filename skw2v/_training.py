@@ -66,6 +66,7 @@ def run_epoch(plan, w_in, w_out, *, output_bias=None, lr_start, lr_end, progress
                     stop_flag=stop, shared_negatives=plan.shared_negatives,
                     batch_window=plan.batch_window,
                     output_bias=output_bias, frozen_rows=plan.frozen_rows,
+                    subword_indptr=plan.subword_indptr, subword_ids=plan.subword_ids,
                 )
         except BaseException as exc:  # re-raised in the calling thread
             failure.append(exc)

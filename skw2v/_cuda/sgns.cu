@@ -463,6 +463,47 @@ __device__ __forceinline__ double skw2v_centre_batched(
     return loss;
 }
 
+// ------------------------------------------------------------- subwords --
+// With subwords (fastText, see skw2v/_subwords.py) word c's input is the mean
+// of its rows ids[indptr[c]:indptr[c+1]] of w_in (its own row, then its n-gram
+// rows), and each of those rows takes the whole delta of the mean. Without,
+// the input is row c. Sums run in the CPU kernel's order (first row, then
+// each further row added, then one scale by 1/n).
+
+__device__ __forceinline__ void skw2v_input_load(skw2v_frag& x, const float* w_in, int c,
+                                                 int use_subwords,
+                                                 const skw2v_i64* __restrict__ sub_indptr,
+                                                 const int* __restrict__ sub_ids, int dim,
+                                                 int lane) {
+    if (!use_subwords) {
+        skw2v_frag_load(x, w_in + (skw2v_i64)c * dim, dim, lane);
+        return;
+    }
+    const skw2v_i64 lo = sub_indptr[c], hi = sub_indptr[c + 1];
+    skw2v_frag_load(x, w_in + (skw2v_i64)sub_ids[lo] * dim, dim, lane);
+    skw2v_frag row;
+    for (skw2v_i64 r = lo + 1; r < hi; ++r) {
+        skw2v_frag_load(row, w_in + (skw2v_i64)sub_ids[r] * dim, dim, lane);
+        skw2v_frag_axpy(x, 1.0f, row);
+    }
+    if (hi - lo > 1) skw2v_frag_scale(x, (float)(1.0 / (double)(hi - lo)));
+}
+
+// The input rows of word c += g * d.
+__device__ __forceinline__ void skw2v_input_add(float* w_in, int c, float g, const skw2v_frag& d,
+                                                int use_subwords,
+                                                const skw2v_i64* __restrict__ sub_indptr,
+                                                const int* __restrict__ sub_ids, int dim,
+                                                int lane) {
+    if (!use_subwords) {
+        skw2v_row_add(w_in + (skw2v_i64)c * dim, g, d, dim, lane);
+        return;
+    }
+    for (skw2v_i64 r = sub_indptr[c]; r < sub_indptr[c + 1]; ++r) {
+        skw2v_row_add(w_in + (skw2v_i64)sub_ids[r] * dim, g, d, dim, lane);
+    }
+}
+
 // Flag the corpus positions kept by subsampling (flags[j] = 0 or 1).
 extern "C" __global__ void SKW2V_BOUNDS skw2v_keep_flags(
     const int* __restrict__ tokens,       // IN (N,) token ids
@@ -513,11 +554,15 @@ extern "C" __global__ void SKW2V_BOUNDS skw2v_train(
     skw2v_i64 progress_offset,                 // progress before this epoch (positions)
     skw2v_i64 progress_total,                  // progress at which lr reaches lr_end
     skw2v_u64 rng_key,                         // per-epoch key of the centre streams
-    double* __restrict__ stats)                // IN/OUT (warps, 3) loss, positives, words
+    double* __restrict__ stats,                // IN/OUT (warps, 3) loss, positives, words
+    const skw2v_i64* __restrict__ sub_indptr,  // IN (V+1,) subwords: word c's input rows are
+    const int* __restrict__ sub_ids,           // IN   sub_ids[sub_indptr[c]:sub_indptr[c+1]]
+    int use_subwords)                          // 1: subword inputs (w_in has V + bucket rows)
 {
     // A module built for another path, or too few target slots: fail loudly.
     if (architecture != (SKW2V_PATH == 2 ? 1 : 0) ||
-        (architecture == 0 && batch_window != (SKW2V_PATH == 1)) || sample_size < 0 ||
+        (architecture == 0 && batch_window != (SKW2V_PATH == 1)) ||
+        (use_subwords && SKW2V_PATH == 1) || sample_size < 0 ||
         sample_size > SKW2V_T - 1) {
         __trap();
     }
@@ -579,7 +624,30 @@ extern "C" __global__ void SKW2V_BOUNDS skw2v_train(
     (warp_window ? __shfl_sync(SKW2V_FULL_MASK, slot, (int)((k) - i + window))        \
                  : skw2v_token_at(tokens, kept_pos, identity, (k)))
 
-            if (SKW2V_PATH == 0) {
+            if (SKW2V_PATH == 0 && use_subwords) {
+                // Subwords, fastText's direction (as _core.pyx's _subword_step): the
+                // centre's mean input, read once, predicts each context word against
+                // its own negatives; the summed input gradient goes to each of the
+                // centre's rows at the end of the window.
+                skw2v_input_load(l1, w_in, w, 1, sub_indptr, sub_ids, dim, lane);
+                skw2v_frag_zero(d_centre);
+                for (skw2v_i64 k = lo; k < hi; ++k) {
+                    if (k == i) continue;
+                    const int n_t = skw2v_draw_targets(SKW2V_CONTEXT(k), sample_size, &rng,
+                                                       alias_table, n_vocab, lane, t);
+                    skw2v_load_targets(rows, t, 0, n_t, w_out, dim, lane);
+                    skw2v_frag_zero(work);
+                    loss += skw2v_sequential_targets(l1, work, rows, g, t, n_t, log_kq, use_nce,
+                                                     bias, use_bias, alpha, lane);
+#pragma unroll
+                    for (int j = 0; j < SKW2V_T; ++j) {
+                        if (j < n_t) skw2v_row_add(w_out + (skw2v_i64)t[j] * dim, g[j], l1, dim, lane);
+                    }
+                    skw2v_frag_axpy(d_centre, 1.0f, work);
+                    positives += 1.0;
+                }
+                skw2v_input_add(w_in, w, 1.0f, d_centre, 1, sub_indptr, sub_ids, dim, lane);
+            } else if (SKW2V_PATH == 0) {
                 // The centre's output row (slot 0) stays in registers across
                 // the window; its delta is added once at the end. Negatives never
                 // equal the centre word, so no other slot aliases it.
@@ -615,7 +683,8 @@ extern "C" __global__ void SKW2V_BOUNDS skw2v_train(
                 skw2v_frag_zero(l1);
                 for (skw2v_i64 k = lo; k < hi; ++k) {
                     if (k == i) continue;
-                    skw2v_frag_load(work, w_in + (skw2v_i64)SKW2V_CONTEXT(k) * dim, dim, lane);
+                    skw2v_input_load(work, w_in, SKW2V_CONTEXT(k), use_subwords, sub_indptr,
+                                     sub_ids, dim, lane);
                     skw2v_frag_axpy(l1, 1.0f, work);
                 }
                 skw2v_frag_scale(l1, (float)(1.0 / (double)(hi - lo - 1)));
@@ -629,7 +698,8 @@ extern "C" __global__ void SKW2V_BOUNDS skw2v_train(
                 // word2vec's convention: every context word gets the full error of the mean.
                 for (skw2v_i64 k = lo; k < hi; ++k) {
                     if (k == i || (use_frozen && frozen[SKW2V_CONTEXT(k)])) continue;
-                    skw2v_row_add(w_in + (skw2v_i64)SKW2V_CONTEXT(k) * dim, 1.0f, work, dim, lane);
+                    skw2v_input_add(w_in, SKW2V_CONTEXT(k), 1.0f, work, use_subwords, sub_indptr,
+                                    sub_ids, dim, lane);
                 }
                 positives += 1.0;
             }
