@@ -54,7 +54,7 @@ def ext(name):
 setup(
     cmdclass={"build_ext": CachedBuildExt},  # a second editable install does not recompile
     ext_modules=cythonize(
-        [ext("_openmp_helpers"), ext("_core"), ext("_losses"), ext("_reader")],
+        [ext("_openmp_helpers"), ext("_core"), ext("_losses"), ext("_reader"), ext("_topk")],
         compiler_directives=directives,
         compile_time_env={},
     ),

@@ -11,9 +11,14 @@ chunks on their own copy of the weights (nothing shared): if it scales and
 the shared two-thread run does not, rows bouncing between cores are the
 cause. ``--prefetch read`` switches the per-pair kernel's row prefetch from
 write intent to read intent (an experiment switch, _core._set_prefetch_mode).
+``--other-build DIR`` also runs the kernel built in checkout DIR (its
+skw2v/_core*.so, loaded beside this one), alternated run by run with this
+build's, for before/after ratios under the same machine load.
 """
 
 import argparse
+import glob
+import importlib.util
 import os
 import resource
 import sys
@@ -69,6 +74,8 @@ def main():
     ap.add_argument("--private", action="store_true",
                     help="also two threads on private weight copies (no sharing)")
     ap.add_argument("--prefetch", choices=["write", "read", "none"], default="write")
+    ap.add_argument("--other-build", default=None, metavar="DIR",
+                    help="also run the kernel built in checkout DIR, alternated with this one")
     ap.add_argument("--max-sentences", type=int, default=None,
                     help="first sentences only (e.g. for a run under callgrind)")
     args = ap.parse_args()
@@ -87,9 +94,21 @@ def main():
     half = n_chunks // 2
     halves = [(bounds[:half + 1], first[:half]), (bounds[half:], first[half:])]
 
-    def epoch(arch, shared, batched, b, f, w_in, w_out, n_threads, seed):
-        stats = np.zeros((len(b) - 1, _core.N_STATS))
-        _core.train_epoch(
+    builds = [("", _core)]
+    if args.other_build:
+        so = glob.glob(os.path.join(args.other_build, "skw2v", "_core*.so"))
+        if len(so) != 1:
+            sys.exit(f"need one built skw2v/_core*.so in {args.other_build}, found {so}")
+        # A name ending in "_core" finds its PyInit__core; loaded beside this build's.
+        spec = importlib.util.spec_from_file_location("other_build._core", so[0])
+        other = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(other)
+        builds = [("this ", _core), ("other ", other)]
+        print(f"other build: {so[0]}")
+
+    def epoch(arch, shared, batched, b, f, w_in, w_out, n_threads, seed, core=_core):
+        stats = np.zeros((len(b) - 1, core.N_STATS))
+        core.train_epoch(
             tokens, offsets, b, f, keep, thr, alias, kq, w_in, w_out,
             _core.ARCHITECTURES[arch], 0, args.window, True, args.negative, 0.025,
             1e-4, 0, len(tokens), seed, n_threads, stats,
@@ -97,13 +116,13 @@ def main():
             shared_negatives=shared, batch_window=batched)
         return stats
 
-    def private(arch, shared, batched, seed):
+    def private(arch, shared, batched, seed, core=_core):
         # Each thread its half of the chunks and its own weights: no row is shared.
         out = [None, None]
 
         def run(k):
             out[k] = epoch(arch, shared, batched, *halves[k], w0.copy(), np.zeros_like(w0), 1,
-                           seed)
+                           seed, core)
         workers = [threading.Thread(target=run, args=(k,)) for k in (0, 1)]
         for t in workers:
             t.start()
@@ -116,33 +135,38 @@ def main():
     cpu_us = defaultdict(list)
     for rep in range(args.repeats):
         for clone in args.clones:
-            _core.select_simd(clone)
             for mode in args.modes:
                 arch, shared, batched = MODES[mode]
                 for n_threads in threads:
-                    r0 = resource.getrusage(resource.RUSAGE_SELF)
-                    t0 = time.perf_counter()
-                    if n_threads == "2p":
-                        stats = private(arch, shared, batched, rep + 1)
-                    else:
-                        stats = epoch(arch, shared, batched, bounds, first, w0.copy(),
-                                      np.zeros_like(w0), n_threads, rep + 1)
-                    dt = time.perf_counter() - t0
-                    r1 = resource.getrusage(resource.RUSAGE_SELF)
-                    # CPU seconds of all threads: under machine load, the ratio of
-                    # CPU time per word (2 threads / 1) shows what contention costs
-                    # when the wall clock cannot.
-                    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
-                    wps = len(tokens) / dt
-                    results[clone, mode, n_threads].append(wps)
-                    cpu_us[clone, mode, n_threads].append(cpu / len(tokens) * 1e6)
-                    print(f"rep {rep} {clone:10s} {mode:8s} threads {n_threads}: "
-                          f"{wps / 1e3:8.0f}k words/s  {cpu / len(tokens) * 1e6:.3f} cpu-us/word"
-                          f"  loss/pair {stats[:, 0].sum() / stats[:, 1].sum():.4f}  pairs "
-                          f"{stats[:, 1].sum():.0f}  words {stats[:, 2].sum():.0f}", flush=True)
+                    # alternate which build goes first, so neither always runs warm
+                    for label, core in builds if rep % 2 == 0 else builds[::-1]:
+                        core.select_simd(clone)
+                        _core.select_simd(clone)
+                        r0 = resource.getrusage(resource.RUSAGE_SELF)
+                        t0 = time.perf_counter()
+                        if n_threads == "2p":
+                            stats = private(arch, shared, batched, rep + 1, core)
+                        else:
+                            stats = epoch(arch, shared, batched, bounds, first, w0.copy(),
+                                          np.zeros_like(w0), n_threads, rep + 1, core)
+                        dt = time.perf_counter() - t0
+                        r1 = resource.getrusage(resource.RUSAGE_SELF)
+                        # CPU seconds of all threads: under machine load, the ratio of
+                        # CPU time per word (2 threads / 1) shows what contention costs
+                        # when the wall clock cannot.
+                        cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+                        wps = len(tokens) / dt
+                        key = label + clone
+                        results[key, mode, n_threads].append(wps)
+                        cpu_us[key, mode, n_threads].append(cpu / len(tokens) * 1e6)
+                        print(f"rep {rep} {key:10s} {mode:8s} threads {n_threads}: "
+                              f"{wps / 1e3:8.0f}k words/s  {cpu / len(tokens) * 1e6:.3f} "
+                              f"cpu-us/word  loss/pair {stats[:, 0].sum() / stats[:, 1].sum():.4f}"
+                              f"  pairs {stats[:, 1].sum():.0f}  words {stats[:, 2].sum():.0f}",
+                              flush=True)
     print("\nmedians: k words/s (wall), CPU us per word, and the last / first thread-count "
           "ratios of both (speed-up; CPU cost)")
-    for clone in args.clones:
+    for clone in [label + c for c in args.clones for label, _ in builds]:
         for mode in args.modes:
             med = {t: np.median(results[clone, mode, t]) for t in threads}
             cpu = {t: np.median(cpu_us[clone, mode, t]) for t in threads}
@@ -151,6 +175,16 @@ def main():
             ratio = (f"  speed-up {med[hi] / med[lo]:.2f}  cpu {cpu[hi] / cpu[lo]:.2f}"
                      if len(threads) > 1 else "")
             print(f"{clone:10s} {mode:8s} {line}{ratio}")
+    if len(builds) > 1:
+        print("\nother build / this build: median words/s (wall), median CPU us per word")
+        for clone in args.clones:
+            for mode in args.modes:
+                for t in threads:
+                    wall = (np.median(results["other " + clone, mode, t])
+                            / np.median(results["this " + clone, mode, t]))
+                    cpu = (np.median(cpu_us["other " + clone, mode, t])
+                           / np.median(cpu_us["this " + clone, mode, t]))
+                    print(f"{clone:10s} {mode:8s} {t} thr: speed {wall:.3f}  CPU/word {cpu:.3f}")
 
 
 if __name__ == "__main__":

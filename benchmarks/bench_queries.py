@@ -3,7 +3,7 @@
 10,000 one-word queries (top 10 neighbours) over a 200,000-word vocabulary
 of random d=100 vectors: skw2v answers them with
 ``most_similar(queries=words)`` (one matrix product per block of queries
-plus a partial sort); gensim 4.4 with one ``KeyedVectors.most_similar`` call
+plus the compiled per-row top-k of skw2v/_topk.pyx); gensim 4.4 with one ``KeyedVectors.most_similar`` call
 per word. The two sides alternate in rounds of 1,000 queries, so both
 see the same load on a shared machine. The first 200 answers of both are
 checked equal. The
@@ -11,6 +11,7 @@ target of issue 18 is a ratio of at least 10.
 
     python benchmarks/bench_queries.py                       # the full comparison
     python benchmarks/bench_queries.py --gensim-queries 1000 # time gensim on 1,000, scale up
+    python benchmarks/bench_queries.py --out benchmarks/results/bench_queries/<commit>.json
 """
 
 import argparse
@@ -20,8 +21,14 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+sys.path.insert(0, HERE)
 
+from _common import machine, print_machine  # noqa: E402
+from _results import add_out_argument, write_json  # noqa: E402
+
+from skw2v import _topk  # noqa: E402
 from skw2v.word2vec_format import model_from_vectors  # noqa: E402
 
 
@@ -36,7 +43,11 @@ def main():
     ap.add_argument("--gensim-queries", type=int, default=None,
                     help="time gensim on this many of the queries and scale its time up "
                          "(default: all of them)")
+    add_out_argument(ap)
     args = ap.parse_args()
+    info = machine()
+    print_machine(info)
+    print(f"top-k kernel: {_topk.__file__}")
     from gensim.models import KeyedVectors
 
     rs = np.random.default_rng(0)
@@ -81,6 +92,13 @@ def main():
     print(f"  gensim most_similar loop         {gensim_s:8.2f} s  "
           f"({args.queries / gensim_s:,.0f} queries/s){scaled}")
     print(f"  ratio {gensim_s / ours_s:.1f}x (target >= 10x); first 200 answers identical")
+    write_json({"benchmark": "bench_queries", "args": {k: v for k, v in vars(args).items()
+                                                        if k != "out"},
+                "machine": info, "topk_kernel": _topk.__file__,
+                "load_average_before": load_before, "load_average_after": os.getloadavg()[0],
+                "skw2v_s": ours_s, "gensim_s": gensim_s, "gensim_queries_timed": n_gensim,
+                "ratio": gensim_s / ours_s, "answers_checked_equal": min(200, len(pairs))},
+               args.out)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,13 @@ It prints the tables and the pass/fail of each acceptance target of issue 16.
     python benchmarks/bench_scale.py                      # 20M and 100M tokens (< 15 min)
     python benchmarks/bench_scale.py --sizes 20M 100M 400M
     python benchmarks/bench_scale.py --sizes 2M           # a quick check of the script
+    python benchmarks/bench_scale.py --sizes 20M 100M 400M --parts rss --rss-parallel 3
+    python benchmarks/bench_scale.py --sizes 20M --parts front --front-repeats 3
+
+On a busy machine the wall times are noisy: RSS does not depend on the load
+(``--rss-parallel``, ``--rss-window 1 --rss-negatives 1`` shorten those runs
+without changing the memory), and the front-end table also gives the CPU
+path, which a busy machine does not distort.
 
 The JSON goes to ``--out`` (default benchmarks/results/bench_scale/<commit>.json).
 """
@@ -25,6 +32,7 @@ The JSON goes to ``--out`` (default benchmarks/results/bench_scale/<commit>.json
 import argparse
 import gzip
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -39,41 +47,109 @@ ROOT = HERE.parent
 DEFAULT_DIR = HERE / "_data"
 
 CHILD_FIT = r"""
-import json, pathlib, resource, sys, time
+import json, pathlib, resource, sys, threading, time
 sys.path.insert(0, sys.argv[1])
 import skw2v
 args = json.loads(sys.argv[2])
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def status():
+    out = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("VmHWM", "VmRSS", "RssAnon", "RssFile", "RssShmem"):
+                out[key] = int(value.split()[0]) / 1024
+    return out
+
+
+# Resident memory split (Linux): RssAnon is the process's own memory (heap,
+# arrays), RssFile its file-backed pages (shared libraries, the memory-mapped
+# cache), VmHWM the kernel's exact peak of their sum. The split is sampled.
+peak = {"RssAnon": 0.0, "RssFile": 0.0, "at_peak": {}}
+done = threading.Event()
+
+
+def sample():
+    while True:
+        s = status()
+        for key in ("RssAnon", "RssFile"):
+            peak[key] = max(peak[key], s[key])
+        if s["VmRSS"] >= peak["at_peak"].get("VmRSS", 0):
+            peak["at_peak"] = s
+        if done.wait(0.01):
+            return
+
+
+base = status()
+sampler = threading.Thread(target=sample, daemon=True)
+sampler.start()
 t = time.perf_counter()
 m = skw2v.Word2VecNS(architecture="skipgram", vector_size=args["dim"], epochs=args["epochs"],
                      min_count=5, max_vocab_size=args["max_vocab"], n_jobs=args["threads"],
+                     window=args.get("window", 5), sample_size=args.get("negatives", 5),
                      random_state=0).fit(pathlib.Path(args["path"]))
 seconds = time.perf_counter() - t
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"peak_rss_mb": peak, "rss_after_import_mb": base, "seconds": seconds,
+done.set()
+sampler.join()
+end = status()
+print(json.dumps({"peak_rss_mb": end["VmHWM"],
+                  "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "max_rss_anon_mb": peak["RssAnon"], "max_rss_file_mb": peak["RssFile"],
+                  "sampled_peak": peak["at_peak"], "after_import": base,
+                  "rss_after_import_mb": base["VmRSS"], "seconds": seconds,
                   "train_seconds": m.train_seconds_, "vocab": len(m.vocabulary_),
                   "model_mb": (m.vectors_.nbytes + m.output_vectors_.nbytes) / 2**20}))
 """
 
 CHILD_FRONT = r"""
-import json, sys, time
+import collections, json, sys, threading, time
 sys.path.insert(0, sys.argv[1])
 from skw2v import _file_passes as lc
 from skw2v._line_corpus import LineCorpus
 args = json.loads(sys.argv[2])
+
+# CPU seconds of each reading thread, and of the calling thread outside the
+# pool (range planning, merging the counts, closing the cache): the busiest
+# thread plus that serial part is the wall time on an idle machine, a figure
+# that a busy machine does not distort.
+pools = []
+run_pieces = lc._run_pieces
+
+
+def timed_run_pieces(pieces, work, n_jobs, progress):
+    per_thread = collections.Counter()
+
+    def timed(piece, stop):
+        t = time.thread_time()
+        try:
+            return work(piece, stop)
+        finally:
+            per_thread[threading.get_ident()] += time.thread_time() - t
+
+    t = time.thread_time()
+    out = run_pieces(pieces, timed, n_jobs, progress)
+    pools.append((max(per_thread.values(), default=0.0), time.thread_time() - t))
+    return out
+
+
+lc._run_pieces = timed_run_pieces
 corpus = LineCorpus(args["path"])
-t0 = time.perf_counter()
+c0, t0 = time.thread_time(), time.perf_counter()
 counts = lc.count_tokens(corpus, n_jobs=args["workers"])
-t1 = time.perf_counter()
+c1, t1 = time.thread_time(), time.perf_counter()
 vocab = lc.select_vocabulary_from_counts(counts, 5, None)
 del counts.table
-t2 = time.perf_counter()
+c2, t2 = time.thread_time(), time.perf_counter()
 encoded = lc.encode_files(corpus, vocab.table, len(vocab.types), n_jobs=args["workers"])
-t3 = time.perf_counter()
+c3, t3 = time.thread_time(), time.perf_counter()
 n = encoded.n_seen
 kept, lines = len(encoded.tokens), encoded.n_documents
 encoded.close()
+(count_busiest, count_pool), (encode_busiest, encode_pool) = pools
 print(json.dumps({"tokens": n, "count_s": t1 - t0, "vocab_s": t2 - t1, "encode_s": t3 - t2,
+                  "count_cpu_path_s": count_busiest + (c1 - c0 - count_pool),
+                  "encode_cpu_path_s": encode_busiest + (c3 - c2 - encode_pool),
                   "vocab": len(vocab.types), "kept_tokens": kept, "lines": lines}))
 """
 
@@ -160,6 +236,18 @@ def main(argv=None):
                    help="corpus size of the end-to-end comparison (default: the smallest)")
     p.add_argument("--e2e-epochs", type=int, default=5)
     p.add_argument("--no-gensim", action="store_true")
+    p.add_argument("--rss-window", type=int, default=5,
+                   help="window of the RSS runs (the memory does not depend on it; the time does)")
+    p.add_argument("--rss-negatives", type=int, default=5,
+                   help="negatives (sample_size) of the RSS runs, as --rss-window")
+    p.add_argument("--parts", nargs="+", choices=("rss", "front", "e2e"),
+                   default=["rss", "front", "e2e"], help="which measurements to run")
+    p.add_argument("--front-sizes", nargs="+", default=None,
+                   help="sizes of the front-end runs (default: every size)")
+    p.add_argument("--front-repeats", type=int, default=1,
+                   help="front-end runs per row; the fastest is kept")
+    p.add_argument("--rss-parallel", type=int, default=1,
+                   help="RSS runs at once (peak RSS does not depend on the load; times do)")
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DIR)
     add_out_argument(p)
     args = p.parse_args(argv)
@@ -169,100 +257,146 @@ def main(argv=None):
     files = {label: corpus_files(n, label, args.types, args.data_dir) for n, label in sizes}
     results = {"rss": [], "front": [], "e2e": {}}
 
-    print("\n## Peak RSS of fit (skip-gram, 1 epoch, "
-          f"{args.threads} threads, max_vocab_size={args.max_vocab:,})", flush=True)
-    print("| corpus | format | vocab | model | peak RSS | 2 x model + 300 MB | fit s |")
-    print("|---|---|---:|---:|---:|---:|---:|")
-    for n, label in sizes:
-        for path in files[label]:
+    sys.path.insert(0, str(ROOT))
+    import skw2v
+    from concurrent.futures import ThreadPoolExecutor
+
+    skw2v.show_config()
+    print(f"# load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
+    results["load_before"] = os.getloadavg()
+    if "rss" in args.parts:
+        print("\n## Peak RSS of fit (skip-gram, 1 epoch, "
+              f"{args.threads} threads, max_vocab_size={args.max_vocab:,}, "
+              f"window={args.rss_window}, sample_size={args.rss_negatives})", flush=True)
+        print("VmHWM: the kernel's exact peak resident set; RssAnon / RssFile: the largest "
+              "anonymous (heap, arrays) and file-backed (libraries, mapped cache) parts, "
+              "sampled every 10 ms.")
+        print("| corpus | format | vocab | model | peak RSS (VmHWM) | max RssAnon | max RssFile "
+              "| 2 x model + 300 MB | fit s |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        jobs = [(n, label, path) for n, label in sizes for path in files[label]]
+
+        def fit_rss(job):
+            n, label, path = job
             r = run_child(CHILD_FIT, str(ROOT), json.dumps(dict(
                 path=str(path), dim=args.dim, epochs=1, max_vocab=args.max_vocab,
-                threads=args.threads)))
+                threads=args.threads, window=args.rss_window, negatives=args.rss_negatives)),
+                timeout=6 * 3600)
             r.update(size=label, tokens=n, format="".join(path.suffixes))
-            results["rss"].append(r)
-            bound = 2 * r["model_mb"] + 300
-            print(f"| {label} | {r['format']} | {r['vocab']:,} | {r['model_mb']:.0f} MB "
-                  f"| {r['peak_rss_mb']:.0f} MB | {bound:.0f} MB | {r['seconds']:.1f} |",
-                  flush=True)
+            return r
 
-    print("\n## Front end: counting + encoding passes (compiled reader, min_count=5)",
-          flush=True)
-    print("| corpus | format | workers | count s | vocab s | encode s "
-          "| tokens/s (count + encode) | per worker |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
-    for n, label in sizes:
-        for path, workers_list in ((files[label][0], (1, 2)), (files[label][1], (2,))):
-            for workers in workers_list:
-                r = run_child(CHILD_FRONT, str(ROOT), json.dumps(dict(path=str(path),
-                                                                      workers=workers)))
-                rate = r["tokens"] / (r["count_s"] + r["encode_s"])
-                r.update(size=label, format="".join(path.suffixes), workers=workers, rate=rate)
-                results["front"].append(r)
-                print(f"| {label} | {r['format']} | {workers} | {r['count_s']:.2f} "
-                      f"| {r['vocab_s']:.2f} | {r['encode_s']:.2f} | {rate / 1e6:.1f}M "
-                      f"| {rate / workers / 1e6:.1f}M |", flush=True)
+        # the largest first, so that parallel runs end together; printed by size
+        with ThreadPoolExecutor(max(1, args.rss_parallel)) as pool:
+            futures = [pool.submit(fit_rss, job) for job in reversed(jobs)][::-1]
+            for job, fut in zip(jobs, futures):
+                r = fut.result()
+                results["rss"].append(r)
+                bound = 2 * r["model_mb"] + 300
+                print(f"| {r['size']} | {r['format']} | {r['vocab']:,} | {r['model_mb']:.0f} MB "
+                      f"| {r['peak_rss_mb']:.0f} MB | {r['max_rss_anon_mb']:.0f} MB "
+                      f"| {r['max_rss_file_mb']:.0f} MB | {bound:.0f} MB | {r['seconds']:.1f} |",
+                      flush=True)
+
+    if "front" in args.parts:
+        print("\n## Front end: counting + encoding passes (compiled reader, min_count=5; "
+              f"best of {args.front_repeats})", flush=True)
+        print("CPU path: CPU seconds of the busiest reading thread + the serial part "
+              "(count + encode), the wall time of an idle machine.")
+        print("| corpus | format | workers | count s | vocab s | encode s "
+              "| tokens/s (count + encode) | per worker | CPU path s | tokens/s by CPU path |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        front_sizes = {s.upper() for s in (args.front_sizes or [label for _, label in sizes])}
+        for n, label in sizes:
+            if label not in front_sizes:
+                continue
+            for path, workers_list in ((files[label][0], (1, 2)), (files[label][1], (2,))):
+                for workers in workers_list:
+                    runs = [run_child(CHILD_FRONT, str(ROOT), json.dumps(dict(
+                        path=str(path), workers=workers))) for _ in range(args.front_repeats)]
+                    r = dict(min(runs, key=lambda x: x["count_s"] + x["encode_s"]))
+                    rate = r["tokens"] / (r["count_s"] + r["encode_s"])
+                    path_s = min(x["count_cpu_path_s"] + x["encode_cpu_path_s"] for x in runs)
+                    r.update(size=label, format="".join(path.suffixes), workers=workers,
+                             rate=rate, cpu_path_s=path_s, cpu_path_rate=r["tokens"] / path_s,
+                             all_runs=[(x["count_s"], x["encode_s"]) for x in runs])
+                    results["front"].append(r)
+                    print(f"| {label} | {r['format']} | {workers} | {r['count_s']:.2f} "
+                          f"| {r['vocab_s']:.2f} | {r['encode_s']:.2f} | {rate / 1e6:.1f}M "
+                          f"| {rate / workers / 1e6:.1f}M | {path_s:.2f} "
+                          f"| {r['tokens'] / path_s / 1e6:.1f}M |", flush=True)
 
     e2e_label = (args.e2e_size or sizes[0][1]).upper()
     if e2e_label not in files:
         p.error(f"--e2e-size {e2e_label} is not among --sizes")
-    e2e_tokens = dict((label, n) for n, label in sizes)[e2e_label]
-    txt = files[e2e_label][0]
-    print(f"\n## End to end on {e2e_label} tokens: vocabulary + encoding + {args.e2e_epochs} "
-          f"epochs, skip-gram, {args.threads} threads", flush=True)
-    print("| implementation | seconds | words/s | vocab |")
-    print("|---|---:|---:|---:|")
-    ours = run_child(CHILD_FIT, str(ROOT), json.dumps(dict(
-        path=str(txt), dim=args.dim, epochs=args.e2e_epochs, max_vocab=None,
-        threads=args.threads)))
-    ours["words_per_s"] = e2e_tokens * args.e2e_epochs / ours["seconds"]
-    results["e2e"]["skw2v"] = ours
-    print(f"| skw2v fit(Path) | {ours['seconds']:.1f} | {ours['words_per_s']:,.0f} "
-          f"| {ours['vocab']:,} |", flush=True)
-    if not args.no_gensim:
-        theirs = run_child(CHILD_GENSIM, json.dumps(dict(
-            path=str(txt), dim=args.dim, epochs=args.e2e_epochs, threads=args.threads)))
-        theirs["words_per_s"] = e2e_tokens * args.e2e_epochs / theirs["seconds"]
-        results["e2e"]["gensim"] = theirs
-        print(f"| gensim corpus_file | {theirs['seconds']:.1f} | "
-              f"{theirs['words_per_s']:,.0f} | {theirs['vocab']:,} |", flush=True)
+    if "e2e" in args.parts:
+        e2e_tokens = dict((label, n) for n, label in sizes)[e2e_label]
+        txt = files[e2e_label][0]
+        print(f"\n## End to end on {e2e_label} tokens: vocabulary + encoding + "
+              f"{args.e2e_epochs} epochs, skip-gram, {args.threads} threads", flush=True)
+        print("| implementation | seconds | words/s | vocab |")
+        print("|---|---:|---:|---:|")
+        ours = run_child(CHILD_FIT, str(ROOT), json.dumps(dict(
+            path=str(txt), dim=args.dim, epochs=args.e2e_epochs, max_vocab=None,
+            threads=args.threads)))
+        ours["words_per_s"] = e2e_tokens * args.e2e_epochs / ours["seconds"]
+        results["e2e"]["skw2v"] = ours
+        print(f"| skw2v fit(Path) | {ours['seconds']:.1f} | {ours['words_per_s']:,.0f} "
+              f"| {ours['vocab']:,} |", flush=True)
+        if not args.no_gensim:
+            theirs = run_child(CHILD_GENSIM, json.dumps(dict(
+                path=str(txt), dim=args.dim, epochs=args.e2e_epochs, threads=args.threads)))
+            theirs["words_per_s"] = e2e_tokens * args.e2e_epochs / theirs["seconds"]
+            results["e2e"]["gensim"] = theirs
+            print(f"| gensim corpus_file | {theirs['seconds']:.1f} | "
+                  f"{theirs['words_per_s']:,.0f} | {theirs['vocab']:,} |", flush=True)
 
-    paper = on_paper(results, sizes[-1][1], args.threads)
-    print(f"\n## A 1B-token run on paper (rates measured on {sizes[-1][1]} .txt, "
-          f"{args.threads} workers/threads, skip-gram, vector_size={args.dim})")
-    print("| quantity | estimate |")
-    print("|---|---:|")
-    for name, value in paper:
-        print(f"| {name} | {value} |")
-    results["on_paper"] = paper
+    paper_size = next((label for _, label in reversed(sizes)
+                       if any(r["size"] == label for r in results["front"])
+                       and any(r["size"] == label for r in results["rss"])), None)
+    if paper_size is not None:
+        paper = on_paper(results, paper_size, args.threads)
+        print(f"\n## A 1B-token run on paper (rates measured on {paper_size} .txt, "
+              f"{args.threads} workers/threads, skip-gram, vector_size={args.dim})")
+        if (args.rss_window, args.rss_negatives) != (5, 5):
+            print(f"(the epoch time is that of window={args.rss_window}, "
+                  f"sample_size={args.rss_negatives}, not of the defaults)")
+        print("| quantity | estimate |")
+        print("|---|---:|")
+        for name, value in paper:
+            print(f"| {name} | {value} |")
+        results["on_paper"] = paper
+    results["load_after"] = os.getloadavg()
+    print(f"\n# load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
     print("\n## Acceptance (issue 16)")
     checks = []
-    txt_rss = [r for r in results["rss"] if r["format"] == ".txt"]
     for fmt in (".txt", ".txt.gz"):
         rows = [r for r in results["rss"] if r["format"] == fmt]
         if len(rows) >= 2:
             growth = rows[-1]["peak_rss_mb"] / rows[0]["peak_rss_mb"] - 1
             checks.append((f"peak RSS {fmt} {rows[0]['size']} -> {rows[-1]['size']}: "
                            f"{growth:+.1%} (target <= +10%)", growth <= 0.10))
-    worst = max(results["rss"], key=lambda r: r["peak_rss_mb"] - 2 * r["model_mb"])
-    checks.append((f"peak RSS <= 2 x model + 300 MB at every size (worst: {worst['size']} "
-                   f"{worst['format']}, {worst['peak_rss_mb']:.0f} MB vs "
-                   f"{2 * worst['model_mb'] + 300:.0f} MB)",
-                   all(r["peak_rss_mb"] <= 2 * r["model_mb"] + 300 for r in results["rss"])))
-    largest = sizes[-1][1]
-    front = {r["workers"]: r for r in results["front"]
-             if r["size"] == largest and r["format"] == ".txt"}
-    one, two = front[1]["rate"], front[2]["rate"]
-    checks.append((f"front end at 1 worker ({largest} .txt): {one / 1e6:.1f}M tokens/s "
-                   "(target >= 10M per core)", one >= 10e6))
-    checks.append((f"front end 1 -> 2 workers: {two / one:.2f}x (target >= 1.7x)",
-                   two / one >= 1.7))
+    if results["rss"]:
+        worst = max(results["rss"], key=lambda r: r["peak_rss_mb"] - 2 * r["model_mb"])
+        checks.append((f"peak RSS <= 2 x model + 300 MB at every size (worst: {worst['size']} "
+                       f"{worst['format']}, {worst['peak_rss_mb']:.0f} MB vs "
+                       f"{2 * worst['model_mb'] + 300:.0f} MB)",
+                       all(r["peak_rss_mb"] <= 2 * r["model_mb"] + 300 for r in results["rss"])))
+    for label in dict.fromkeys(r["size"] for r in results["front"]):
+        front = {r["workers"]: r for r in results["front"]
+                 if r["size"] == label and r["format"] == ".txt"}
+        one, two = front[1]["rate"], front[2]["rate"]
+        checks.append((f"front end at 1 worker ({label} .txt): {one / 1e6:.1f}M tokens/s "
+                       "(target >= 10M per core)", one >= 10e6))
+        checks.append((f"front end 1 -> 2 workers ({label} .txt): {two / one:.2f}x "
+                       "(target >= 1.7x)", two / one >= 1.7))
+        by_cpu = front[2]["cpu_path_rate"] / front[1]["cpu_path_rate"]
+        checks.append((f"front end 1 -> 2 workers by CPU path ({label} .txt): {by_cpu:.2f}x "
+                       "(target >= 1.7x; what an idle machine gives)", by_cpu >= 1.7))
     if "gensim" in results["e2e"]:
-        ratio = ours["words_per_s"] / results["e2e"]["gensim"]["words_per_s"]
+        ratio = results["e2e"]["skw2v"]["words_per_s"] / results["e2e"]["gensim"]["words_per_s"]
         checks.append((f"end to end vs gensim corpus_file ({e2e_label}): {ratio:.2f}x "
                        "(target >= 3x)", ratio >= 3))
-    if not txt_rss:
-        checks.append(("no RSS rows", False))
     for text, ok in checks:
         print(f"- {'PASS' if ok else 'FAIL'}: {text}")
     write_json(results, args.out)

@@ -201,6 +201,9 @@ TRAIN_OPTIONS = (
     ("sif_components", int, "common components removed by --pooling sif; 0 disables"),
     ("n_jobs", int, "training threads; -1 all cores, -2 all but one"),
     ("random_state", int, "seed; with --n-jobs 1 the result is bitwise reproducible"),
+    ("min_n", int, "shortest character n-gram of the subwords"),
+    ("max_n", int, "longest character n-gram of the subwords (fastText: 6); 0: no subwords"),
+    ("bucket", int, "rows the subword n-grams are hashed into, each vector-size x 4 bytes"),
 )
 # How `--help` states a default that is None for the estimator.
 DEFAULT_TEXT = {"max_vocab_size": "no limit", "n_jobs": "all cores",
@@ -344,6 +347,21 @@ def cmd_export(args):
     export_word2vec(model, args.output, binary=args.format == "binary")
     print(f"wrote {len(model.vocabulary_):,} vectors of size {model.vectors_.shape[1]} "
           f"to {args.output} ({args.format})")
+
+
+def cmd_export_with_subwords(args):
+    from ._cli_query import cmd_export_vectors
+    from ._subwords import export_ngrams
+
+    if args.subwords is not None:  # checked before the vectors are written
+        model = _load(args.model)
+        if getattr(model, "ngram_vectors_", None) is None:
+            raise CommandError(f"--subwords: {_quote(args.model)} has no subwords (it was "
+                               "trained with max_n=0)")
+    cmd_export_vectors(args)
+    if args.subwords is not None:
+        n = export_ngrams(model, args.subwords, binary=args.format == "binary")
+        print(f"wrote {n:,} n-gram vectors to {args.subwords} ({args.format})")
 
 
 def cmd_import(args):
@@ -503,6 +521,11 @@ def build_parser():
     from ._cli_query import add_query_parser, add_vectors_option
 
     add_vectors_option(sub.choices["export"])
+    sub.choices["export"].add_argument(
+        "--subwords", metavar="NGRAMS_OUT", default=None,
+        help="also write the n-gram table of a subword model (max_n > 0) to NGRAMS_OUT, in "
+             "the same format: each distinct n-gram of the vocabulary and its vector")
+    sub.choices["export"].set_defaults(run=cmd_export_with_subwords)
     add_query_parser(sub, _positive_int)
     return parser
 

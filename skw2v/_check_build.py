@@ -4,7 +4,7 @@
 
 import os
 
-_EXTENSIONS = ("_core", "_losses", "_openmp_helpers")
+_EXTENSIONS = ("_core", "_losses", "_openmp_helpers", "_topk")
 
 
 def check_build():

@@ -28,6 +28,7 @@ def config():
         "simd_clone": _core.simd_clone(),
         "simd_clones_usable": list(_core.usable_simd_clones()),
         "simd_clones_built": list(_core.SIMD_CLONES),
+        "simd_fused_isa": _core.SIMD_FUSED_ISA[_core.SIMD_CLONES.index(_core.simd_clone())],
         "uses_blas_kernel": _core.USES_BLAS,
         "blas": blas,
         "gpu": gpu_info(),
@@ -43,6 +44,8 @@ def show_config(file=None):
     omp = "enabled" if c["openmp"] else "DISABLED (built without OpenMP: training is serial)"
     print(f"OpenMP: {omp}; default training threads: {c['default_n_threads']}", file=out)
     kernel = "SciPy BLAS sdot/saxpy (SKW2V_USE_BLAS build)" if c["uses_blas_kernel"] else "fused"
+    if not c["uses_blas_kernel"] and c["simd_fused_isa"] != c["simd_clone"]:
+        kernel += f"; per-pair and CBOW loops: {c['simd_fused_isa']} code"
     print(f"SIMD clone: {c['simd_clone']} (usable here: {', '.join(c['simd_clones_usable'])}; "
           f"kernel: {kernel})", file=out)
     if not c["blas"]:

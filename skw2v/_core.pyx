@@ -19,15 +19,17 @@ features (``simd_clone()``; ``SKW2V_SIMD`` forces one); builds with
 SKW2V_USE_BLAS=1 call sdot/saxpy from scipy.linalg.cython_blas instead (benchmarks/RESULTS.md, section 5).
 
 Skip-gram updates, per kept centre word:
-- per pair (default): each (context, centre) pair is one update against its
+- per pair: each (context, centre) pair is one update against its
   own k negatives, applied before the next pair (word2vec's order);
 - ``shared_negatives``: the same sequential per-pair updates, with one set of
   negatives per centre word;
-- ``batch_window``: one update per centre word with one set of negatives,
-  every score taken from the rows as they were at the start of the step, the
+- ``batch_window`` (the estimator's default for skip-gram): one update per
+  centre word with one set of negatives, every score taken from the output
+  rows as they were at the start of the step, each context's input step
+  against those rows plus the output steps of the contexts before it; the
   score block, gradients and both row updates as small matrix products
-  (register-blocked micro-kernels per clone in _sgns_clone.h; sgemm in
-  SKW2V_USE_BLAS builds). It overrides ``shared_negatives``. CBOW already
+  (register-blocked micro-kernels per clone in _sgns_clone.h, in every
+  build). It overrides ``shared_negatives``. CBOW already
   makes one update per centre word (its input is the context mean), so it is
   unchanged by either flag.
 """
@@ -37,7 +39,7 @@ from libc.stdint cimport int64_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memset
 
-from ._blas cimport _axpy, _dot, _gemm
+from ._blas cimport _axpy, _dot
 from ._random cimport alias_draw, bounded, hash64, rng_next, uniform24
 
 cdef extern from *:
@@ -73,6 +75,7 @@ cdef uint64_t SUBSAMPLE_KEY = 0x5851F42D4C957F2DULL
 cdef extern from "_sgns.h":
     int SKW2V_N_CLONES
     const char* skw2v_clone_names[]
+    const char* skw2v_fused_isa[]
     int skw2v_active_clone
     int skw2v_clone_usable(int i) noexcept nogil
     int skw2v_simd_select(int i) noexcept nogil
@@ -87,6 +90,7 @@ cdef extern from "_sgns.h":
     int skw2v_prefetch_mode
     ctypedef struct skw2v_window_scratch:
         int dp
+        const unsigned char* frozen
         float* y
         float* g
         float* corr
@@ -104,6 +108,10 @@ cdef extern from "_sgns.h":
                                const skw2v_window_scratch* scratch) noexcept nogil
     void skw2v_axpy(int n, float a, const float* x, float* y) noexcept nogil
     void skw2v_scale(int n, float a, float* y) noexcept nogil
+    double skw2v_cbow_step(float* w_in, float* w_out, int dim, const int* contexts, int m,
+                           const unsigned char* frozen, const int* targets, int n_targets,
+                           const float* log_kq, float* bias, float alpha, float* neu1,
+                           float* work) noexcept nogil
 
 cdef extern from *:
     """
@@ -135,7 +143,11 @@ cdef struct Model:
     float* bias                     # (V,) IN/OUT NCE output bias; NULL: none
     int dim
     const unsigned char* frozen     # (V,) IN non-zero: that input row is never written
-                                    # (freeze_init_vectors); NULL: none. Not in batch_window.
+                                    # (freeze_init_vectors); NULL: none. Subwords: the
+                                    # words' own rows only (n-gram rows always train).
+    const int64_t* sub_indptr       # (V+1,) IN subwords: word w's input rows are
+    const int* sub_ids              #   sub_ids[sub_indptr[w]:sub_indptr[w+1]]; NULL: none
+    int n_words                     # V (w_in then has V + bucket rows)
 
 cdef struct Schedule:
     double lr_start                 # learning rate at progress 0
@@ -158,18 +170,20 @@ cdef struct Scratch:
     int* next_targets               # (k+1,) the next pair's, drawn ahead
     float* work                     # (dim,) gradient w.r.t. the input
     float* neu1                     # (dim,) CBOW mean of the context
-    int* contexts                   # (2 margin,) batched: the window's inputs
+    int* contexts                   # (2 margin,) batched and CBOW: the window's inputs
     skw2v_window_scratch window     # batched: packed rows and score block, laid out over
     float* window_mem               #   this memory
     float** window_rows             #   and these row pointers
-    float* blas_x                   # SKW2V_USE_BLAS batched: (2 margin, dp) packed inputs
-    float* blas_d                   # (2 margin + k+1 rounded, dp) both row updates
+    float* sub_grad                 # subwords: (dim,) the centre's summed input gradient
 
 skw2v_init_tables()
 USES_BLAS = bool(SKW2V_USE_BLAS)
 
 # SIMD clones of the fused kernels, in order of preference (see _sgns.h).
 SIMD_CLONES = tuple(skw2v_clone_names[i].decode() for i in range(SKW2V_N_CLONES))
+# The instruction set of each clone's per-pair skip-gram and CBOW kernels (the
+# x86-64-v4 clone runs them as AVX2 code: measured faster, see _sgns.h).
+SIMD_FUSED_ISA = tuple(skw2v_fused_isa[i].decode() for i in range(SKW2V_N_CLONES))
 
 
 def _set_prefetch_mode(int mode):
@@ -250,58 +264,6 @@ cdef inline double _update_targets_blas(
     return loss
 
 
-cdef double _update_window_blas(
-    const Model* model, const int* contexts, int m, const int* targets, int nt,
-    const float* log_kq, float alpha, Scratch* sc,
-) noexcept nogil:
-    """Same contract as skw2v_update_window, through sgemm (SKW2V_USE_BLAS builds).
-
-    Row-major blocks are column-major transposes: g holds S^T (nt x m)."""
-    cdef int dim = model.dim, dp = sc.window.dp, c, j
-    cdef float* y = sc.window.y
-    cdef float* g = sc.window.g
-    cdef float* corr = sc.window.corr
-    cdef float* x = sc.blas_x
-    cdef float* d_in = sc.blas_d
-    cdef float* d_out = sc.blas_d + <int64_t> m * dp
-    cdef float* bias = model.bias
-    cdef double loss = 0.0
-    cdef float f, sig, sp, gj
-    for j in range(nt):
-        memcpy(y + <int64_t> j * dp, model.w_out + <int64_t> targets[j] * dim, dim * sizeof(float))
-        corr[j] = 0.0
-        if bias != NULL:
-            corr[j] = bias[targets[j]]
-        if log_kq != NULL:
-            corr[j] = corr[j] - log_kq[targets[j]]
-    for c in range(m):
-        memcpy(x + <int64_t> c * dp, model.w_in + <int64_t> contexts[c] * dim, dim * sizeof(float))
-    _gemm(b'T', b'N', nt, m, dim, 1.0, y, dp, x, dp, 0.0, g, nt)
-    for c in range(m):
-        for j in range(nt):
-            f = g[c * nt + j] + corr[j]
-            sig = skw2v_logistic(f, &sp)
-            if j == 0:
-                loss += skw2v_positive_loss(f, sp)
-                gj = (1.0 - sig) * alpha
-            else:
-                loss += sp
-                gj = -sig * alpha
-            g[c * nt + j] = gj
-    _gemm(b'N', b'N', dim, m, nt, 1.0, y, dp, g, nt, 0.0, d_in, dp)
-    _gemm(b'N', b'T', dim, nt, m, 1.0, x, dp, g, nt, 0.0, d_out, dp)
-    for j in range(nt):
-        _axpy(dim, 1.0, d_out + <int64_t> j * dp, model.w_out + <int64_t> targets[j] * dim)
-        if bias != NULL:
-            gj = 0.0
-            for c in range(m):
-                gj = gj + g[c * nt + j]
-            bias[targets[j]] += gj
-    for c in range(m):
-        _axpy(dim, 1.0, d_in + <int64_t> c * dp, model.w_in + <int64_t> contexts[c] * dim)
-    return loss
-
-
 cdef inline int _draw_targets(
     int target,               # IN positive output word
     const Noise* noise,
@@ -339,6 +301,90 @@ cdef inline void _add(int dim, const float* x, float* y) noexcept nogil:
         _axpy(dim, 1.0, x, y)
     else:
         skw2v_axpy(dim, 1.0, x, y)
+
+
+cdef inline void _subword_mean(
+    const Model* model, int word,
+    float* out,                   # OUT (dim,) mean of the word's input rows
+) noexcept nogil:
+    cdef int64_t r, lo = model.sub_indptr[word], hi = model.sub_indptr[word + 1]
+    cdef int dim = model.dim
+    memcpy(out, model.w_in + <int64_t> model.sub_ids[lo] * dim, dim * sizeof(float))
+    for r in range(lo + 1, hi):
+        _add(dim, model.w_in + <int64_t> model.sub_ids[r] * dim, out)
+    if hi - lo > 1:
+        skw2v_scale(dim, <float> (1.0 / <double> (hi - lo)), out)
+
+
+cdef inline void _subword_scatter(
+    const Model* model, int word,
+    const float* work,            # IN (dim,) added in full to each of the word's rows
+) noexcept nogil:
+    # fastText's sg/cbow: every row of the mean gets the whole gradient of the mean.
+    cdef int64_t r
+    cdef int row
+    for r in range(model.sub_indptr[word], model.sub_indptr[word + 1]):
+        row = model.sub_ids[r]
+        if model.frozen != NULL and row < model.n_words and model.frozen[row]:
+            continue
+        _add(model.dim, work, model.w_in + <int64_t> row * model.dim)
+
+
+cdef double _subword_step(
+    const Model* model, const Noise* noise, const Mode* mode, Scratch* sc,
+    const int* buf,               # IN kept tokens; buf[i] is the centre
+    int i, int lo, int hi,        # IN centre and window [lo, hi)
+    float alpha,
+    uint64_t* rng,                # IN/OUT chunk RNG
+    double* positives,            # IN/OUT positive examples so far
+) noexcept nogil:
+    """One centre word with subword inputs; returns the loss.
+
+    Skip-gram, fastText's direction: the centre's input (the mean of its rows,
+    read once at the start of the window) predicts each context word in turn
+    against its own negatives (shared_negatives does not apply: the positive
+    changes; a negative equal to it is skipped), the output rows updated
+    pair after pair; the window's summed input gradient is then added to each
+    of the centre's rows (fastText re-reads the rows after every pair: here
+    they are gathered and written once per centre). CBOW: the mean over the
+    context words of their input means predicts the centre.
+    """
+    cdef int dim = model.dim, k, nt = 0, cw = hi - lo - 1, w = buf[i]
+    cdef double loss = 0.0
+    cdef int64_t r, rlo, rhi
+    cdef float inv
+    if cw <= 0:
+        return 0.0
+    if mode.architecture == CBOW:
+        memset(sc.neu1, 0, dim * sizeof(float))
+        for k in range(lo, hi):
+            if k != i:
+                rlo = model.sub_indptr[buf[k]]
+                rhi = model.sub_indptr[buf[k] + 1]
+                inv = <float> (1.0 / <double> (rhi - rlo))
+                for r in range(rlo, rhi):
+                    skw2v_axpy(dim, inv, model.w_in + <int64_t> model.sub_ids[r] * dim, sc.neu1)
+        skw2v_scale(dim, 1.0 / cw, sc.neu1)
+        nt = _draw_targets(w, noise, rng, sc.targets)
+        loss += _update_targets(sc.neu1, sc.work, model.w_out, dim, sc.targets, nt,
+                                noise.log_kq, model.bias, alpha)
+        for k in range(lo, hi):
+            if k != i:
+                _subword_scatter(model, buf[k], sc.work)
+        positives[0] += 1.0
+        return loss
+    _subword_mean(model, w, sc.neu1)
+    memset(sc.sub_grad, 0, dim * sizeof(float))
+    for k in range(lo, hi):
+        if k == i:
+            continue
+        nt = _draw_targets(buf[k], noise, rng, sc.targets)
+        loss += _update_targets(sc.neu1, sc.work, model.w_out, dim, sc.targets, nt,
+                                noise.log_kq, model.bias, alpha)
+        _add(dim, sc.work, sc.sub_grad)
+        positives[0] += 1.0
+    _subword_scatter(model, w, sc.sub_grad)
+    return loss
 
 
 cdef inline bint _kept(const float* keep_prob, int word, uint64_t key,
@@ -432,7 +478,7 @@ cdef void _train_chunk(
                              / <double> progress_total)
             if alpha < lr_end:
                 alpha = <float> lr_end
-            if batched and ahead:
+            if ahead:  # drawn with the previous centre (batched skip-gram, CBOW)
                 b = b_ahead
             elif mode.shrink_windows:
                 b = 1 + <int> bounded(rng_next(&rng), <uint32_t> window)
@@ -442,9 +488,13 @@ cdef void _train_chunk(
             lo = <int> (i - <int64_t> b if i - <int64_t> b > 0 else 0)
             hi = <int> (i + <int64_t> b + 1 if i + <int64_t> b + 1 < n else n)
             words += 1.0
+            if model.sub_indptr != NULL:
+                loss += _subword_step(model, noise, mode, scratch, buf, i, lo, hi, alpha, &rng,
+                                      &positives)
+                continue
             if batched:
                 # One step for the whole window (brief: "the window-batched
-                # skip-gram update"): every score from the rows at its start.
+                # skip-gram update"): every score from the output rows at its start.
                 m = 0
                 for k in range(lo, hi):
                     if k != i:
@@ -470,12 +520,9 @@ cdef void _train_chunk(
                     skw2v_prefetch_targets(w_out, dim, next_targets, nt_ahead)
                 if m == 0:
                     continue
-                if SKW2V_USE_BLAS:
-                    loss += _update_window_blas(model, contexts, m, targets, nt, log_kq, alpha,
-                                                scratch)
-                else:
-                    loss += skw2v_update_window(w_in, w_out, dim, contexts, m, targets, nt,
-                                                log_kq, bias, alpha, &scratch.window)
+                # (SKW2V_USE_BLAS builds too: sgemm measured 2.8x slower here, RESULTS 0)
+                loss += skw2v_update_window(w_in, w_out, dim, contexts, m, targets, nt,
+                                            log_kq, bias, alpha, &scratch.window)
                 positives += m
             elif mode.architecture == SKIPGRAM:
                 # word2vec's order: the context word's input vector predicts the centre.
@@ -508,6 +555,37 @@ cdef void _train_chunk(
                         next_targets = swap
                         nt = nt_next
                     k = k_next
+            elif not SKW2V_USE_BLAS:
+                # CBOW: one call for the whole step (mean, targets, gradient back).
+                m = 0
+                for k in range(lo, hi):
+                    if k != i:
+                        contexts[m] = buf[k]
+                        m += 1
+                if ahead and m > 0:
+                    swap = targets
+                    targets = next_targets
+                    next_targets = swap
+                    nt = nt_ahead
+                elif m > 0:
+                    nt = _draw_targets(w, noise, &rng, targets)
+                # The next centre's radius and targets are drawn now, in the RNG
+                # order of drawing them there, so that its output rows load
+                # during this step.
+                ahead = m > 0 and i + 1 < c1
+                if ahead:
+                    if mode.shrink_windows:
+                        b_ahead = 1 + <int> bounded(rng_next(&rng), <uint32_t> window)
+                    else:
+                        b_ahead = window
+                    # buf[i] is in its window, so it has contexts and draws.
+                    nt_ahead = _draw_targets(buf[i + 1], noise, &rng, next_targets)
+                    skw2v_prefetch_targets(w_out, dim, next_targets, nt_ahead)
+                if m == 0:
+                    continue
+                loss += skw2v_cbow_step(w_in, w_out, dim, contexts, m, frozen, targets, nt,
+                                        log_kq, bias, alpha, neu1, work)
+                positives += 1.0
             else:
                 cw = hi - lo - 1
                 if cw <= 0:
@@ -528,6 +606,29 @@ cdef void _train_chunk(
     stats[STAT_LOSS] = loss
     stats[STAT_POSITIVES] = positives
     stats[STAT_WORDS] = words
+
+
+def _check_subword_table(
+    const int64_t[::1] indptr,    # IN (V+1,)
+    const int[::1] ids,           # IN (indptr[V],)
+    int64_t n_rows,               # rows of w_in
+    int64_t n_words,              # V
+):
+    """ValueError unless every word has >= 1 input row, all in [0, n_rows)."""
+    cdef int64_t w, r
+    if indptr is None or ids is None:
+        raise ValueError("subword_indptr and subword_ids must be given together")
+    if indptr.shape[0] != n_words + 1 or indptr[0] != 0 or indptr[n_words] != ids.shape[0]:
+        raise ValueError(f"subword_indptr must have {n_words + 1} entries from 0 to "
+                         f"len(subword_ids)")
+    for w in range(n_words):
+        if indptr[w + 1] <= indptr[w]:
+            raise ValueError("every word needs at least one input row in the subword table")
+    with nogil:
+        for r in range(ids.shape[0]):
+            if ids[r] < 0 or ids[r] >= n_rows:
+                with gil:
+                    raise ValueError(f"subword_ids must lie in [0, {n_rows}) (rows of w_in)")
 
 
 def train_epoch(
@@ -559,29 +660,42 @@ def train_epoch(
     float[::1] output_bias=None,            # IN/OUT (V,) NCE only: learned bias added to each
                                             # output word's logit; None: no bias
     bint batch_window=False,                # skip-gram: one update per centre word with one
-                                            # negative set, every score from the rows at the
-                                            # start of the step (overrides shared_negatives)
+                                            # negative set, every score from the output rows
+                                            # at the start of the step, each input step also
+                                            # seeing the earlier contexts' output steps
+                                            # (overrides shared_negatives)
     const unsigned char[::1] frozen_rows=None,  # IN (V,) non-zero: that input row is never
                                             # updated (freeze_init_vectors); None: none
+    const int64_t[::1] subword_indptr=None, # IN (V+1,) subwords: word w's input is the mean of
+    const int[::1] subword_ids=None,        # IN rows subword_ids[indptr[w]:indptr[w+1]] of w_in
+                                            # (V + bucket rows; w_out, per-word arrays: V);
+                                            # each row gets the full gradient. None: off
 ):
     """Train one epoch in place. Returns the number of chunks skipped by stop_flag."""
     cdef int64_t n_tokens = tokens.shape[0]
     cdef int64_t n_sentences = sentence_offsets.shape[0] - 1
     cdef int64_t n_chunks = chunk_bounds.shape[0] - 1
-    cdef uint32_t n_vocab = <uint32_t> w_in.shape[0]
+    cdef uint32_t n_vocab = <uint32_t> w_out.shape[0]
     cdef int dim = <int> w_in.shape[1]
     cdef int64_t c, i, max_chunk = 0, max_sentence = 0, margin
     cdef int bad = 0, failed = 0, skipped = 0
     cdef int* failed_ptr = &failed
     cdef int* skipped_ptr = &skipped
 
-    if w_out.shape[0] != w_in.shape[0] or w_out.shape[1] != w_in.shape[1]:
+    cdef bint subwords = subword_indptr is not None or subword_ids is not None
+    if subwords:
+        _check_subword_table(subword_indptr, subword_ids, w_in.shape[0], w_out.shape[0])
+        if w_out.shape[1] != w_in.shape[1]:
+            raise ValueError("w_in and w_out must have the same number of columns")
+        if batch_window and architecture == SKIPGRAM:
+            raise ValueError("subwords are not implemented by the window-batched update")
+    elif w_out.shape[0] != w_in.shape[0] or w_out.shape[1] != w_in.shape[1]:
         raise ValueError("w_in and w_out must have the same shape")
     if w_in.shape[0] < 1 or dim < 1:
         raise ValueError("empty weight matrices")
     for arr_len in (keep_prob.shape[0], alias_threshold.shape[0], alias_index.shape[0],
                     noise_log_kq.shape[0]):
-        if arr_len != w_in.shape[0]:
+        if arr_len != w_out.shape[0]:
             raise ValueError("per-word arrays must have one entry per row of w_in")
     if n_sentences < 1 or n_chunks < 1 or chunk_sentence.shape[0] != n_chunks:
         raise ValueError("need at least one sentence and one chunk")
@@ -591,16 +705,14 @@ def train_epoch(
         raise ValueError("chunk_done must have one entry per chunk; stop_flag one entry")
     if architecture not in (SKIPGRAM, CBOW) or loss not in (LOSS_NEGATIVE_SAMPLING, LOSS_NCE):
         raise ValueError("unknown architecture or loss")
-    if output_bias is not None and output_bias.shape[0] != w_in.shape[0]:
-        raise ValueError(f"output_bias must have one entry per row of w_in ({w_in.shape[0]}), "
+    if output_bias is not None and output_bias.shape[0] != w_out.shape[0]:
+        raise ValueError(f"output_bias must have one entry per row of w_in ({w_out.shape[0]}), "
                          f"got {output_bias.shape[0]}")
     if output_bias is not None and loss != LOSS_NCE:
         raise ValueError("output_bias is only trained with the NCE loss")
-    if frozen_rows is not None and frozen_rows.shape[0] != w_in.shape[0]:
-        raise ValueError(f"frozen_rows must have one entry per row of w_in ({w_in.shape[0]}), "
+    if frozen_rows is not None and frozen_rows.shape[0] != w_out.shape[0]:
+        raise ValueError(f"frozen_rows must have one entry per row of w_in ({w_out.shape[0]}), "
                          f"got {frozen_rows.shape[0]}")
-    if frozen_rows is not None and batch_window and architecture == SKIPGRAM:
-        raise ValueError("frozen_rows is not implemented by the window-batched update")
     if window < 1 or sample_size < 0 or n_threads < 1 or progress_total < 1:
         raise ValueError("window, n_threads and progress_total must be >= 1, sample_size >= 0")
 
@@ -660,6 +772,9 @@ def train_epoch(
     model.bias = &output_bias[0] if output_bias is not None else NULL
     model.dim = dim
     model.frozen = &frozen_rows[0] if frozen_rows is not None else NULL
+    model.sub_indptr = &subword_indptr[0] if subwords else NULL
+    model.sub_ids = &subword_ids[0] if subwords else NULL
+    model.n_words = <int> n_vocab
     cdef Schedule schedule
     schedule.lr_start = lr_start
     schedule.lr_end = lr_end
@@ -674,7 +789,6 @@ def train_epoch(
     cdef bint batched = batch_window and architecture == SKIPGRAM
     cdef int64_t window_floats = skw2v_window_scratch_floats(dim, 2 * margin, sample_size + 1)
     cdef int window_rows = skw2v_window_scratch_rows(sample_size + 1)
-    cdef int64_t dp = (dim + SKW2V_ROW_PAD - 1) // SKW2V_ROW_PAD * SKW2V_ROW_PAD
     cdef const int64_t* bounds = &chunk_bounds[0]
     cdef const int64_t* first_sentence = &chunk_sentence[0]
     cdef double* stats = &chunk_stats[0, 0]
@@ -698,6 +812,9 @@ def train_epoch(
             ok = (sc.buf != NULL and sc.buf_pos != NULL and sc.back != NULL
                   and sc.targets != NULL and sc.next_targets != NULL and sc.work != NULL
                   and sc.neu1 != NULL)
+        if ok and architecture == CBOW:
+            sc.contexts = <int*> malloc((2 * margin + 1) * sizeof(int))
+            ok = sc.contexts != NULL
         if ok and batched:
             sc.contexts = <int*> malloc((2 * margin + 1) * sizeof(int))
             sc.window_mem = <float*> malloc(window_floats * sizeof(float))
@@ -706,10 +823,10 @@ def train_epoch(
             if ok:
                 skw2v_window_scratch_init(&sc.window, sc.window_mem, sc.window_rows, dim,
                                           2 * margin, sample_size + 1)
-            if SKW2V_USE_BLAS:
-                sc.blas_x = <float*> malloc(2 * margin * dp * sizeof(float))
-                sc.blas_d = <float*> malloc((2 * margin + sample_size + 1) * dp * sizeof(float))
-                ok = ok and sc.blas_x != NULL and sc.blas_d != NULL
+                sc.window.frozen = model.frozen
+        if ok and subwords:
+            sc.sub_grad = <float*> malloc(dim * sizeof(float))
+            ok = sc.sub_grad != NULL
         try:
             for c in prange(n_chunks, schedule="dynamic"):
                 if skw2v_load_flag(stop):
@@ -734,8 +851,7 @@ def train_epoch(
                 free(sc.contexts)
                 free(sc.window_mem)
                 free(sc.window_rows)
-                free(sc.blas_x)
-                free(sc.blas_d)
+                free(sc.sub_grad)
                 free(sc)
     if failed:
         raise MemoryError("could not allocate per-thread scratch buffers")

@@ -180,6 +180,25 @@ class CorpusCache:
         self.close()
 
 
+def drop_mapped_pages(array):
+    """Drop the resident pages of the memory map under ``array``, if any.
+
+    For a long read of a mapped array in one call (``np.searchsorted`` over
+    the sentence offsets while planning the chunks): done in slices with this
+    in between, the pages it touched do not pile up in the resident set.
+    """
+    base = array
+    while base is not None:
+        if isinstance(base, mmap.mmap):
+            if not base.closed and hasattr(mmap, "MADV_DONTNEED"):
+                try:
+                    base.madvise(mmap.MADV_DONTNEED)
+                except (OSError, ValueError):  # pragma: no cover
+                    pass
+            return
+        base = base.obj if isinstance(base, memoryview) else getattr(base, "base", None)
+
+
 class PageReleaser:
     """While active, a thread drops the cache's mapped pages every ``interval`` s.
 

@@ -22,6 +22,7 @@ from ._persist import read_model, save_model
 from ._pooling import feature_names, fitted_components, pool_documents
 from ._queries import QueryMixin
 from ._scoring import held_out_score
+from ._subwords import encode_with_ngrams, has_subwords, oov_vector, pooling_tables
 from ._training import callbacks_at_epoch_end
 from ._version import __version__
 
@@ -121,14 +122,21 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
     shared_negatives : bool, default=False
         Skip-gram, CPU only: one set of negatives per centre word, shared by
         its window's (centre, context) pairs, which are updated one after
-        another (Ji et al. 2016). About 1.25x faster at gensim's quality.
-    batch_window : bool, default=False
+        another (Ji et al. 2016). About 1.25x faster at gensim's quality
+        than per pair; with ``batch_window="auto"`` it selects that update.
+    batch_window : {"auto"} or bool, default="auto"
         Skip-gram: the window-batched update (HogBatch, Ji et al. 2016): one
-        set of negatives per centre word, every score of the window taken
-        from the rows as they were before the step (small matrix products),
-        each touched row written once; ``device="cuda"`` trains the same.
-        About 2x faster; SimLex-999 about 0.007 lower than gensim's on PTB +
-        Brown (benchmarks/RESULTS.md, section 0). Overrides ``shared_negatives``.
+        set of negatives per centre word; each context's scores taken from the
+        output rows as they were at the start of the centre's step, its input
+        step against those rows plus the output steps of the contexts before
+        it (as the per-pair update sees them), as small matrix products, each
+        touched output row written once; ``device="cuda"`` trains the same.
+        About 1.6x the per-pair update's speed at gensim's quality on PTB +
+        Brown (benchmarks/RESULTS.md, section 0). ``"auto"``: batched unless
+        ``shared_negatives`` is True (that takes the per-pair update);
+        ``False``: per pair, fresh negatives for every
+        (centre, context) pair as word2vec does. ``True`` overrides
+        ``shared_negatives``. CBOW ignores it.
     update_vocabulary : bool, default=False
         ``partial_fit`` grows the vocabulary: counts accumulate, and a word
         gets a new row (started as in ``fit``) once its count so far reaches
@@ -137,7 +145,30 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
     freeze_init_vectors : bool, default=False
         Input vectors that start from ``init_vectors`` stay bitwise unchanged
         in ``fit`` and ``partial_fit`` (gensim's ``vectors_lockf``;
-        ``frozen_rows_``). CPU only, per-pair skip-gram and CBOW.
+        ``frozen_rows_``), on the CPU and the GPU, with every architecture
+        and ``batch_window``.
+    min_n : int, default=3
+        Shortest character n-gram of the subwords (see ``max_n``).
+    max_n : int, default=0
+        Longest character n-gram; 0 turns subwords off (plain word2vec).
+        With ``max_n >= min_n`` a word's input vector is the mean of its own
+        row and of the rows of the n-grams of ``"<word>"`` (fastText,
+        Bojanowski et al. 2017; fastText's ``minn 3 maxn 6``), each hashed
+        into one of ``bucket`` rows, and every one of those rows is trained.
+        ``vectors_`` then holds those means, and words never seen in training
+        get a vector from their n-grams in ``get_vector``, the queries and
+        ``transform``. Skip-gram then runs fastText's direction: the centre
+        word's input predicts each context word (own negatives per pair), its
+        rows gathered once and updated once per window (fastText re-reads
+        them after every pair; ``shared_negatives`` does not apply). CPU and
+        GPU; not with ``batch_window=True`` (skip-gram; ``"auto"`` then takes
+        this per-window update), nor ``update_vocabulary``; frozen rows
+        (``freeze_init_vectors``) lock the words' own rows, on the CPU only.
+    bucket : int, default=2_000_000
+        Rows the n-grams are hashed into (fastText's ``-bucket``). Memory:
+        ``bucket x vector_size x 4`` bytes on top of the word vectors, i.e.
+        800 MB at the default 2M buckets and ``vector_size=100`` (checked
+        before allocating); a few 100k buckets suit small corpora.
 
     Attributes
     ----------
@@ -169,6 +200,11 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         Device training ran on.
     train_seconds_ : float
         Seconds spent in the training epochs since ``fit``.
+    ngram_vectors_ : ndarray of float32, shape (bucket, vector_size)
+        With subwords (``max_n > 0``) only: the n-gram rows.
+    own_vectors_ : ndarray of float32, shape (V, vector_size)
+        With subwords only: each word's own input row (``vectors_`` is the
+        mean of it and the word's n-gram rows).
     frozen_rows_ : ndarray of uint8, shape (V,)
         With ``freeze_init_vectors=True`` only: 1 for the input rows that
         started from ``init_vectors`` and are never updated.
@@ -223,9 +259,12 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         "callbacks": [list, tuple, None],
         "init_vectors": "no_validation",  # checked when fit reads it
         "shared_negatives": ["boolean"],
-        "batch_window": ["boolean"],
+        "batch_window": ["boolean", StrOptions({"auto"})],
         "update_vocabulary": ["boolean"],
         "freeze_init_vectors": ["boolean"],
+        "min_n": [Interval(Integral, 1, None, closed="left")],
+        "max_n": [Interval(Integral, 0, None, closed="left")],
+        "bucket": [Interval(Integral, 1, 2**31 - 1, closed="both")],
     }
 
     def __init__(
@@ -236,8 +275,8 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         token_pattern=DEFAULT_TOKEN_PATTERN, tokenizer=None, pooling="mean", sif_components=1,
         n_jobs=None,
         random_state=None, device="cpu", verbose=0, callbacks=None, init_vectors=None,
-        shared_negatives=False, batch_window=False, update_vocabulary=False,
-        freeze_init_vectors=False,
+        shared_negatives=False, batch_window="auto", update_vocabulary=False,
+        freeze_init_vectors=False, min_n=3, max_n=0, bucket=2_000_000,
     ):
         self.vector_size = vector_size
         self.window = window
@@ -268,6 +307,9 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         self.batch_window = batch_window
         self.update_vocabulary = update_vocabulary
         self.freeze_init_vectors = freeze_init_vectors
+        self.min_n = min_n
+        self.max_n = max_n
+        self.bucket = bucket
 
     def _more_validate_params(self):
         """The cross-parameter rules; returns the device training runs on."""
@@ -332,7 +374,7 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         generator works here too.
         """
         corpus = self._fit(X)
-        return self._pool(corpus, self._sif_components())
+        return self._pool(corpus, None, self._sif_components())
 
     def _fit(self, X):
         """Fit from scratch; returns the encoded corpus (in-vocabulary ids)."""
@@ -384,7 +426,11 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         components = self._sif_components()  # before reading X: a wrong setting fails fast
-        return self._pool(self._encode_known(X), components)
+        if has_subwords(self):  # unseen words get their n-gram vectors
+            corpus, oov = encode_with_ngrams(X, self._analyzer(), self.vocabulary_,
+                                             self.ngram_vectors_, self.min_n, self.max_n)
+            return self._pool(corpus, oov, components)
+        return self._pool(self._encode_known(X), None, components)
 
     def _sif_components(self):
         """The components ``pooling="sif"`` removes (None for the other poolings)."""
@@ -392,9 +438,55 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
             return None
         return fitted_components(self.sif_components, getattr(self, "sif_components_", None))
 
-    def _pool(self, corpus, components=None):
-        return pool_documents(corpus.tokens, corpus.offsets, self.vectors_, self.pooling,
-                              self.token_counts_, self.idf_, components)
+    def _pool(self, corpus, oov=None, components=None):
+        vectors, token_counts, idf = pooling_tables(self, oov)
+        return pool_documents(corpus.tokens, corpus.offsets, vectors, self.pooling,
+                              token_counts, idf, components)
+
+    # ------------------------------------------------- unseen words (subwords)
+    def get_vector(self, token, norm=False):
+        """The vector of ``token`` (a copy, float32), of unit length if ``norm``.
+
+        With subwords a word outside the vocabulary gets the mean of its
+        n-gram rows (fastText); KeyError if it has none (or without subwords).
+        """
+        vector = self._unseen_vector(token)
+        if vector is None:
+            return super().get_vector(token, norm=norm)
+        return vector / max(float(np.linalg.norm(vector)), 1e-12) if norm else vector
+
+    def similarity(self, a, b):
+        """Cosine similarity of two words (unseen words: n-gram vectors with subwords)."""
+        if self._unseen_vector(a) is None and self._unseen_vector(b) is None:
+            return super().similarity(a, b)
+        u, v = self.get_vector(a, norm=True), self.get_vector(b, norm=True)
+        return float(np.dot(u.astype(np.float64), v))
+
+    def most_similar(self, positive=None, negative=None, *args, **kwargs):
+        """See ``QueryMixin.most_similar``; with subwords an unseen word in
+        ``positive``/``negative`` counts as its unit n-gram vector."""
+        return super().most_similar(self._unseen_as_vectors(positive),
+                                    self._unseen_as_vectors(negative), *args, **kwargs)
+
+    def _unseen_vector(self, token):
+        """The n-gram vector of a string token outside the vocabulary, else None."""
+        check_is_fitted(self)
+        if not (has_subwords(self) and isinstance(token, str)) or \
+                self._find_row(token) is not None:
+            return None
+        return oov_vector(self, token)
+
+    def _unseen_as_vectors(self, items):
+        if isinstance(items, str):
+            items = [items]
+        if not isinstance(items, (list, tuple)):
+            return items
+        out = []
+        for item in items:
+            vector = self._unseen_vector(item) if isinstance(item, str) else None
+            out.append(item if vector is None
+                       else vector / max(float(np.linalg.norm(vector)), 1e-12))
+        return out
 
     def get_feature_names_out(self, input_features=None):
         """Output column names: ``word2vecns0 ... word2vecns{vector_size-1}``;

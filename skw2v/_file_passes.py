@@ -38,7 +38,9 @@ from ._vocab import document_frequency
 
 BLOCK_BYTES = 4 << 20        # bytes read per call into the C loop
 TEXT_BATCH_LINES = 10_000    # lines per batch through a Python tokenizer
-WRITE_BUDGET = 128 << 20     # encoded bytes waiting for their turn, all threads together
+# Encoded bytes waiting for their turn, all threads together: a few ranges'
+# output; more would only let a stalled thread (a busy machine) grow the RSS.
+WRITE_BUDGET = 32 << 20
 
 
 class Stopped(Exception):
@@ -373,11 +375,13 @@ class _OrderedWriter:
         self.buffered = 0
 
     def put(self, task, ids, ends, stop):
+        """``ids``/``ends`` may be views of a buffer the caller reuses: they are
+        copied only when kept for later."""
         size = ids.nbytes + ends.nbytes
         with self.cond:
             while self.next != task["seq"]:
                 if self.buffered + size <= self.budget:
-                    task["chunks"].append((ids, ends))
+                    task["chunks"].append((ids.copy(), ends.copy()))
                     task["bytes"] += size
                     self.buffered += size
                     return
@@ -453,8 +457,7 @@ def encode_files(corpus, vocabulary, n_vocab, *, n_jobs=1, verbose=0, analyzer=N
                         n_ends += 1
                         state[_reader.DOC] += 1
                         state[_reader.MID] = 0
-                    writer.put(task, mine["out"][:n_ids].copy(), mine["ends"][:n_ends].copy(),
-                               stop)
+                    writer.put(task, mine["out"][:n_ids], mine["ends"][:n_ends], stop)
                     progress.add(int(state[_reader.TOKENS] - before))
             finally:
                 source.close()

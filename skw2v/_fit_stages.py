@@ -17,6 +17,7 @@ from ._line_corpus import LineCorpus
 from ._plan import plan_for
 from ._pooling import common_components, word_weights
 from ._pretrained import frozen_mask, preload, pretrained_words
+from ._subwords import check_continuation, match_init_vectors, table_for
 from ._progress import progress_bar
 from ._threads import effective_n_threads
 from ._training import Schedule, train_epochs
@@ -66,9 +67,16 @@ def fit_model(X, params, device, epoch_end):
     init = preload(params["init_vectors"])  # a file is read once
     corpus, index_to_token, token_counts, df, pending = _vocabulary(check_X(X), params, init)
     rs = check_random_state(params["random_state"])
+    table = table_for(params, index_to_token)
     weights = initial_weights(index_to_token, token_counts, rs,
                               vector_size=params["vector_size"], loss=params["loss"],
-                              subsample=params["subsample"], init_vectors=init)
+                              subsample=params["subsample"], init_vectors=init,
+                              n_ngram_rows=0 if table is None else params["bucket"])
+    if table is not None:
+        if init is not None:  # a warm-started word's whole-word vector is its init vector
+            match_init_vectors(weights[0], table, index_to_token.tolist(),
+                               pretrained_words(init))
+        weights = (*weights, table)
     seeds = epoch_seeds(rs, params["epochs"])
     n_threads = effective_n_threads(params["n_jobs"])
     if df is None:
@@ -85,12 +93,14 @@ def fit_model(X, params, device, epoch_end):
                                                                    _schedule(params)))
     if pending is not None:
         fitted["pending_counts_"] = pending
+    fitted = {**fitted, **weights_attributes(weights, history, seconds)}
     if params["sif_components"] > 0:
-        # learned whatever the pooling, so that pooling="sif" may be set after fit
+        # learned whatever the pooling, so that pooling="sif" may be set after fit;
+        # from the vectors transform pools (with subwords: the words' composed vectors)
         fitted["sif_components_"] = common_components(
-            corpus.tokens, corpus.offsets, weights[0],
+            corpus.tokens, corpus.offsets, fitted["vectors_"],
             word_weights("sif", token_counts, None), params["sif_components"])
-    return {**fitted, **weights_attributes(weights, history, seconds)}, corpus
+    return fitted, corpus
 
 
 def continue_model(X, params, fitted, device, epoch_end):
@@ -122,7 +132,11 @@ def continue_model(X, params, fitted, device, epoch_end):
         return {} if pending is None else {"pending_counts_": pending}
     n_threads = effective_n_threads(params["n_jobs"])
     if not params["update_vocabulary"]:
+        check_continuation(params, fitted)
         weights = continued_weights(fitted, params["loss"], params["subsample"])
+        table = table_for(params, fitted["index_to_token_"])
+        if table is not None:
+            weights = (*weights, table)
     frozen = (grown.get("frozen_rows_", fitted.get("frozen_rows_"))
               if params["freeze_init_vectors"] else None)
     # (the history so far is read before callbacks may publish the epochs of this call)
@@ -148,7 +162,9 @@ def train(corpus, token_counts, weights, seeds, n_threads, device, params, froze
     ``frozen`` (uint8 (V,) or None) excepted; returns (history, seconds)."""
     plan = plan_for(corpus, token_counts, params)
     plan.frozen_rows = frozen
-    w_in, w_out, bias = weights
+    w_in, w_out, bias = weights[:3]
+    if len(weights) > 3:  # subwords: the CSR table of w_in's rows
+        plan.subword_indptr, plan.subword_ids = weights[3]
     with training_pages(corpus), progress_bar(params["verbose"], len(seeds) * plan.n_tokens) as bar:
         return train_epochs(plan, (w_in, w_out, bias if params["loss"] == "nce" else None),
                             seeds, device, n_threads, _schedule(params), bar, on_epoch_end)

@@ -48,9 +48,15 @@ def publish(estimator, fitted):
 
 def weights_attributes(weights, history, seconds):
     """The fitted attributes a run of epochs produces: the weights ``(w_in, w_out,
-    output_bias)``, the loss ``history`` (list) and the ``seconds`` it took."""
-    return {"vectors_": weights[0], "output_vectors_": weights[1], "output_bias_": weights[2],
-            "loss_history_": np.asarray(history, dtype=np.float64), "train_seconds_": seconds}
+    output_bias)``, the loss ``history`` (list) and the ``seconds`` it took.
+    With subwords ``weights`` has a fourth item, the CSR table of ``w_in``'s rows."""
+    out = {"vectors_": weights[0], "output_vectors_": weights[1], "output_bias_": weights[2],
+           "loss_history_": np.asarray(history, dtype=np.float64), "train_seconds_": seconds}
+    if len(weights) > 3 and weights[3] is not None:
+        from ._subwords import subword_attributes
+
+        out.update(subword_attributes(weights[0], weights[3]))
+    return out
 
 
 def fitted_attributes(estimator):

@@ -34,10 +34,17 @@ def available_memory():
     return avail
 
 
-def check_model_fits(n_vocab, dim):
-    """ValueError when the two (V, d) float32 weight arrays of a fit cannot be allocated."""
-    need = 2 * n_vocab * dim * 4
+def check_model_fits(n_vocab, dim, n_ngram_rows=0):
+    """ValueError when the two (V, d) float32 weight arrays of a fit (and the
+    (bucket, d) n-gram rows of subwords) cannot be allocated."""
+    need = (2 * n_vocab + n_ngram_rows) * dim * 4
     avail = available_memory()
+    if avail is not None and need > avail and n_ngram_rows:
+        raise ValueError(
+            f"the model needs {need:,} bytes ((2 x {n_vocab:,} words + {n_ngram_rows:,} "
+            f"n-gram buckets) x {dim} dims x 4 bytes) but only {avail:,} bytes of memory are "
+            "available; lower bucket or vector_size, or raise min_count"
+        )
     if avail is not None and need > avail:
         raise ValueError(
             f"the model needs {need:,} bytes (2 x {n_vocab:,} words x {dim} dims x 4 bytes) "

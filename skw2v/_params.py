@@ -13,7 +13,7 @@ from ._cuda import resolve_device
 from ._warm_start import check_init_vectors
 
 _INT_PARAMS = ("vector_size", "window", "sample_size", "min_count", "max_vocab_size",
-               "epochs", "n_jobs", "sif_components")
+               "epochs", "n_jobs", "min_n", "max_n", "bucket", "sif_components")
 
 
 def check_fit_params(params):
@@ -73,12 +73,23 @@ def check_fit_params(params):
     if device == "cuda" and params["shared_negatives"]:
         raise ValueError("shared_negatives=True is implemented by the CPU kernel only; "
                          "use device='cpu' or shared_negatives=False")
-    if device == "cuda" and params.get("freeze_init_vectors"):
-        raise ValueError("freeze_init_vectors=True is implemented by the CPU kernel only "
-                         "for now; use device='cpu' or freeze_init_vectors=False")
-    if (params.get("freeze_init_vectors") and params.get("batch_window")
-            and params["architecture"] == "skipgram"):
-        # (until the window-batched update learns the row lock)
-        raise ValueError("freeze_init_vectors=True does not work with batch_window=True "
-                         "(skip-gram) yet; set one of them to False")
+    _check_subword_params(params, device)
     return device
+
+
+def _check_subword_params(params, device):
+    """The rules of min_n / max_n / bucket (subwords on when max_n > 0)."""
+    max_n, min_n = params.get("max_n", 0), params.get("min_n", 3)
+    if not max_n:
+        return
+    if max_n < min_n:
+        raise ValueError(f"max_n={max_n!r} must be >= min_n={min_n!r} (or 0: no subwords)")
+    if params["batch_window"] is True and params["architecture"] == "skipgram":
+        raise ValueError(f"subwords (max_n={max_n!r}) do not work with batch_window=True "
+                         "(skip-gram) yet; set batch_window=False or max_n=0")
+    if device == "cuda" and params.get("freeze_init_vectors"):
+        raise ValueError(f"subwords (max_n={max_n!r}) with freeze_init_vectors=True are "
+                         "implemented by the CPU kernel only; use device='cpu'")
+    if params["update_vocabulary"]:
+        raise ValueError(f"subwords (max_n={max_n!r}) do not work with "
+                         "update_vocabulary=True yet; set one of them off")

@@ -55,8 +55,12 @@ _ARRAYS = {
     "idf_": (np.dtype("<f8"), ("V",)),
     "loss_history_": (np.dtype("<f8"), (None,)),
     "frozen_rows_": (np.dtype("u1"), ("V",)),  # freeze_init_vectors: 1 = locked input row
+    # subwords (max_n > 0): "B" is the bucket parameter
+    "own_vectors_": (np.dtype("<f4"), ("V", "d")),
+    "ngram_vectors_": (np.dtype("<f4"), ("B", "d")),
     "sif_components_": (np.dtype("<f4"), (None, "d")),  # pooling="sif": common components
 }
+_SUBWORD_ARRAYS = ("own_vectors_", "ngram_vectors_")
 _REQUIRED_ARRAYS = ("vectors_", "token_counts_", "idf_")
 # Scalar fitted attributes stored in the JSON document, with their checks.
 _SCALARS = {
@@ -254,7 +258,7 @@ def _read_array(path, zf, name, dtype, shape):
     return arr
 
 
-def _expected_shape(path, name, declared, n_vocab, dim):
+def _expected_shape(path, name, declared, n_vocab, dim, bucket=None):
     pattern = _ARRAYS[name][1]
     if not (isinstance(declared, list) and len(declared) == len(pattern)
             and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
@@ -262,10 +266,11 @@ def _expected_shape(path, name, declared, n_vocab, dim):
         _fail(path, f"array {name!r} has an invalid shape {declared!r}")
     want = []
     for axis, n in zip(pattern, declared):
-        expected = {"V": n_vocab, "d": dim}.get(axis, n)
+        expected = {"V": n_vocab, "d": dim, "B": bucket}.get(axis, n)
         if n != expected:
             _fail(path, f"array {name!r} has shape {tuple(declared)}, which does not agree "
-                        f"with {n_vocab} vocabulary words and vector_size={dim}")
+                        f"with {n_vocab} vocabulary words, vector_size={dim} and "
+                        f"bucket={bucket}")
         want.append(expected)
     return tuple(want)
 
@@ -315,12 +320,18 @@ def _read_document(path, meta, read_array, estimator_name, defaults, validate):
     missing = sorted(set(_REQUIRED_ARRAYS) - set(declared))
     if unknown or missing:
         _fail(path, f"unexpected arrays {unknown} / missing arrays {missing}")
+    merged = {**(defaults or {}), **params}
+    subwords = bool(merged.get("max_n"))
+    if any((name in declared) != subwords for name in _SUBWORD_ARRAYS):
+        _fail(path, f"its subword arrays {sorted(set(_SUBWORD_ARRAYS) & set(declared))} do not "
+                    f"agree with max_n={merged.get('max_n')!r}")
     fitted = {}
     for name, desc in declared.items():
         dtype = _ARRAYS[name][0]
         if not isinstance(desc, dict) or desc.get("dtype") != dtype.str:
             _fail(path, f"array {name!r} must be stored as {dtype.str}")
-        shape = _expected_shape(path, name, desc.get("shape"), n_vocab, dim)
+        shape = _expected_shape(path, name, desc.get("shape"), n_vocab, dim,
+                                merged.get("bucket"))
         fitted[name] = read_array(name, dtype, shape)
     if (fitted["token_counts_"] < 0).any():
         _fail(path, "token_counts_ has negative counts")

@@ -53,6 +53,8 @@ class TrainingPlan:
         self.batch_window = batch_window
         self.chunk_tokens = chunk_tokens
         self.frozen_rows = None  # uint8 (V,): input rows never updated (freeze_init_vectors)
+        # subwords: word w's input rows are subword_ids[subword_indptr[w]:subword_indptr[w+1]]
+        self.subword_indptr = self.subword_ids = None
 
     def with_corpus(self, corpus):
         """The same tables and settings over another corpus (same vocabulary ids).
@@ -104,12 +106,24 @@ def make_plan(corpus, keep_prob, noise, *, architecture="skipgram", loss="negati
 def plan_for(corpus, token_counts, params):
     """The plan of a ``Word2VecNS`` with parameters ``params`` (``get_params()``),
     its tables derived from the fitted ``token_counts``."""
+    settings = {name: params[name] for name in PLAN_PARAMS}
+    settings["batch_window"] = resolve_batch_window(params)
     return make_plan(
         corpus,
         keep_probabilities(token_counts, params["subsample"]),
         noise_probabilities(token_counts, params["noise"], params["power"]),
-        **{name: params[name] for name in PLAN_PARAMS},
+        **settings,
     )
+
+
+def resolve_batch_window(params):
+    """``batch_window="auto"``: the window-batched update, unless
+    ``shared_negatives`` asks for the per-pair one or subwords (``max_n``)
+    for their per-window one."""
+    value = params["batch_window"]
+    if isinstance(value, str):  # "auto"
+        return not (params["shared_negatives"] or params.get("max_n", 0))
+    return bool(value)
 
 
 class EpochResult:

@@ -3,8 +3,8 @@
 Everything works on unit-normalised rows, computed once per fitted state and
 kept outside the estimator (a weak-keyed table), so they are never pickled,
 saved or cloned, and a refit (new arrays) invalidates them by itself.
-Nearest neighbours of many queries are one matrix product per block of
-queries plus a partial sort, never a Python loop over the vocabulary.
+Nearest neighbours of many queries are matrix products plus a compiled
+per-row top-k (skw2v/_topk.pyx), never a Python loop over the vocabulary.
 """
 
 import difflib
@@ -13,11 +13,17 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
+
+from ._topk import top_k_products, top_k_rows
 
 # Scores of one block of queries stay below this many float32 entries (128 MB);
 # the buffer is reused from block to block (fresh pages cost more than the product).
 _BLOCK_ENTRIES = 1 << 25
-_SAMPLE_FACTOR = 16  # top_k's threshold comes from every 16th column
+# From this many queries on, products and top-k run fused in cache-sized tiles
+# (about 1.5x faster at 10,000 queries x 200,000 words); below it, the blocked
+# BLAS product uses every thread on fewer rows.
+_FUSED_MIN_QUERIES = 32
 _COSMUL_EPS = 1e-6  # keeps the 3CosMul ratio finite (Levy & Goldberg 2014, and gensim)
 
 _UNIT_CACHE = weakref.WeakKeyDictionary()
@@ -86,39 +92,21 @@ def _as_list(value):
     return list(value)
 
 
-def top_k(scores, k, mask=None):
+def top_k(scores, k):
     """Column indices and values of the ``k`` largest entries of each row of
-    ``scores`` (2-D), best first (ties by column).
+    ``scores`` (2-D float32), best first, ties by column.
 
-    A full partial sort of every row costs several times the matrix product
-    that made the scores, so the rows are first cut by a threshold: the
-    k-th largest score among every 16th column is a lower bound of the
-    row's k-th largest, and about 16 k entries pass it. ``mask``: an
-    optional bool buffer of the shape of ``scores``.
+    A compiled threshold scan with a bounded heap per row (rows in parallel):
+    numpy's ``argpartition`` of each row cost about a quarter of the matrix
+    product that made the scores. Slots beyond a row's scores above -inf hold
+    -inf.
     """
-    n_rows, n_cols = scores.shape
-    k = min(k, n_cols)
-    if n_cols >= 64 * _SAMPLE_FACTOR * k:
-        sample = scores[:, ::_SAMPLE_FACTOR]
-        threshold = np.partition(sample, sample.shape[1] - k, axis=1)[:, sample.shape[1] - k]
-        # flatnonzero: 2-D nonzero is ~50x slower here
-        above = np.greater_equal(scores, threshold[:, None], out=mask)
-        rows, cols = np.divmod(np.flatnonzero(above), n_cols)
-        vals = scores[rows, cols]
-        order = np.lexsort((cols, -vals, rows))  # by row, then best first
-        rows, cols, vals = rows[order], cols[order], vals[order]
-        first = np.searchsorted(rows, np.arange(n_rows))
-        keep = np.arange(len(rows)) - first[rows] < k
-        # Each row has k entries above its threshold (unless a score is NaN).
-        if keep.sum() == n_rows * k:
-            return cols[keep].reshape(n_rows, k), vals[keep].reshape(n_rows, k)
-    if k < n_cols:
-        cols = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    else:
-        cols = np.broadcast_to(np.arange(n_cols), (n_rows, n_cols))
-    vals = np.take_along_axis(scores, cols, axis=1)
-    order = np.lexsort((cols, -vals), axis=1)
-    return np.take_along_axis(cols, order, axis=1), np.take_along_axis(vals, order, axis=1)
+    scores = np.ascontiguousarray(scores, dtype=np.float32)
+    k = min(k, scores.shape[1])
+    values = np.empty((scores.shape[0], k), dtype=np.float32)
+    columns = np.empty((scores.shape[0], k), dtype=np.int64)
+    top_k_rows(scores, values, columns)
+    return columns, values
 
 
 class _Query:
@@ -286,21 +274,54 @@ class QueryMixin:
         array). Returns a list of lists of (token, score).
         """
         n_queries = len(query_matrix)
-        candidates = unit[:limit]
-        block = max(1, min(n_queries, _BLOCK_ENTRIES // max(limit, 1)))
+        if n_queries >= _FUSED_MIN_QUERIES:
+            best, best_scores = self._top_fused(unit[:limit], query_matrix, exclude, topn)
+        else:
+            best, best_scores = self._top_blocks(unit[:limit], query_matrix, exclude, topn)
         tokens = self.index_to_token_
         results = []
+        for i in range(n_queries):
+            keep = best_scores[i] > -np.inf
+            results.append([(tokens[r], float(s))
+                            for r, s in zip(best[i][keep].tolist(), best_scores[i][keep].tolist())])
+        return results
+
+    @staticmethod
+    def _top_fused(candidates, query_matrix, exclude, topn):
+        """Many queries: products and top-k in cache-sized tiles (skw2v/_topk.pyx),
+        with the threads split over blocks of queries and BLAS kept to one
+        thread inside each."""
+        n_queries = len(query_matrix)
+        if isinstance(exclude, np.ndarray):
+            ptr = np.arange(n_queries + 1, dtype=np.int64)
+            rows = np.ascontiguousarray(exclude, dtype=np.int64)
+        else:
+            sizes = np.fromiter((len(r) for r in exclude), dtype=np.int64, count=n_queries)
+            ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+            rows = (np.concatenate(exclude).astype(np.int64) if ptr[-1]
+                    else np.zeros(0, dtype=np.int64))
+        k = min(topn, len(candidates))
+        values = np.empty((n_queries, k), dtype=np.float32)
+        columns = np.empty((n_queries, k), dtype=np.int64)
+        with threadpool_limits(limits=1, user_api="blas"):
+            top_k_products(np.ascontiguousarray(query_matrix, dtype=np.float32),
+                           np.ascontiguousarray(candidates), ptr, rows, values, columns)
+        return columns, values
+
+    @staticmethod
+    def _top_blocks(candidates, query_matrix, exclude, topn):
+        """A few queries: one (multi-threaded) BLAS product per block, then top_k."""
+        n_queries, limit = len(query_matrix), len(candidates)
+        block = max(1, min(n_queries, _BLOCK_ENTRIES // max(limit, 1)))
         if n_queries > 1:
             buffer = np.empty((block, limit), dtype=np.float32)
-            mask = np.empty((block, limit), dtype=bool)
+        best, best_scores = [], []
         for start in range(0, n_queries, block):
             q = query_matrix[start:start + block]
             if len(q) == 1:
                 scores = (candidates @ q[0])[None, :]  # matrix-vector: same as a single call
-                mask_view = None
             else:
                 scores = np.matmul(q, candidates.T, out=buffer[:len(q)])
-                mask_view = mask[:len(q)]
             local = np.arange(len(q))
             if isinstance(exclude, np.ndarray):
                 rows = exclude[start:start + block]
@@ -309,13 +330,10 @@ class QueryMixin:
             else:
                 for i, rows in enumerate(exclude[start:start + block]):
                     scores[i, rows[rows < limit]] = -np.inf
-            best, best_scores = top_k(scores, topn, mask_view)
-            for i in range(len(q)):
-                keep = best_scores[i] > -np.inf
-                results.append([(tokens[r], float(s))
-                                for r, s in zip(best[i][keep].tolist(),
-                                                best_scores[i][keep].tolist())])
-        return results
+            cols, vals = top_k(scores, topn)
+            best.append(cols)
+            best_scores.append(vals)
+        return np.concatenate(best), np.concatenate(best_scores)
 
     # -------------------------------------------------------------- lookups
     def get_vector(self, token, norm=False):

@@ -60,7 +60,11 @@ SKW2V_INLINE float skw2v_positive_loss(float f, float softplus) {
 /* sigmoid(f) and softplus(f) = -log sigmoid(-f) */
 SKW2V_INLINE float skw2v_logistic(float f, float *softplus) {
     if (f >= SKW2V_TABLE_MAX) { *softplus = f; return 1.0f; }
-    if (f <= -SKW2V_TABLE_MAX) { *softplus = 0.0f; return 0.0f; }
+    if (!(f > -SKW2V_TABLE_MAX)) {
+        /* NaN (diverged rows) falls here too: it must not index the table. */
+        *softplus = f == f ? 0.0f : f;
+        return f == f ? 0.0f : f;
+    }
     float u = (f + SKW2V_TABLE_MAX) * SKW2V_TABLE_STEPS_PER_UNIT;
     int i = (int)u;
     float frac = u - (float)i;
@@ -113,6 +117,7 @@ static inline void skw2v_prefetch_targets(const float *w_out, int dim, const int
 
 typedef struct {
     int dp;        /* packed row stride */
+    const unsigned char *frozen; /* (V,) non-zero: that input row is never written; NULL: none */
     float *y;      /* (nt_pad, dp) the output rows at the start of the step */
     float *x;      /* (SKW2V_CONTEXT_BLOCK, dp) one block of input rows */
     float *g;      /* (m_pad, nt_pad) scores, then alpha * (label - sigmoid) */
@@ -120,6 +125,8 @@ typedef struct {
     float *dbias;  /* (nt_pad) NCE bias gradient summed over the contexts */
     float *sink;   /* (dp) where updates of padding rows go */
     float **rows;  /* (max(SKW2V_CONTEXT_BLOCK, nt_pad)) rows a tile updates */
+    float *yc;     /* (nt_pad, dp) the output rows plus the earlier blocks' output steps */
+    float *l;      /* (SKW2V_CONTEXT_BLOCK, SKW2V_CONTEXT_BLOCK) G G^T, strictly lower part */
 } skw2v_window_scratch;
 
 /* Floats of one scratch for windows of up to max_contexts inputs and max_targets targets. */
@@ -127,7 +134,8 @@ static inline int64_t skw2v_window_scratch_floats(int dim, int64_t max_contexts,
     int64_t dp = SKW2V_ROUND_UP(dim, SKW2V_ROW_PAD);
     int64_t ntp = SKW2V_ROUND_UP(max_targets, SKW2V_TARGET_PAD);
     int64_t mp = SKW2V_ROUND_UP(max_contexts, SKW2V_CONTEXT_BLOCK);
-    return ntp * dp + SKW2V_CONTEXT_BLOCK * dp + mp * ntp + 2 * ntp + dp;
+    return 2 * ntp * dp + SKW2V_CONTEXT_BLOCK * dp + mp * ntp + 2 * ntp + dp +
+           SKW2V_CONTEXT_BLOCK * SKW2V_CONTEXT_BLOCK;
 }
 
 /* Lay scratch out over mem (skw2v_window_scratch_floats(...) floats) and
@@ -138,12 +146,15 @@ static inline void skw2v_window_scratch_init(skw2v_window_scratch *s, float *mem
     int64_t ntp = SKW2V_ROUND_UP(max_targets, SKW2V_TARGET_PAD);
     int64_t mp = SKW2V_ROUND_UP(max_contexts, SKW2V_CONTEXT_BLOCK);
     s->dp = (int)dp;
+    s->frozen = NULL;
     s->y = mem;
     s->x = s->y + ntp * dp;
     s->g = s->x + SKW2V_CONTEXT_BLOCK * dp;
     s->corr = s->g + mp * ntp;
     s->dbias = s->corr + ntp;
     s->sink = s->dbias + ntp;
+    s->yc = s->sink + dp;
+    s->l = s->yc + ntp * dp;
     s->rows = rows;
 }
 
@@ -163,12 +174,17 @@ typedef struct {
                             const skw2v_window_scratch *scratch);
     void (*axpy)(int n, float a, const float *x, float *y);
     void (*scale)(int n, float a, float *y);
+    double (*cbow_step)(float *w_in, float *w_out, int dim, const int *contexts, int m,
+                        const unsigned char *frozen, const int *targets, int n_targets,
+                        const float *log_kq, float *bias, float alpha, float *neu1,
+                        float *work);
 } skw2v_ops;
 
 #define SKW2V_CLONE(name) skw2v_##name##_baseline
 #define SKW2V_CLONE_ATTR
 #define SKW2V_VW 8
 #define SKW2V_BW 4 /* SSE2: 16 registers of 4 floats */
+#define SKW2V_ROW_VW 4 /* 8-float vectors on SSE2 cost 3.6x the instructions of 4-float ones */
 #include "_sgns_clone.h"
 #undef SKW2V_CLONE
 #undef SKW2V_CLONE_ATTR
@@ -203,6 +219,23 @@ typedef struct {
 #define SKW2V_V4_BW 8
 #endif
 #define SKW2V_BW SKW2V_V4_BW
+/* The fused per-pair and CBOW kernels (8-float vectors by design) are
+ * compiled for AVX2 + FMA in this clone too. Compiled for AVX-512 (EVEX
+ * encodings, 32 registers, the same 8-float loops), update_targets ran 8-10%
+ * slower than the AVX2 build on Zen 5 (per-pair skip-gram 6-14%, CBOW 3-10%),
+ * with 16-float or 8-float row loops, with xmm16-31 reserved and with loops
+ * aligned to 64 bytes alike; the dot and the logistic alone measured equal.
+ * So the AVX-512 clone only differs where AVX-512 was not measured slower:
+ * the window-batched micro-kernels. (benchmarks/RESULTS.md, section 0.) */
+#ifndef SKW2V_V4_FUSED_AVX2
+#define SKW2V_V4_FUSED_AVX2 1 /* 0: build them for AVX-512, to measure again */
+#endif
+#if SKW2V_V4_FUSED_AVX2
+#define SKW2V_FUSED_ATTR __attribute__((target("avx2,fma")))
+#define SKW2V_V4_FUSED_ISA "x86-64-v3"
+#else
+#define SKW2V_V4_FUSED_ISA "x86-64-v4"
+#endif
 #include "_sgns_clone.h"
 #undef SKW2V_CLONE
 #undef SKW2V_CLONE_ATTR
@@ -214,6 +247,14 @@ typedef struct {
 #define SKW2V_N_CLONES 3
 static const char *const skw2v_clone_names[SKW2V_N_CLONES] = {"baseline", "x86-64-v3",
                                                               "x86-64-v4"};
+/* The instruction set each clone's fused per-pair / CBOW kernels were built for. */
+#ifdef SKW2V_X86_CLONES
+static const char *const skw2v_fused_isa[SKW2V_N_CLONES] = {"baseline", "x86-64-v3",
+                                                            SKW2V_V4_FUSED_ISA};
+#else
+static const char *const skw2v_fused_isa[SKW2V_N_CLONES] = {"baseline", "x86-64-v3",
+                                                            "x86-64-v4"};
+#endif
 static skw2v_ops skw2v_active = {0};
 static int skw2v_active_clone = -1;
 
@@ -268,5 +309,12 @@ static inline void skw2v_axpy(int n, float a, const float *x, float *y) {
     skw2v_active.axpy(n, a, x, y);
 }
 static inline void skw2v_scale(int n, float a, float *y) { skw2v_active.scale(n, a, y); }
+static inline double skw2v_cbow_step(float *w_in, float *w_out, int dim, const int *contexts,
+                                     int m, const unsigned char *frozen, const int *targets,
+                                     int n_targets, const float *log_kq, float *bias,
+                                     float alpha, float *neu1, float *work) {
+    return skw2v_active.cbow_step(w_in, w_out, dim, contexts, m, frozen, targets, n_targets,
+                                  log_kq, bias, alpha, neu1, work);
+}
 
 #endif

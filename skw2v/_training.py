@@ -66,6 +66,7 @@ def run_epoch(plan, w_in, w_out, *, output_bias=None, lr_start, lr_end, progress
                     stop_flag=stop, shared_negatives=plan.shared_negatives,
                     batch_window=plan.batch_window,
                     output_bias=output_bias, frozen_rows=plan.frozen_rows,
+                    subword_indptr=plan.subword_indptr, subword_ids=plan.subword_ids,
                 )
         except BaseException as exc:  # re-raised in the calling thread
             failure.append(exc)
@@ -166,7 +167,7 @@ def train_epochs(plan, weights, seeds, device, n_threads, schedule, progress=Non
 
         # uploads corpus, tables and weights once
         gpu = GpuTrainer(plan, w_in, w_out, output_bias=bias,
-                         batch_window=plan.batch_window)
+                         batch_window=plan.batch_window, frozen_rows=plan.frozen_rows)
     epoch_runner = (gpu.run_epoch if gpu is not None
                     else functools.partial(run_epoch, plan, w_in, w_out, output_bias=bias))
     try:

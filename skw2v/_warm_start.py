@@ -35,6 +35,10 @@ def _source(init):
         with open(init, "rb") as f:
             is_model = f.read(4) == ZIP_MAGIC
         if not is_model:
+            from ._fasttext_format import fasttext_source, is_fasttext_bin
+
+            if is_fasttext_bin(init):  # a fastText .bin: its whole-word vectors
+                return fasttext_source(init)
             words, vectors = read_word2vec(init)
             return words, vectors, None, None
         params, fitted = read_model(init)

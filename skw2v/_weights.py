@@ -27,19 +27,24 @@ def initial_output_bias(token_counts, loss, subsample):
 
 
 def initial_weights(index_to_token, token_counts, rs, *, vector_size, loss, subsample,
-                    init_vectors):
+                    init_vectors, n_ngram_rows=0):
     """Fresh ``(w_in, w_out, output_bias)`` for a vocabulary, warm-started from
     ``init_vectors`` (see ``Word2VecNS``; its output bias only under NCE).
 
     Draws one integer from ``rs`` (a RandomState). Refuses, before allocating,
-    a model larger than the available memory.
+    a model larger than the available memory. ``n_ngram_rows`` (subwords'
+    ``bucket``) rows follow the V word rows of ``w_in``, drawn alike (fastText).
     """
     n_vocab, dim = len(index_to_token), vector_size
-    check_model_fits(n_vocab, dim)
+    check_model_fits(n_vocab, dim, n_ngram_rows)
     init = np.random.default_rng(rs.randint(np.iinfo(np.int32).max))
     # uniform(-1, 1) / d, gensim's initial scale: word2vec.c's uniform(-0.5, 0.5) / d
     # costs ~0.003 analogy accuracy on PTB + Brown (benchmarks/RESULTS.md, section 1).
-    w_in = (2.0 * init.random((n_vocab, dim), dtype=np.float32) - 1.0) / dim
+    # in place (the same float32 operations): no temporaries of a 2M-bucket matrix
+    w_in = init.random((n_vocab + n_ngram_rows, dim), dtype=np.float32)
+    w_in *= 2.0
+    w_in -= 1.0
+    w_in /= dim
     w_out = np.zeros((n_vocab, dim), dtype=np.float32)
     bias = initial_output_bias(token_counts, loss, subsample)
     apply_init_vectors(init_vectors, index_to_token.tolist(), w_in, w_out,
@@ -52,11 +57,21 @@ def continued_weights(fitted, loss, subsample):
     diverged or interrupted call leaves the model intact (and read-only, e.g.
     memory-mapped, fitted arrays are fine)."""
     bias = fitted["output_bias_"].copy()
+    if fitted.get("ngram_vectors_") is not None:
+        w_in = np.concatenate([fitted["own_vectors_"], fitted["ngram_vectors_"]])
+        return w_in, fitted["output_vectors_"].copy(), continued_bias(fitted, bias, loss,
+                                                                      subsample)
     if loss == "nce" and not np.any(bias):
         # switched to NCE after a fit without a learned bias (negative sampling,
         # imported vectors): start it where fit would
         bias = initial_output_bias(fitted["token_counts_"], loss, subsample)
     return fitted["vectors_"].copy(), fitted["output_vectors_"].copy(), bias
+
+
+def continued_bias(fitted, bias, loss, subsample):
+    if loss == "nce" and not np.any(bias):
+        return initial_output_bias(fitted["token_counts_"], loss, subsample)
+    return bias
 
 
 def continuation_rng(random_state, n_epochs_done):

@@ -181,6 +181,9 @@ def _fit(estimator, documents, client, merge, syncs_per_epoch):
     if params["freeze_init_vectors"] or params["epochs"] == 0:
         raise ValueError("skw2v.dask.fit supports neither freeze_init_vectors=True nor "
                          "epochs=0; use Word2VecNS.fit for these")
+    if params["max_n"]:
+        raise ValueError(f"skw2v.dask.fit does not train subwords (max_n={params['max_n']!r}) "
+                         "yet; use Word2VecNS.fit or max_n=0")
     stats = {"merge": merge, "syncs_per_epoch": syncs_per_epoch}
     start = time.perf_counter()
     workers = _worker_threads(client, estimator.n_jobs)

@@ -20,10 +20,15 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._corpus import DEFAULT_TOKEN_PATTERN, make_analyzer
 from ._documents import check_X, checked_tokenizer, iter_documents
+from ._line_corpus import LineCorpus
 
 # Long documents are counted in slices of this many tokens, so the counter's
 # size is checked against max_vocab_size at least this often.
 _SLICE_TOKENS = 10_000
+# Files are read by the compiled reader in byte ranges of at most this size
+# (whole lines; a compressed file is one range): the ids of one range are in
+# memory at a time, besides the capped counters.
+_RANGE_BYTES = 16 << 20
 
 
 class Phrases(TransformerMixin, BaseEstimator):
@@ -55,7 +60,9 @@ class Phrases(TransformerMixin, BaseEstimator):
         Bound on the words and pairs counted at once (memory: roughly 150
         bytes each). When the count exceeds it, every entry seen fewer than
         m times is dropped, with m = 2, 3, ... rising at each pruning (word2vec's
-        rule), so rare entries' counts are lower bounds afterwards.
+        rule), so rare entries' counts are lower bounds afterwards. The check
+        runs after each document, and on files after each byte range (16 MB
+        of whole lines) the compiled reader reads.
     lowercase : bool, default=True
         Lowercase string documents before tokenizing (token lists are used as given).
     token_pattern : str, default=r"(?u)\\b\\w+\\b"
@@ -164,7 +171,9 @@ class Phrases(TransformerMixin, BaseEstimator):
         ----------
         X : iterable of str or of lists of str, or a path
             Documents, as ``Word2VecNS.fit`` takes them (a ``pathlib.Path`` or
-            ``LineCorpus`` is streamed: one document per line). Read once.
+            ``LineCorpus`` is streamed: one document per line, split on
+            whitespace by the same compiled reader as ``Word2VecNS.fit``,
+            range by range). Read once.
         y : ignored
 
         Returns
@@ -172,19 +181,30 @@ class Phrases(TransformerMixin, BaseEstimator):
         self : Phrases
         """
         self._more_validate_params()
-        self._fit(self._documents(X))
+        X = check_X(X)
+        if _compiled_files(X):
+            self._fit_counts(*count_file_words_and_pairs(X, self.max_vocab_size))
+        else:
+            self._fit(self._documents(X))
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
-        """Fit, then transform X; X is read once (its token lists are kept)."""
+        """Fit, then transform X; X is read once (its token lists are kept),
+        files twice (the compiled reader counts, then ``transform`` joins)."""
         self._more_validate_params()
+        X = check_X(X)
+        if _compiled_files(X):
+            self._fit_counts(*count_file_words_and_pairs(X, self.max_vocab_size))
+            return self.transform(X)
         documents = list(self._documents(X))
         self._fit(documents)
         return [self._join(tokens) for tokens in documents]
 
     def _fit(self, documents):
-        words, pairs, n_words, min_reduce = count_words_and_pairs(documents, self.max_vocab_size)
+        return self._fit_counts(*count_words_and_pairs(documents, self.max_vocab_size))
+
+    def _fit_counts(self, words, pairs, n_words, min_reduce):
         if n_words == 0:
             raise ValueError("X has no tokens: fit needs at least one document with tokens")
         self.n_words_ = n_words
@@ -249,6 +269,60 @@ class Phrases(TransformerMixin, BaseEstimator):
         return tags
 
 
+def _compiled_files(X):
+    """True for files the compiled whitespace reader reads as Python's
+    ``str.split()`` would (UTF-8, split, strict decoding)."""
+    return isinstance(X, LineCorpus) and X.compiled and X.errors == "strict"
+
+
+def _prune(words, pairs, max_vocab_size, min_reduce):
+    """word2vec's rule: while the counters hold more than ``max_vocab_size``
+    entries, drop those seen fewer than a floor rising from ``min_reduce + 1``."""
+    while len(words) + len(pairs) > max_vocab_size:
+        min_reduce += 1
+        words = Counter({w: c for w, c in words.items() if c >= min_reduce})
+        pairs = Counter({p: c for p, c in pairs.items() if c >= min_reduce})
+    return words, pairs, min_reduce
+
+
+def count_file_words_and_pairs(corpus, max_vocab_size, range_bytes=_RANGE_BYTES):
+    """``count_words_and_pairs`` of a ``LineCorpus`` (one document per line, split
+    on whitespace), read with the compiled reader of ``Word2VecNS.fit``.
+
+    Each byte range of whole lines is read into ids (``read_partition``);
+    its words and adjacent pairs within a line are counted with NumPy and
+    added to the counters, which are then pruned to ``max_vocab_size`` as
+    the list path prunes them after each document. Memory: the counters
+    plus one range's ids.
+    """
+    from ._file_passes import file_partitions, read_partition
+
+    words, pairs = Counter(), Counter()
+    n_words, min_reduce = 0, 1
+    for spec in file_partitions(corpus.paths, 1, max_bytes=range_bytes):
+        ids, offsets, types = read_partition(spec)
+        if len(ids) == 0:
+            continue
+        n_words += len(ids)
+        n_types = len(types)
+        names = np.array(types, dtype=object)
+        counts = np.bincount(ids, minlength=n_types)
+        seen = np.flatnonzero(counts)
+        words.update(dict(zip(names[seen].tolist(), counts[seen].tolist())))
+        # pairs (ids[j], ids[j + 1]) within a line: j + 1 is no line's start
+        within = np.ones(len(ids) - 1, dtype=bool)
+        starts = offsets[1:-1]
+        starts = starts[(starts > 0) & (starts < len(ids))]
+        within[starts - 1] = False
+        keys = ids[:-1].astype(np.int64) * n_types + ids[1:]
+        keys, counts = np.unique(keys[within], return_counts=True)
+        pairs.update(dict(zip(zip(names[keys // n_types].tolist(),
+                                  names[keys % n_types].tolist()), counts.tolist())))
+        del ids, offsets, keys, counts, names
+        words, pairs, min_reduce = _prune(words, pairs, max_vocab_size, min_reduce)
+    return words, pairs, n_words, min_reduce
+
+
 def count_words_and_pairs(documents, max_vocab_size):
     """Count tokens and adjacent token pairs of each document.
 
@@ -271,8 +345,5 @@ def count_words_and_pairs(documents, max_vocab_size):
                 piece = tokens[start:start + _SLICE_TOKENS + 1]  # +1: the pair across the cut
                 words.update(piece[:_SLICE_TOKENS])
                 pairs.update(zip(piece, islice(piece, 1, None)))
-            while len(words) + len(pairs) > max_vocab_size:
-                min_reduce += 1
-                words = Counter({w: c for w, c in words.items() if c >= min_reduce})
-                pairs = Counter({p: c for p, c in pairs.items() if c >= min_reduce})
+            words, pairs, min_reduce = _prune(words, pairs, max_vocab_size, min_reduce)
     return words, pairs, n_words, min_reduce

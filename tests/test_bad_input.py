@@ -58,6 +58,9 @@ BAD_PARAMS = [
     ("batch_window", "yes"), ("batch_window", None),
     ("update_vocabulary", "yes"), ("update_vocabulary", None),
     ("freeze_init_vectors", "yes"), ("freeze_init_vectors", 2),
+    ("min_n", 0), ("min_n", 2.0), ("min_n", True),
+    ("max_n", -1), ("max_n", 3.5), ("max_n", True), ("max_n", 2),  # 2 < min_n=3
+    ("bucket", 0), ("bucket", 2**31), ("bucket", "big"), ("bucket", False),
 ]
 
 

@@ -5,10 +5,14 @@ the CPU can run.
 Semantics (shared with the CUDA kernel), per kept centre word w with its
 learning rate alpha and radius b: the contexts are the window's kept tokens
 but the centre, in order (none: nothing is drawn or trained); the targets are
-w then sample_size noise draws, each kept if != w; every score uses the rows
-as they were at the start of the step, S = X Y^T (NCE: - log k q + bias),
-G = alpha (label - sigmoid(S)); then w_in[c] += G Y, w_out[t] += G^T X,
-bias[t] += sum_c G, a repeated id getting each of its deltas.
+w then sample_size noise draws, each kept if != w. Context c after context:
+its scores use the output rows Y (and biases) as they were at the start of
+the step and its input row as it is at its turn, s = Y x_c (NCE: - log k q +
+bias), g_c = alpha (label - sigmoid(s)); its input step is taken against the
+output rows plus the output steps of the contexts before it,
+w_in[c] += g_c (Y + sum_{c'<c} g_c' x_c'^T); the output steps sum_c g_c x_c^T
+and bias steps sum_c g_c are added at the end, a repeated id getting each
+of its deltas.
 
 Draws are either forced (an alias table that always returns one word, as in
 test_kernel_step.py) or real: the chunk RNG (SplitMix64 from hash64(seed +
@@ -69,21 +73,33 @@ def sigmoid(x):
 
 
 def reference_step(w_in, w_out, contexts, targets, alpha, log_kq=None, bias=None):
-    """One centre's batched step in float64, in place; returns its loss."""
-    X, Y = w_in[contexts], w_out[targets]
-    S = X @ Y.T
+    """One centre's batched step in float64, in place; returns its loss.
+
+    Context after context: each score from the output rows (and biases) at
+    the start of the step and the input row as it is at its turn; the input
+    step against the output rows plus the output steps of the contexts before
+    it; the output and bias steps added at the end.
+    """
+    Y = w_out[targets].copy()
+    corr = np.zeros(len(targets))
     if log_kq is not None:
-        S = S - log_kq[targets]
+        corr -= log_kq[targets]
     if bias is not None:
-        S = S + bias[targets]
+        corr += bias[targets]
     labels = np.zeros(len(targets))
     labels[0] = 1.0
-    G = alpha * (labels - sigmoid(S))
-    loss = softplus(-S[:, 0]).sum() + softplus(S[:, 1:]).sum()
-    np.add.at(w_in, contexts, G @ Y)
-    np.add.at(w_out, targets, G.T @ X)
+    d_out, d_bias, loss = np.zeros_like(Y), np.zeros(len(targets)), 0.0
+    for c in contexts:
+        x = w_in[c].copy()
+        s = Y @ x + corr
+        g = alpha * (labels - sigmoid(s))
+        loss += softplus(-s[0]) + softplus(s[1:]).sum()
+        w_in[c] += g @ (Y + d_out)
+        d_out += np.outer(g, x)
+        d_bias += g
+    np.add.at(w_out, targets, d_out)
     if bias is not None:
-        np.add.at(bias, targets, G.sum(axis=0))
+        np.add.at(bias, targets, d_bias)
     return loss
 
 
@@ -368,7 +384,7 @@ def test_estimator_n_jobs_1_is_bitwise_reproducible(topic_corpus):
     assert_array_equal(fits[0].vectors_, fits[1].vectors_)
     assert_array_equal(fits[0].output_vectors_, fits[1].output_vectors_)
     plain = Word2VecNS(vector_size=16, min_count=1, epochs=2, random_state=3,
-                       n_jobs=1).fit(sentences)
+                       n_jobs=1, batch_window=False).fit(sentences)
     assert not np.allclose(plain.vectors_, fits[0].vectors_)
 
 
@@ -387,3 +403,61 @@ def test_nce_positive_with_zero_noise_probability_costs_nothing(clone, batch_win
     f = before_in[1] @ before_out[2] - log_kq[2]  # the one negative
     assert_allclose(total[0], softplus(f), rtol=1e-5)
     assert_array_equal(w_out[0], before_out[0])
+
+
+def test_input_step_sees_the_earlier_contexts_output_steps():
+    # The simultaneous update (every step from the rows at the start, the
+    # semantics before issue 15's quality fix) is told apart from this one.
+    tokens, offsets = [0, 1, 4, 2, 3, 6, 5], [0, 7]
+    thr, alias = forced(7, 5)
+    w_in, w_out = weights(7, 8)
+    r_in, r_out = w_in.astype(np.float64), w_out.astype(np.float64)
+    run_kernel(tokens, offsets, w_in, w_out, window=3, sample_size=2, threshold=thr,
+               alias=alias, bounds=[3, 4], lr_start=0.5, lr_end=0.5)
+    contexts, targets = np.array([0, 1, 4, 3, 6, 5]), np.array([2, 5, 5])
+    X, Y = r_in[contexts], r_out[targets]
+    G = 0.5 * (np.array([1.0, 0.0, 0.0]) - sigmoid(X @ Y.T))
+    np.add.at(r_in, contexts, G @ Y)
+    np.add.at(r_out, targets, G.T @ X)
+    assert_allclose(w_out, r_out, rtol=2e-5, atol=2e-6)  # the output steps agree
+    assert not np.allclose(w_in, r_in, rtol=2e-5, atol=2e-6)
+
+
+@pytest.mark.parametrize("params, batched", [
+    ({}, True),                                              # the default: batched
+    ({"batch_window": False}, False),                        # per pair, on request
+    ({"shared_negatives": True}, False),                     # "auto" takes per pair
+    ({"shared_negatives": True, "batch_window": True}, True),  # True overrides it
+])
+def test_auto_takes_the_batched_update_unless_asked_otherwise(monkeypatch, params, batched):
+    calls = []
+    train_epoch = _core.train_epoch
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs.get("batch_window"))
+        return train_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(_core, "train_epoch", spy)
+    Word2VecNS(vector_size=4, min_count=1, epochs=1, n_jobs=1, **params).fit(
+        [["a", "b", "c", "a"], ["b", "c"]])
+    assert calls == [batched]
+
+
+def test_auto_with_frozen_rows_takes_the_batched_update(monkeypatch):
+    calls = []
+    train_epoch = _core.train_epoch
+
+    def spy(*args, **kwargs):
+        calls.append((kwargs.get("batch_window"), kwargs.get("frozen_rows") is not None))
+        return train_epoch(*args, **kwargs)
+
+    sentences = [["a", "b", "c", "a"], ["b", "c"]]
+    init = Word2VecNS(vector_size=4, min_count=1, epochs=1, n_jobs=1).fit(sentences)
+    monkeypatch.setattr(_core, "train_epoch", spy)
+    for batch_window in ("auto", True):
+        calls.clear()
+        model = Word2VecNS(vector_size=4, min_count=1, epochs=1, n_jobs=1, init_vectors=init,
+                           freeze_init_vectors=True, batch_window=batch_window).fit(sentences)
+        assert calls == [(True, True)]
+        assert model.frozen_rows_.all()  # every row came from init_vectors
+        np.testing.assert_array_equal(model.vectors_, init.vectors_)

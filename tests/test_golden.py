@@ -3,8 +3,10 @@
 The goldens in tests/golden/ were written by
 ``SKW2V_SIMD=baseline PYTHONPATH=. python tests/test_golden.py --write``
 from the code before the fit pipeline moved out of the estimator (issue 17);
-regenerate them only for a change meant to alter the numbers, and say so in
-the commit.
+the skip-gram ones were regenerated when the default skip-gram update became
+the window-batched one (issue 15, batch_window="auto"; the CBOW ones are
+unchanged). Regenerate them only for a change meant to alter the numbers,
+and say so in the commit.
 """
 
 import os

@@ -824,19 +824,22 @@ def gpu_reference(plan, w_in, w_out, bias=None, *, seed, lr_start, lr_end, progr
                     rng, targets = draws(rng, w)
                     w_in[c] += sequential(w_in[c].copy(), targets, alpha)
                     positives += 1
-            else:  # the window-batched semantics (helper brief)
+            else:  # the window-batched semantics (helper brief), context after context
                 rng, targets = draws(rng, w)
-                x = np.array([w_in[c] for c in ctx])            # (m, d) start of step
-                y = np.array([w_out[t] for t in targets])       # (n_t, d)
-                s_ = x @ y.T + np.array([offset(t) for t in targets])[None, :]
+                y = np.array([w_out[t] for t in targets])       # (n_t, d) start of step
+                off = np.array([offset(t) for t in targets])
                 label = np.zeros(len(targets))
                 label[0] = 1.0
-                loss += sum(_softplus(-v) for v in s_[:, 0]) + sum(
-                    _softplus(v) for v in s_[:, 1:].ravel())
-                g = alpha * (label[None, :] - _sigmoid(s_))
-                d_in, d_out, d_bias = g @ y, g.T @ x, g.sum(axis=0)
-                for c, d in zip(ctx, d_in, strict=True):
-                    w_in[c] += d
+                d_out = np.zeros_like(y)
+                d_bias = np.zeros(len(targets))
+                for c in ctx:
+                    x = w_in[c].copy()                          # at its turn
+                    s_ = y @ x + off
+                    loss += _softplus(-s_[0]) + sum(_softplus(v) for v in s_[1:])
+                    g = alpha * (label - _sigmoid(s_))
+                    w_in[c] += g @ (y + d_out)
+                    d_out += np.outer(g, x)
+                    d_bias += g
                 for j, t in enumerate(targets):
                     w_out[t] += d_out[j]
                     if bias is not None:
@@ -885,7 +888,9 @@ BATCH_CASES = {
 @pytest.mark.parametrize("case", list(BATCH_CASES), ids=list(BATCH_CASES))
 def test_batched_window_matches_float64_reference(case, make_backend):
     """batch_window=True: one warp per centre word, negatives shared by the
-    window, every score from the rows at the start of the centre's step. A
+    window, every score from the output rows at the start of the centre's
+    step, each input step against them plus the earlier contexts' output
+    steps. A
     sentence with repeated words puts repeated ids among the contexts (and,
     with one-hot noise, among the targets); the float64 reference follows the
     brief's semantics step by step with the GPU's random streams."""

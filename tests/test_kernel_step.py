@@ -443,3 +443,18 @@ def test_kernel_rejects_inconsistent_layout():
     with pytest.raises(ValueError, match="inconsistent"):
         run_kernel([0, 1], [0, 3], w_in, w_out, architecture="skipgram", window=1,
                    sample_size=1, negative=0)
+
+
+@pytest.mark.parametrize("architecture", ["skipgram", "cbow"])
+def test_nan_rows_give_a_nan_loss_not_a_table_read_out_of_bounds(architecture):
+    # A NaN score once indexed the logistic table at (int)NaN; diverged rows
+    # must show up as a NaN loss instead.
+    w_in, w_out = weights(N_VOCAB, DIM)
+    w_in[1] = np.nan
+    stats, _ = run_kernel(TOKENS, OFFSETS, w_in, w_out, architecture=architecture,
+                          window=2, sample_size=2, negative=5)
+    assert np.isnan(stats[:, 0].sum())
+    w_in, w_out = weights(N_VOCAB, DIM)
+    stats, _ = run_kernel(TOKENS, OFFSETS, w_in, w_out, architecture=architecture,
+                          window=2, sample_size=2, negative=5)
+    assert np.isfinite(stats[:, 0]).all()

@@ -177,6 +177,36 @@ def test_failures_leave_no_cache_and_an_unfitted_estimator(tmp_path, monkeypatch
     assert not [t for t in threading.enumerate() if t.name.startswith("skw2v-")]
 
 
+def test_bad_files_leave_no_cache_and_an_unfitted_estimator(tmp_path):
+    good = _write(tmp_path / "good.txt", _docs(9))
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"w1 w2\nw3 \xff\xfe w1\n")
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    gone = _write(tmp_path / "gone.txt", _docs(10))
+    cache = _cache_dir(tmp_path)
+    gone_corpus = LineCorpus([good, gone], cache_dir=cache)
+    os.remove(gone)
+    for corpus, match in [
+        (LineCorpus([good, bad], cache_dir=cache), r"bad.txt', line 2: invalid UTF-8"),
+        (LineCorpus([good, empty], cache_dir=cache), r"empty.txt' is empty"),
+        (gone_corpus, r"gone.txt' cannot be read"),
+    ]:
+        model = skw2v.Word2VecNS(**PARAMS).fit(good)
+        with pytest.raises(ValueError, match=match):
+            model.fit(corpus)
+        _assert_unfitted(model)
+        assert os.listdir(cache) == []
+    # transform reads with the fitted vocabulary, through the cache: removed too,
+    # and the fitted model is kept
+    model = skw2v.Word2VecNS(**PARAMS).fit(good)
+    with pytest.raises(ValueError, match=r"bad.txt', line 2: invalid UTF-8"):
+        model.transform(LineCorpus(bad, cache_dir=cache))
+    assert os.listdir(cache) == []
+    check_is_fitted(model)
+    assert not [t for t in threading.enumerate() if t.name.startswith("skw2v-")]
+
+
 def test_empty_vocabulary_and_empty_corpus(tmp_path):
     path = _write(tmp_path / "c.txt", [["a", "b"], ["c"]])
     with pytest.raises(ValueError, match="the vocabulary is empty: .*c.txt.*min_count=5"):

@@ -279,3 +279,32 @@ def test_a_100_mb_line(tmp_path):
         assert encoded.offsets.tolist() == [0, 2, 2 + 4 * n_units + 1]
     finally:
         encoded.close()
+
+
+def test_chunk_layout_over_the_mapped_cache_in_slices(tmp_path, monkeypatch):
+    # Planning reads the memory-mapped offsets in slices, dropping their pages
+    # in between: the same layout as one search over an array in memory.
+    from skw2v import _corpus, _corpus_cache
+
+    rng = np.random.default_rng(3)
+    lengths = rng.integers(0, 40, size=5000)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    cache = _corpus_cache.CorpusCache(tmp_path, source="test")
+    try:
+        cache.append(np.zeros(int(offsets[-1]), dtype=np.int32), offsets[1:])
+        tokens, mapped = cache.finish()
+        np.testing.assert_array_equal(mapped, offsets)
+        expected = _corpus.chunk_layout(offsets.copy(), len(tokens), 7)
+        monkeypatch.setattr(_corpus, "LAYOUT_SLICE", 5)
+        bounds, first = _corpus.chunk_layout(mapped, len(tokens), 7)
+        np.testing.assert_array_equal(bounds, expected[0])
+        np.testing.assert_array_equal(first, expected[1])
+        assert len(bounds) > 3 * 5
+        np.testing.assert_array_equal(
+            first, np.clip(np.searchsorted(offsets, bounds[:-1], side="right") - 1, 0,
+                           len(offsets) - 2))
+        _corpus_cache.drop_mapped_pages(mapped[10:])  # a view of the map: still readable
+        np.testing.assert_array_equal(mapped, offsets)
+        _corpus_cache.drop_mapped_pages(offsets)  # not mapped: nothing to do
+    finally:
+        cache.close()

@@ -104,6 +104,68 @@ def test_files_read_as_word2vecns_reads_them(tmp_path):
         assert got.transform(source) == expected.transform(docs)
 
 
+def _write_lines(path, docs, newline="\n"):
+    path.write_bytes(newline.join(" ".join(d) for d in docs).encode("utf-8") + b"\n")
+    return path
+
+
+@pytest.mark.parametrize("scoring, threshold", [("default", 2.0), ("npmi", 0.2)])
+def test_files_use_the_compiled_reader_and_find_the_list_phrases(tmp_path, monkeypatch,
+                                                                   scoring, threshold):
+    import gzip
+
+    import skw2v._file_passes as fp
+    from skw2v import phrases as ph
+
+    docs = collocation_corpus(400)
+    docs[5] = []  # an empty line: a document without tokens
+    docs[6] = ["new", "york"] * 3
+    expected = Phrases(min_count=3, threshold=threshold, scoring=scoring).fit(docs)
+    plain = _write_lines(tmp_path / "c.txt", docs)
+    crlf = _write_lines(tmp_path / "crlf.txt", docs, newline="\r\n")
+    packed = tmp_path / "c.txt.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    calls = []
+    real = fp.read_partition
+    monkeypatch.setattr(fp, "read_partition", lambda spec: calls.append(spec) or real(spec))
+    for source in (plain, LineCorpus(crlf), LineCorpus(packed), LineCorpus([plain, plain])):
+        got = Phrases(min_count=3, threshold=threshold, scoring=scoring).fit(source)
+        if isinstance(source, LineCorpus) and len(source.paths) == 2:
+            twice = Phrases(min_count=3, threshold=threshold, scoring=scoring).fit(docs + docs)
+            assert got.phrases_ == twice.phrases_ and got.n_words_ == twice.n_words_
+            continue
+        assert got.phrases_ == expected.phrases_
+        assert (got.n_words_, got.n_entries_, got.min_reduce_) == (
+            expected.n_words_, expected.n_entries_, expected.min_reduce_)
+    assert len(calls) >= 4  # the compiled reader read them
+    # many small byte ranges: pairs are counted within lines, across range cuts too
+    words, pairs, n_words, _ = ph.count_file_words_and_pairs(LineCorpus(plain), 10**9,
+                                                             range_bytes=300)
+    ref_words, ref_pairs, ref_n, _ = ph.count_words_and_pairs(docs, 10**9)
+    assert (words, pairs, n_words) == (ref_words, ref_pairs, ref_n)
+    assert len(calls) > 20
+    # fit_transform on a file: the joined documents
+    got = Phrases(min_count=3, threshold=threshold, scoring=scoring).fit_transform(plain)
+    assert got == expected.transform(docs)
+
+
+def test_files_counted_within_the_cap(tmp_path):
+    from skw2v import phrases as ph
+
+    rng = np.random.default_rng(0)
+    docs = [[f"r{i}" for i in rng.integers(0, 50_000, size=20)] + ["new", "york"]
+            for _ in range(3000)]
+    path = _write_lines(tmp_path / "rare.txt", docs)
+    cap = 2000
+    words, pairs, n_words, min_reduce = ph.count_file_words_and_pairs(
+        LineCorpus(path), cap, range_bytes=20_000)
+    assert len(words) + len(pairs) <= cap and min_reduce > 1
+    assert words["new"] == 3000 and pairs[("new", "york")] == 3000
+    assert n_words == 3000 * 22
+    phrases = Phrases(min_count=5, threshold=0.1, max_vocab_size=cap).fit(path)
+    assert phrases.n_entries_ <= cap and ("new", "york") in phrases.phrases_
+
+
 def test_pickle_and_clone():
     docs = collocation_corpus(200)
     phrases = Phrases(min_count=3, threshold=2.0).fit(docs)
@@ -238,3 +300,18 @@ def test_sklearn_data_free_checks(check):
     from sklearn.utils import estimator_checks
 
     getattr(estimator_checks, check)("Phrases", Phrases(scoring="npmi", threshold=0.5))
+
+
+@pytest.mark.data
+def test_files_give_the_list_phrases_on_ptb_and_brown():
+    files = [DATA / "ptb.train.txt", DATA / "brown.txt"]
+    if not all(f.is_file() for f in files):
+        pytest.skip("../shared/data with ptb.train.txt and brown.txt is absent")
+    docs = [line.split() for f in files for line in open(f, encoding="utf-8")]
+    for scoring, threshold in (("default", 10.0), ("npmi", 0.5)):
+        from_list = Phrases(min_count=5, threshold=threshold, scoring=scoring).fit(docs)
+        from_files = Phrases(min_count=5, threshold=threshold, scoring=scoring).fit(
+            LineCorpus(files))
+        assert len(from_files.phrases_) > 1000
+        assert from_files.phrases_ == from_list.phrases_
+        assert from_files.n_entries_ == from_list.n_entries_

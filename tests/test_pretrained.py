@@ -196,14 +196,189 @@ def test_frozen_rows_with_shared_negatives():
     assert_rows_bitwise(est, init)
 
 
-def test_frozen_rows_not_yet_with_the_window_batched_update():
-    init = pretrained(["w1"], dim=4)
-    with pytest.raises(ValueError, match="freeze_init_vectors=True does not work with "
-                                         "batch_window=True"):
-        Word2VecNS(vector_size=4, batch_window=True, init_vectors=init,
-                   freeze_init_vectors=True).fit(tiny_docs(n_docs=5))
+@pytest.mark.parametrize("loss", ["negative_sampling", "nce"])
+@pytest.mark.parametrize("n_jobs", N_JOBS)
+def test_frozen_rows_with_the_window_batched_update(loss, n_jobs):
+    docs = tiny_docs(n_docs=300, vocab=40)
+    init = pretrained([f"w{i}" for i in range(0, 40, 3)] + ["absent"], dim=8)
+    init["w3"][0] = -0.0  # adding a zero delta would turn it into +0.0
+    est = Word2VecNS(vector_size=8, min_count=1, epochs=3, n_jobs=n_jobs, random_state=0,
+                     batch_window=True, window=4, loss=loss, init_vectors=init,
+                     freeze_init_vectors=True, update_vocabulary=True).fit(docs)
+    frozen = est.frozen_rows_.astype(bool)
+    assert frozen.sum() == 14
+    assert_rows_bitwise(est, init)
+    start = Word2VecNS(vector_size=8, min_count=1, epochs=0, n_jobs=1, random_state=0).fit(docs)
+    assert not np.allclose(est.vectors_[~frozen], start.vectors_[~frozen])
+    assert np.abs(est.output_vectors_[frozen]).sum() > 0
+    est.partial_fit(docs[:50] + [["new", "absent", "w1", "w3"]] * 5)
+    assert est.frozen_rows_[est.vocabulary_["absent"]] == 1
+    assert_rows_bitwise(est, init)
     # CBOW ignores batch_window: the lock holds
     est = Word2VecNS(vector_size=4, min_count=1, epochs=1, n_jobs=1, architecture="cbow",
-                     batch_window=True, init_vectors=init,
+                     batch_window=True, init_vectors=pretrained(["w1"], dim=4),
                      freeze_init_vectors=True).fit(tiny_docs(n_docs=50))
+    assert_rows_bitwise(est, pretrained(["w1"], dim=4))
+
+
+def test_window_batched_kernel_skips_locked_rows_only():
+    """Three two-word sentences: each input row is read once, as the other
+    word's context, so locking rows changes them (they keep their start)
+    and nothing else, bitwise (one thread, the same draws)."""
+    from skw2v._corpus import EncodedCorpus
+    from skw2v._plan import make_plan
+    from skw2v._training import run_epoch
+
+    rs = np.random.default_rng(3)
+    corpus = EncodedCorpus(np.arange(6, dtype=np.int32), np.array([0, 2, 4, 6], np.int64), None)
+    w_in0 = rs.standard_normal((6, 8)).astype(np.float32)
+    w_out0 = rs.standard_normal((6, 8)).astype(np.float32)
+    lock = np.zeros(6, np.uint8)
+    lock[[1, 4]] = 1
+    results = []
+    for frozen in (None, lock):
+        plan = make_plan(corpus, np.ones(6, np.float32), np.full(6, 1 / 6), window=1,
+                         shrink_windows=False, sample_size=3, batch_window=True)
+        plan.frozen_rows = frozen
+        w_in, w_out = w_in0.copy(), w_out0.copy()
+        run_epoch(plan, w_in, w_out, lr_start=0.5, lr_end=0.5, progress_offset=0,
+                  progress_total=6, seed=1, n_threads=1)
+        results.append((w_in, w_out))
+    (free_in, free_out), (locked_in, locked_out) = results
+    assert locked_in[[1, 4]].tobytes() == w_in0[[1, 4]].tobytes()
+    assert not np.array_equal(free_in[[1, 4]], w_in0[[1, 4]])  # the lock did something
+    others = [0, 2, 3, 5]
+    assert locked_in[others].tobytes() == free_in[others].tobytes()
+    assert locked_out.tobytes() == free_out.tobytes()
+
+
+# ------------------------------------------------- frozen rows in the GPU kernel
+@pytest.mark.parametrize("path", ["skipgram", "batched", "cbow"])
+def test_gpu_kernel_keeps_frozen_rows_bitwise(path, tmp_path_factory):
+    """The CUDA kernel (emulated on the CPU: tests/_cuda_emulator.py) with a
+    lock: locked input rows end bitwise as they started, the others and the
+    output vectors train, and a single warp matches the CPU kernel's lock."""
+    from _cuda_emulator import EmulatedBackend, have_compiler
+
+    from skw2v._corpus import EncodedCorpus
+    from skw2v._cuda import _train as gt
+    from skw2v._plan import make_plan
+    from skw2v._training import run_epoch
+
+    if not have_compiler():
+        pytest.skip("g++ not on PATH (needed to emulate the CUDA kernels on the CPU)")
+    build = tmp_path_factory.mktemp("cuda_emulator_frozen")
+    rs = np.random.default_rng(5)
+    n_vocab, dim = 14, 8
+    tokens = rs.integers(0, n_vocab, size=300).astype(np.int32)
+    offsets = np.array([0, 40, 41, 120, 200, 300], np.int64)
+    noise = np.zeros(n_vocab)
+    noise[13] = 1.0  # one-hot: the CPU and GPU draw streams differ, their draws must not
+    plan = make_plan(EncodedCorpus(tokens, offsets, None), np.ones(n_vocab, np.float32),
+                     noise, window=3, shrink_windows=False,
+                     sample_size=3, architecture="cbow" if path == "cbow" else "skipgram",
+                     batch_window=path == "batched")
+    lock = np.zeros(n_vocab, np.uint8)
+    lock[[0, 3, 7]] = 1
+    lock_rows = [0, 3, 7]
+    w_in0 = ((rs.random((n_vocab, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
+    w_out0 = ((rs.random((n_vocab, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
+    w_in0[3, 1] = -0.0
+    kw = dict(lr_start=0.2, lr_end=0.01, progress_offset=0, progress_total=2 * 300)
+
+    # many warps, two epochs
+    trainer = gt.GpuTrainer(plan, w_in0.copy(), w_out0.copy(), backend=EmulatedBackend(build, 2),
+                            batch_window=path == "batched", frozen_rows=lock)
+    for epoch in range(2):
+        trainer.run_epoch(seed=10 + epoch, **dict(kw, progress_offset=epoch * 300))
+    w_in, w_out = trainer.download()
+    assert w_in[lock_rows].tobytes() == w_in0[lock_rows].tobytes()
+    free = np.setdiff1d(np.arange(n_vocab), lock_rows)
+    assert (w_in[free] != w_in0[free]).any(axis=1).all()
+    assert (w_out != w_out0).any(axis=1).all()
+
+    # one warp runs the centres in the CPU's order: same updates as the CPU lock
+    plan.frozen_rows = lock
+    cpu_in, cpu_out = w_in0.copy(), w_out0.copy()
+    run_epoch(plan, cpu_in, cpu_out, seed=10, n_threads=1, **kw)
+    trainer = gt.GpuTrainer(plan, w_in0.copy(), w_out0.copy(), backend=EmulatedBackend(build, 1),
+                            batch_window=path == "batched", frozen_rows=lock,
+                            max_blocks=1, threads_per_block=32)
+    trainer.run_epoch(seed=10, **kw)
+    gpu_in, gpu_out = trainer.download()
+    assert gpu_in[lock_rows].tobytes() == w_in0[lock_rows].tobytes()
+    np.testing.assert_allclose(gpu_in, cpu_in, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(gpu_out, cpu_out, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("architecture, batch_window", [("skipgram", False), ("skipgram", True),
+                                                         ("cbow", False)])
+def test_estimator_on_the_emulated_gpu_keeps_frozen_rows(architecture, batch_window,
+                                                          monkeypatch, tmp_path_factory):
+    """Word2VecNS(device="cuda") end to end, the CUDA kernel emulated on the CPU."""
+    from _cuda_emulator import EmulatedBackend, have_compiler
+
+    import skw2v._cuda as cuda
+    from skw2v._cuda import _train as gt
+
+    if not have_compiler():
+        pytest.skip("g++ not on PATH (needed to emulate the CUDA kernels on the CPU)")
+    build = tmp_path_factory.mktemp("cuda_emulator_estimator")
+    monkeypatch.setattr(cuda, "gpu_available", lambda: True)
+    monkeypatch.setattr(gt, "CupyBackend", lambda: EmulatedBackend(build, 2))
+    docs = tiny_docs(n_docs=60, vocab=20)
+    init = pretrained([f"w{i}" for i in range(0, 20, 3)], dim=8)
+    init["w3"][0] = -0.0
+    params = dict(vector_size=8, min_count=1, epochs=2, random_state=0,
+                  architecture=architecture, batch_window=batch_window)
+    est = Word2VecNS(**params, device="cuda", init_vectors=init, freeze_init_vectors=True,
+                     update_vocabulary=True).fit(docs)
+    assert est.device_ == "cuda"
+    frozen = est.frozen_rows_.astype(bool)
+    assert frozen.sum() == len(init)
+    assert_rows_bitwise(est, init)
+    start = Word2VecNS(vector_size=8, min_count=1, epochs=0, random_state=0).fit(docs)
+    assert not np.allclose(est.vectors_[~frozen], start.vectors_[~frozen])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the new word has no pretrained vector
+        est.partial_fit(docs[:20] + [["new", "w3"]] * 3)
+    assert "new" in est.vocabulary_ and est.frozen_rows_[est.vocabulary_["new"]] == 0
+    assert_rows_bitwise(est, init)
+
+
+def test_gpu_driver_checks_the_lock_length(tmp_path_factory):
+    from _cuda_emulator import EmulatedBackend, have_compiler
+
+    from skw2v._corpus import EncodedCorpus
+    from skw2v._cuda import _train as gt
+    from skw2v._plan import make_plan
+
+    if not have_compiler():
+        pytest.skip("g++ not on PATH (needed to emulate the CUDA kernels on the CPU)")
+    plan = make_plan(EncodedCorpus(np.array([0, 1, 2], np.int32), np.array([0, 3], np.int64),
+                                   None), np.ones(3, np.float32), np.full(3, 1 / 3))
+    w = np.zeros((3, 4), np.float32)
+    with pytest.raises(ValueError, match=r"frozen_rows must have one entry per row of w_in \(3\)"):
+        gt.GpuTrainer(plan, w, w.copy(), backend=EmulatedBackend(
+            tmp_path_factory.mktemp("cuda_emulator_lock"), 1), frozen_rows=np.zeros(2, np.uint8))
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("architecture, batch_window", [("skipgram", False), ("skipgram", True),
+                                                         ("cbow", False)])
+def test_frozen_rows_bitwise_unchanged_on_the_gpu(architecture, batch_window):
+    docs = tiny_docs(n_docs=300, vocab=40)
+    init = pretrained([f"w{i}" for i in range(0, 40, 3)] + ["absent"], dim=8)
+    init["w3"][0] = -0.0
+    est = Word2VecNS(vector_size=8, min_count=1, epochs=3, random_state=0, device="cuda",
+                     architecture=architecture, batch_window=batch_window, init_vectors=init,
+                     freeze_init_vectors=True, update_vocabulary=True).fit(docs)
+    assert est.device_ == "cuda"
+    frozen = est.frozen_rows_.astype(bool)
+    assert frozen.sum() == 14
+    assert_rows_bitwise(est, init)
+    start = Word2VecNS(vector_size=8, min_count=1, epochs=0, n_jobs=1, random_state=0).fit(docs)
+    assert not np.allclose(est.vectors_[~frozen], start.vectors_[~frozen])
+    est.partial_fit(docs[:50] + [["new", "absent", "w1", "w3"]] * 5)
+    assert est.frozen_rows_[est.vocabulary_["absent"]] == 1
     assert_rows_bitwise(est, init)

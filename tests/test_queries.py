@@ -137,6 +137,32 @@ def test_analogy_is_3cosadd_as_gensim(model, kv):
                                           restrict_vocab=90))
 
 
+def test_a_fitted_model_exported_to_gensim_answers_alike(tmp_path):
+    """A trained model written in the word2vec binary format and loaded by
+    gensim: single and batched (fused path) queries, analogies, restrict_vocab."""
+    models = pytest.importorskip("gensim.models")
+    from skw2v.word2vec_format import export_word2vec
+
+    rs = np.random.default_rng(4)
+    docs = [[f"t{i}" for i in rs.integers(0, 120, size=12)] for _ in range(400)]
+    est = Word2VecNS(vector_size=12, min_count=1, epochs=2, n_jobs=1, random_state=0).fit(docs)
+    path = tmp_path / "v.bin"
+    export_word2vec(est, path, binary=True)
+    kv = models.KeyedVectors.load_word2vec_format(str(path), binary=True)
+    words = list(est.index_to_token_[:60])
+    for restrict in (None, 70):
+        batched = est.most_similar(queries=words, topn=8, restrict_vocab=restrict)
+        for word, got in zip(words, batched):
+            assert_same(got, kv.most_similar(word, topn=8, restrict_vocab=restrict))
+    a, b, c = words[:40], words[10:50], words[20:60]
+    for got, x, y, z in zip(est.analogy(a, b, c, topn=5), a, b, c):
+        assert_same(got, kv.most_similar(positive=[y, z], negative=[x], topn=5))
+    assert_same(est.most_similar(positive=[words[1], words[2]], negative=[words[3]], topn=6,
+                                 restrict_vocab=50),
+                kv.most_similar(positive=[words[1], words[2]], negative=[words[3]], topn=6,
+                                restrict_vocab=50))
+
+
 # ---------------------------------------------------------------- batching
 def test_batched_queries_equal_single_calls(model, monkeypatch):
     import skw2v._queries as q
@@ -157,6 +183,92 @@ def test_batched_queries_equal_single_calls(model, monkeypatch):
     as_matrix = model.most_similar(queries=np.stack([v, v]), topn=4)
     assert_same(as_matrix[1], mixed[1], tol=1e-6)
     assert model.most_similar(queries=[]) == []
+
+
+def _reference_top(scores, k):
+    """Best k per row by score, ties by column, -inf slots dropped: the rule of both kernels."""
+    order = np.lexsort((np.broadcast_to(np.arange(scores.shape[1]), scores.shape), -scores),
+                       axis=1)[:, :k]
+    return order, np.take_along_axis(scores, order, axis=1)
+
+
+def _assert_same_top(columns, values, expected_columns, expected_values):
+    finite = expected_values > -np.inf
+    np.testing.assert_array_equal(values > -np.inf, finite)
+    np.testing.assert_array_equal(columns[finite], expected_columns[finite])
+    np.testing.assert_array_equal(values[finite], expected_values[finite])
+
+
+@pytest.mark.parametrize("k", [1, 3, 40, 97])
+def test_top_k_rows_orders_ties_by_column(k):
+    from skw2v._topk import top_k_rows
+
+    rs = np.random.default_rng(k)
+    scores = rs.integers(0, 4, size=(9, 97)).astype(np.float32)  # many ties
+    scores[rs.random(scores.shape) < 0.3] = -np.inf  # left-out rows
+    scores[2] = -np.inf  # a row with nothing to return
+    values = np.empty((9, k), dtype=np.float32)
+    columns = np.empty((9, k), dtype=np.int64)
+    top_k_rows(scores, values, columns)
+    _assert_same_top(columns, values, *_reference_top(scores, k))
+
+
+@pytest.mark.parametrize("k", [1, 5, 1300])
+def test_top_k_products_tiles_match_full_product(k):
+    from skw2v._topk import top_k_products
+
+    # Small integers: exact products with many ties, over several tiles of
+    # queries (256) and of candidates (1024).
+    rs = np.random.default_rng(k)
+    candidates = rs.integers(-2, 3, size=(2500, 3)).astype(np.float32)
+    queries = rs.integers(-2, 3, size=(300, 3)).astype(np.float32)
+    sizes = rs.integers(0, 4, size=300)
+    ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    rows = rs.integers(0, 2600, size=ptr[-1]).astype(np.int64)  # some beyond the candidates
+    scores = queries @ candidates.T
+    for i in range(300):
+        excluded = rows[ptr[i]:ptr[i + 1]]
+        scores[i, excluded[excluded < 2500]] = -np.inf
+    values = np.empty((300, k), dtype=np.float32)
+    columns = np.empty((300, k), dtype=np.int64)
+    top_k_products(queries, candidates, ptr, rows, values, columns)
+    _assert_same_top(columns, values, *_reference_top(scores, k))
+
+
+def test_top_k_kernels_reject_bad_shapes():
+    from skw2v._topk import top_k_products, top_k_rows
+
+    scores = np.zeros((2, 5), dtype=np.float32)
+    with pytest.raises(ValueError, match="k must be"):
+        top_k_rows(scores, np.empty((2, 6), np.float32), np.empty((2, 6), np.int64))
+    with pytest.raises(ValueError, match="values and columns"):
+        top_k_rows(scores, np.empty((3, 2), np.float32), np.empty((2, 2), np.int64))
+    q, c = np.zeros((2, 3), np.float32), np.zeros((5, 3), np.float32)
+    out = np.empty((2, 2), np.float32), np.empty((2, 2), np.int64)
+    with pytest.raises(ValueError, match="exclude_ptr"):
+        top_k_products(q, c, np.zeros(2, np.int64), np.zeros(0, np.int64), *out)
+    with pytest.raises(ValueError, match="exclude_ptr"):
+        top_k_products(q, c, np.array([0, 2, 1], np.int64), np.zeros(2, np.int64), *out)
+    with pytest.raises(ValueError, match="same number of columns"):
+        top_k_products(q, np.zeros((5, 4), np.float32), np.zeros(3, np.int64),
+                       np.zeros(0, np.int64), *out)
+
+
+def test_fused_and_blocked_paths_agree(model, monkeypatch):
+    import skw2v._queries as q
+
+    v = model.vectors_[11] - 0.2
+    queries = ([f"w{i}" for i in range(0, 400, 9)] + [v, {"positive": ["w1", "w2"],
+                                                          "negative": ["w3"]}]) * 2
+    for kwargs in [dict(topn=7), dict(topn=5, restrict_vocab=120), dict(topn=N_WORDS + 5)]:
+        monkeypatch.setattr(q, "_FUSED_MIN_QUERIES", 1)
+        fused = model.most_similar(queries=queries, **kwargs)
+        monkeypatch.setattr(q, "_FUSED_MIN_QUERIES", 10 ** 9)
+        blocked = model.most_similar(queries=queries, **kwargs)
+        assert len(fused) == len(blocked) == len(queries)
+        for a, b in zip(fused, blocked):
+            assert_same(a, b, tol=1e-6)
+    assert len(fused[0]) == N_WORDS - 1  # every word but the query's own
 
 
 # ------------------------------------------------------------------- cache

@@ -123,3 +123,41 @@ def test_every_usable_clone_trains_the_same_model(restore_clone, architecture, l
     reference = results["baseline"]
     for name, vectors in results.items():
         np.testing.assert_allclose(vectors, reference, rtol=0, atol=2e-5, err_msg=name)
+
+
+def test_avx512_clone_runs_the_avx2_per_pair_and_cbow_kernels(capsys):
+    # A choice made by measurement (_sgns.h; benchmarks/RESULTS.md section 0): the
+    # fused per-pair and CBOW kernels of the x86-64-v4 clone are compiled for AVX2,
+    # which ran them faster than an AVX-512 build of the same loops on Zen 5; the
+    # window-batched micro-kernels stay AVX-512. show_config says so.
+    if platform.machine().lower() not in ("x86_64", "amd64") or _core.USES_BLAS:
+        pytest.skip("clones are built on x86-64 with the fused kernel")
+    if sys.platform == "win32":
+        pytest.skip("MSVC builds use the BLAS kernel")
+    assert _core.SIMD_FUSED_ISA == ("baseline", "x86-64-v3", "x86-64-v3")
+    import skw2v
+    skw2v.show_config()
+    line = [x for x in capsys.readouterr().out.splitlines() if x.startswith("SIMD clone:")][0]
+    assert ("per-pair and CBOW loops: x86-64-v3 code" in line) == (
+        _core.simd_clone() == "x86-64-v4")
+
+
+@pytest.mark.parametrize("architecture", ["skipgram", "cbow"])
+@pytest.mark.parametrize("loss", ["negative_sampling", "nce"])
+def test_avx512_and_avx2_clones_train_per_pair_and_cbow_alike(restore_clone, architecture,
+                                                              loss):
+    # Same code for these kernels in both clones (above), so the same bits.
+    usable = _core.usable_simd_clones()
+    if "x86-64-v4" not in usable:
+        pytest.skip("this CPU cannot run the x86-64-v4 clone")
+    rng = np.random.default_rng(1)
+    words = [f"w{i}" for i in range(60)]
+    docs = [list(rng.choice(words, size=int(rng.integers(1, 20)))) for _ in range(200)]
+    vectors = {}
+    for name in ("x86-64-v3", "x86-64-v4"):
+        _core.select_simd(name)
+        # per pair: the window-batched skip-gram update is AVX-512 code in the v4 clone
+        vectors[name] = Word2VecNS(vector_size=20, architecture=architecture, loss=loss,
+                                   batch_window=False, min_count=1, epochs=2, n_jobs=1,
+                                   random_state=0).fit(docs).vectors_
+    np.testing.assert_array_equal(vectors["x86-64-v4"], vectors["x86-64-v3"])

@@ -81,7 +81,7 @@ step tests
 if [ "$EMU" = 1 ]; then   # the emulated kernel tests and the compile checks
     TESTS=(tests/test_gpu.py -m "not gpu")
 else                      # every GPU test: kernels vs the CPU, sizes, quality parity, estimator
-    TESTS=(-m gpu tests/test_gpu.py tests/test_losses.py)
+    TESTS=(-m gpu tests/test_gpu.py tests/test_losses.py tests/test_pretrained.py)
 fi
 timeout "$(cap 150)" $PY -m pytest -q -ra -p no:cacheprovider "${TESTS[@]}" --junitxml="$OUT/junit.xml" \
     >"$OUT/pytest.log" 2>&1

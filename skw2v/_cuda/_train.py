@@ -382,9 +382,13 @@ class GpuTrainer:
         ``output_bias``); None trains NCE without a bias.
     batch_window : bool, default=False
         Skip-gram only: the window-batched update (one set of negatives per
-        centre word, every score from the rows at the start of the centre's
-        step), the semantics of the CPU kernel's ``batch_window``. Ignored
-        for CBOW.
+        centre word, every score from the output rows at the start of the
+        centre's step, each input step also seeing the earlier contexts'
+        output steps), the semantics of the CPU kernel's ``batch_window``.
+        Ignored for CBOW.
+    frozen_rows : ndarray of uint8, shape (V,), optional
+        Non-zero: that input row is never written (``freeze_init_vectors``),
+        as the CPU kernel's ``frozen_rows``; None locks nothing.
     batch_tokens : int
         Corpus positions per kernel launch.
     backend : object, optional
@@ -405,7 +409,8 @@ class GpuTrainer:
 
     def __init__(self, plan, w_in, w_out, *, output_bias=None, batch_window=False,
                  batch_tokens=BATCH_TOKENS, backend=None, max_blocks=None,
-                 threads_per_block=THREADS_PER_BLOCK, min_blocks_per_sm=None, atomic=True):
+                 threads_per_block=THREADS_PER_BLOCK, min_blocks_per_sm=None, atomic=True,
+                 frozen_rows=None):
         if not isinstance(batch_tokens, (int, np.integer)) or batch_tokens < 1:
             raise ValueError(f"batch_tokens must be a positive integer, got {batch_tokens!r}")
         if (not isinstance(threads_per_block, (int, np.integer)) or threads_per_block < WARP
@@ -430,7 +435,8 @@ class GpuTrainer:
         self.batch_tokens = int(batch_tokens)
         self.threads_per_block = int(threads_per_block)
 
-        shape = _check_weights(w_in, w_out)
+        sub_indptr = getattr(plan, "subword_indptr", None)
+        shape = _check_weights(w_in, w_out, subwords=sub_indptr is not None)
         n_vocab, dim = shape
         self.n_vocab, self.dim = n_vocab, dim
         if n_vocab > MAX_VOCAB:
@@ -456,6 +462,9 @@ class GpuTrainer:
 
         free = getattr(b, "free_bytes", lambda: None)()
         need = device_bytes(n_vocab, dim, self.n_tokens, self.n_sentences, self.subsampling)
+        if sub_indptr is not None:  # the n-gram rows and the subword table
+            need += (w_in.shape[0] - n_vocab) * dim * 4 + len(sub_indptr) * 8 + len(
+                plan.subword_ids) * 4
         if free is not None and need > free:
             raise ValueError(
                 f"training on the GPU needs about {need:,} bytes of device memory "
@@ -464,6 +473,24 @@ class GpuTrainer:
                 "max_vocab_size or use device='cpu'"
             )
 
+        self.use_frozen = int(frozen_rows is not None)
+        if self.use_frozen and np.shape(frozen_rows) != (n_vocab,):
+            raise ValueError(f"frozen_rows must have one entry per row of w_in ({n_vocab}), "
+                             f"got shape {np.shape(frozen_rows)}")
+        # A one-byte placeholder keeps the kernel's argument a valid array.
+        self.frozen = b.to_device(frozen_rows if self.use_frozen else np.zeros(1), np.uint8)
+        self.use_subwords = int(sub_indptr is not None)
+        if self.use_subwords and self.path == PATH_BATCHED:
+            raise ValueError("subwords are not implemented by the window-batched GPU update; "
+                             "use batch_window=False")
+        # subwords: the CSR table of w_in's rows (one-element placeholders when off)
+        self.sub_indptr = b.to_device(sub_indptr if self.use_subwords else np.zeros(1),
+                                      np.int64)
+        self.sub_ids = b.to_device(plan.subword_ids if self.use_subwords else np.zeros(1),
+                                   np.int32)
+        if self.use_frozen and self.use_subwords:
+            raise ValueError("frozen rows with subwords are implemented by the CPU kernel only; "
+                             "use device='cpu' or freeze_init_vectors=False")
         self.w_in = _device_weights(b, w_in)
         self.w_out = _device_weights(b, w_out)
         # A one-float placeholder keeps the kernel's argument a valid array.
@@ -549,11 +576,13 @@ class GpuTrainer:
             n_sentences=self.n_sentences, alias_table=self.alias_table,
             n_vocab=self.n_vocab, log_kq=self.noise_log_kq,
             use_nce=self.use_nce, bias=self.output_bias, use_bias=self.use_bias,
-            w_in=self.w_in, w_out=self.w_out, dim=self.dim, architecture=self.architecture,
+            w_in=self.w_in, w_out=self.w_out, frozen=self.frozen, use_frozen=self.use_frozen,
+            dim=self.dim, architecture=self.architecture,
             batch_window=self.batch_window, window=self.window, shrink=self.shrink,
             sample_size=self.sample_size, lr_start=float(lr_start), lr_end=float(lr_end),
             progress_offset=int(progress_offset), progress_total=int(progress_total),
-            rng_key=centre_key, stats=self._stats,
+            rng_key=centre_key, stats=self._stats, sub_indptr=self.sub_indptr,
+            sub_ids=self.sub_ids, use_subwords=self.use_subwords,
         )
         try:
             for i in range(len(positions) - 1):
@@ -625,7 +654,7 @@ class GpuTrainer:
 
     DEVICE_ARRAYS = ("w_in", "w_out", "output_bias", "tokens", "offsets", "keep_prob",
                      "alias_table", "noise_log_kq", "_no_kept_pos", "_stats", "_flags",
-                     "_counters")
+                     "_counters", "frozen", "sub_indptr", "sub_ids")
 
     def close(self):
         """Drop the device arrays and hand the pool's free blocks back to the
@@ -646,13 +675,21 @@ class GpuTrainer:
         self.close()
 
 
-def _check_weights(w_in, w_out):
+def _check_weights(w_in, w_out, subwords=False):
     for name, w in (("w_in", w_in), ("w_out", w_out)):
         if getattr(w, "ndim", None) != 2:
             raise ValueError(f"{name} must be a 2-D array (V, dim), got {type(w).__name__} "
                              f"with shape {getattr(w, 'shape', None)}")
         if w.dtype != np.float32:
             raise TypeError(f"{name} must be float32, got {w.dtype}")
+    if subwords:  # w_in: V word rows, then the n-gram rows
+        if w_in.shape[1] != w_out.shape[1] or w_in.shape[0] < w_out.shape[0]:
+            raise ValueError(f"with subwords w_in must have shape (V + bucket, dim) for w_out "
+                             f"of shape (V, dim), got {w_in.shape} and {w_out.shape}")
+        n_vocab, dim = (int(s) for s in w_out.shape)
+        if n_vocab < 1 or dim < 1:
+            raise ValueError(f"the weight matrices are empty: shape {w_out.shape}")
+        return n_vocab, dim
     if tuple(w_in.shape) != tuple(w_out.shape):
         raise ValueError(f"w_in and w_out must have the same shape, got {w_in.shape} and {w_out.shape}")
     n_vocab, dim = (int(s) for s in w_in.shape)

@@ -15,9 +15,10 @@
 //     vector predicts the centre word against its own sample_size negatives,
 //     pair after pair, each pair seeing the rows the previous one left;
 //   * skip-gram, window-batched (batch_window = 1): one set of negatives per
-//     centre word, every score of the window taken from the rows as they were
-//     at the start of the centre's step, every delta applied by addition (the
-//     semantics shared with the CPU kernel's batch_window, spelled out at
+//     centre word, every score taken from the output rows as they were at the
+//     start of the centre's step, each context's input step against those
+//     rows plus the output steps of the contexts before it (the semantics
+//     shared with the CPU kernel's batch_window, spelled out at
 //     skw2v_centre_batched);
 //   * CBOW: the mean of the context vectors predicts the centre word and
 //     every context word receives the full error;
@@ -382,25 +383,26 @@ __device__ __forceinline__ int skw2v_token_at(const int* __restrict__ tokens,
 }
 
 // The window-batched skip-gram step of centre i (word w) over the contexts
-// at kept indices [lo, hi) \ {i} (m of them, m >= 1):
+// at kept indices [lo, hi) \ {i} (m of them, m >= 1), context after context:
 //   1. targets t_0 = w, then the sample_size draws that differ from w;
-//   2. s[c,j] = w_in[c_c] . w_out[t_j] (NCE: - log_kq[t_j] + bias[t_j]), all
-//      from the rows as they were at the start of the step;
+//   2. s[c,j] = w_in[c_c] . w_out[t_j] (NCE: - log_kq[t_j] + bias[t_j]), the
+//      output rows and biases as they were at the start of the step, the input
+//      row as it is at context c's turn (a repeated word sees its earlier step);
 //   3. g[c,j] = alpha (label_j - sigmoid(s[c,j])), label_0 = 1, others 0;
 //      loss += softplus(-s) for j = 0, softplus(s) for j > 0;
-//   4. w_in[c_c] += sum_j g[c,j] w_out[t_j];  w_out[t_j] += sum_c g[c,j] w_in[c_c];
-//      bias[t_j] += sum_c g[c,j]; every delta added (a repeated id gets each).
-// The target rows stay in registers across the window, and the window's
-// output deltas accumulate there: each target row is read and written once
-// per centre. Contexts of one word have the same scores and deltas, so each
-// distinct word is read once and its delta added times its multiplicity
-// (its row is never read after this warp changed it). Returns the loss.
+//   4. w_in[c_c] += sum_j g[c,j] (w_out[t_j] + d_out[j]), d_out[j] the output
+//      steps of the contexts before c (as the per-pair update sees them);
+//      then d_out[j] += g[c,j] w_in[c_c];
+//   5. at the end w_out[t_j] += d_out[j], bias[t_j] += sum_c g[c,j] (a
+//      repeated id gets each delta).
+// The target rows and their deltas stay in registers across the window: each
+// target row is read and written once per centre. Returns the loss.
 __device__ __forceinline__ double skw2v_centre_batched(
     int w, skw2v_i64 i, skw2v_i64 lo, skw2v_i64 hi, const int* __restrict__ tokens,
     const skw2v_i64* __restrict__ kept_pos, int identity, int sample_size, skw2v_u64* rng,
     const skw2v_u64* __restrict__ alias_table, skw2v_u32 n_vocab, const float* __restrict__ log_kq,
     int use_nce, float* bias, int use_bias, float* w_in, float* w_out, int dim, float alpha,
-    int lane) {
+    int lane, const unsigned char* __restrict__ frozen, int use_frozen) {
     int t[SKW2V_T];
     const int n_t = skw2v_draw_targets(w, sample_size, rng, alias_table, n_vocab, lane, t);
     skw2v_frag rows[SKW2V_T], d_out[SKW2V_T];
@@ -420,56 +422,35 @@ __device__ __forceinline__ double skw2v_centre_batched(
         }
     }
     double loss = 0.0;
-    const bool one_chunk = hi - lo <= SKW2V_WARP;
     skw2v_frag x, d_in;
     for (skw2v_i64 base = lo; base < hi; base += SKW2V_WARP) {
-        // Lane l looks at context position base + l: its word, how often the
-        // word occurs among the window's contexts, and whether this is its first.
+        // Lane l looks up the word at context position base + l; the warp then
+        // takes the positions in order.
         const skw2v_i64 k = base + lane;
         const bool valid = k < hi && k != i;
         const int id = valid ? skw2v_token_at(tokens, kept_pos, identity, k) : -1;
-        int mult = 0;
-        bool first = valid;
-        if (one_chunk) {
-            const skw2v_u32 same = __match_any_sync(SKW2V_FULL_MASK, id);
-            mult = __popc((int)same);
-            first = valid && __ffs((int)same) - 1 == lane;
-        } else {  // windows wider than a warp: compare with every chunk
-            for (skw2v_i64 base2 = lo; base2 < hi; base2 += SKW2V_WARP) {
-                const skw2v_i64 k2 = base2 + lane;
-                const int id2 = k2 < hi && k2 != i ? skw2v_token_at(tokens, kept_pos, identity, k2)
-                                                   : -1;
-                for (int s = 0; s < SKW2V_WARP; ++s) {
-                    const int o = __shfl_sync(SKW2V_FULL_MASK, id2, s);
-                    if (valid && o == id) {
-                        ++mult;
-                        if (base2 + s < k) first = false;
-                    }
-                }
-            }
-        }
-        skw2v_u32 todo = __ballot_sync(SKW2V_FULL_MASK, first);
+        skw2v_u32 todo = __ballot_sync(SKW2V_FULL_MASK, valid);
         while (todo != 0u) {  // warp-uniform
             const int src = __ffs((int)todo) - 1;
             todo &= todo - 1u;
             const int c = __shfl_sync(SKW2V_FULL_MASK, id, src);
-            const float cm = (float)__shfl_sync(SKW2V_FULL_MASK, mult, src);
             float* x_row = w_in + (skw2v_i64)c * dim;
+            // Each lane reads back only the elements it added itself (same
+            // layout), so a repeated word sees this warp's earlier step.
             skw2v_frag_load(x, x_row, dim, lane);
             skw2v_frag_zero(d_in);
 #pragma unroll
             for (int j = 0; j < SKW2V_T; ++j) {
                 if (j < n_t) {
                     const float f = skw2v_warp_sum(skw2v_frag_dot(x, rows[j])) + offset[j];
-                    double l = 0.0;
-                    const float gj = skw2v_logistic_grad(f, j == 0 ? 1.0f : 0.0f, &l) * alpha;
-                    loss += (double)cm * l;
+                    const float gj = skw2v_logistic_grad(f, j == 0 ? 1.0f : 0.0f, &loss) * alpha;
                     skw2v_frag_axpy(d_in, gj, rows[j]);
-                    skw2v_frag_axpy(d_out[j], cm * gj, x);
-                    d_bias[j] += cm * gj;
+                    skw2v_frag_axpy(d_in, gj, d_out[j]);  // before this context's own step
+                    skw2v_frag_axpy(d_out[j], gj, x);
+                    d_bias[j] += gj;
                 }
             }
-            skw2v_row_add(x_row, cm, d_in, dim, lane);
+            if (!use_frozen || !frozen[c]) skw2v_row_add(x_row, 1.0f, d_in, dim, lane);
         }
     }
 #pragma unroll
@@ -480,6 +461,47 @@ __device__ __forceinline__ double skw2v_centre_batched(
         }
     }
     return loss;
+}
+
+// ------------------------------------------------------------- subwords --
+// With subwords (fastText, see skw2v/_subwords.py) word c's input is the mean
+// of its rows ids[indptr[c]:indptr[c+1]] of w_in (its own row, then its n-gram
+// rows), and each of those rows takes the whole delta of the mean. Without,
+// the input is row c. Sums run in the CPU kernel's order (first row, then
+// each further row added, then one scale by 1/n).
+
+__device__ __forceinline__ void skw2v_input_load(skw2v_frag& x, const float* w_in, int c,
+                                                 int use_subwords,
+                                                 const skw2v_i64* __restrict__ sub_indptr,
+                                                 const int* __restrict__ sub_ids, int dim,
+                                                 int lane) {
+    if (!use_subwords) {
+        skw2v_frag_load(x, w_in + (skw2v_i64)c * dim, dim, lane);
+        return;
+    }
+    const skw2v_i64 lo = sub_indptr[c], hi = sub_indptr[c + 1];
+    skw2v_frag_load(x, w_in + (skw2v_i64)sub_ids[lo] * dim, dim, lane);
+    skw2v_frag row;
+    for (skw2v_i64 r = lo + 1; r < hi; ++r) {
+        skw2v_frag_load(row, w_in + (skw2v_i64)sub_ids[r] * dim, dim, lane);
+        skw2v_frag_axpy(x, 1.0f, row);
+    }
+    if (hi - lo > 1) skw2v_frag_scale(x, (float)(1.0 / (double)(hi - lo)));
+}
+
+// The input rows of word c += g * d.
+__device__ __forceinline__ void skw2v_input_add(float* w_in, int c, float g, const skw2v_frag& d,
+                                                int use_subwords,
+                                                const skw2v_i64* __restrict__ sub_indptr,
+                                                const int* __restrict__ sub_ids, int dim,
+                                                int lane) {
+    if (!use_subwords) {
+        skw2v_row_add(w_in + (skw2v_i64)c * dim, g, d, dim, lane);
+        return;
+    }
+    for (skw2v_i64 r = sub_indptr[c]; r < sub_indptr[c + 1]; ++r) {
+        skw2v_row_add(w_in + (skw2v_i64)sub_ids[r] * dim, g, d, dim, lane);
+    }
 }
 
 // Flag the corpus positions kept by subsampling (flags[j] = 0 or 1).
@@ -519,6 +541,8 @@ extern "C" __global__ void SKW2V_BOUNDS skw2v_train(
     int use_bias,                              // 1: add and train bias (NCE only)
     float* w_in,                               // IN/OUT (V, dim) input vectors
     float* w_out,                              // IN/OUT (V, dim) output vectors
+    const unsigned char* __restrict__ frozen,  // IN (V,) non-zero: that input row is never
+    int use_frozen,                            //   written (freeze_init_vectors), read when 1
     int dim,                                   // vector size, <= 32 * VEC * R
     int architecture,                          // 0 skip-gram, 1 CBOW
     int batch_window,                          // skip-gram: 1 window-batched, 0 per pair
@@ -530,11 +554,15 @@ extern "C" __global__ void SKW2V_BOUNDS skw2v_train(
     skw2v_i64 progress_offset,                 // progress before this epoch (positions)
     skw2v_i64 progress_total,                  // progress at which lr reaches lr_end
     skw2v_u64 rng_key,                         // per-epoch key of the centre streams
-    double* __restrict__ stats)                // IN/OUT (warps, 3) loss, positives, words
+    double* __restrict__ stats,                // IN/OUT (warps, 3) loss, positives, words
+    const skw2v_i64* __restrict__ sub_indptr,  // IN (V+1,) subwords: word c's input rows are
+    const int* __restrict__ sub_ids,           // IN   sub_ids[sub_indptr[c]:sub_indptr[c+1]]
+    int use_subwords)                          // 1: subword inputs (w_in has V + bucket rows)
 {
     // A module built for another path, or too few target slots: fail loudly.
     if (architecture != (SKW2V_PATH == 2 ? 1 : 0) ||
-        (architecture == 0 && batch_window != (SKW2V_PATH == 1)) || sample_size < 0 ||
+        (architecture == 0 && batch_window != (SKW2V_PATH == 1)) ||
+        (use_subwords && SKW2V_PATH == 1) || sample_size < 0 ||
         sample_size > SKW2V_T - 1) {
         __trap();
     }
@@ -580,7 +608,7 @@ extern "C" __global__ void SKW2V_BOUNDS skw2v_train(
                 loss += skw2v_centre_batched(w, i, lo, hi, tokens, kept_pos, identity,
                                              sample_size, &rng, alias_table, n_vocab, log_kq,
                                              use_nce, bias, use_bias, w_in, w_out, dim, alpha,
-                                             lane);
+                                             lane, frozen, use_frozen);
                 positives += (double)(hi - lo - 1);
                 continue;
             }
@@ -596,7 +624,30 @@ extern "C" __global__ void SKW2V_BOUNDS skw2v_train(
     (warp_window ? __shfl_sync(SKW2V_FULL_MASK, slot, (int)((k) - i + window))        \
                  : skw2v_token_at(tokens, kept_pos, identity, (k)))
 
-            if (SKW2V_PATH == 0) {
+            if (SKW2V_PATH == 0 && use_subwords) {
+                // Subwords, fastText's direction (as _core.pyx's _subword_step): the
+                // centre's mean input, read once, predicts each context word against
+                // its own negatives; the summed input gradient goes to each of the
+                // centre's rows at the end of the window.
+                skw2v_input_load(l1, w_in, w, 1, sub_indptr, sub_ids, dim, lane);
+                skw2v_frag_zero(d_centre);
+                for (skw2v_i64 k = lo; k < hi; ++k) {
+                    if (k == i) continue;
+                    const int n_t = skw2v_draw_targets(SKW2V_CONTEXT(k), sample_size, &rng,
+                                                       alias_table, n_vocab, lane, t);
+                    skw2v_load_targets(rows, t, 0, n_t, w_out, dim, lane);
+                    skw2v_frag_zero(work);
+                    loss += skw2v_sequential_targets(l1, work, rows, g, t, n_t, log_kq, use_nce,
+                                                     bias, use_bias, alpha, lane);
+#pragma unroll
+                    for (int j = 0; j < SKW2V_T; ++j) {
+                        if (j < n_t) skw2v_row_add(w_out + (skw2v_i64)t[j] * dim, g[j], l1, dim, lane);
+                    }
+                    skw2v_frag_axpy(d_centre, 1.0f, work);
+                    positives += 1.0;
+                }
+                skw2v_input_add(w_in, w, 1.0f, d_centre, 1, sub_indptr, sub_ids, dim, lane);
+            } else if (SKW2V_PATH == 0) {
                 // The centre's output row (slot 0) stays in registers across
                 // the window; its delta is added once at the end. Negatives never
                 // equal the centre word, so no other slot aliases it.
@@ -619,7 +670,9 @@ extern "C" __global__ void SKW2V_BOUNDS skw2v_train(
                             skw2v_row_add(w_out + (skw2v_i64)t[j] * dim, g[j], l1, dim, lane);
                         }
                     }
-                    skw2v_row_add(l1p, 1.0f, work, dim, lane);
+                    if (!use_frozen || !frozen[(l1p - w_in) / dim]) {  // the context's row
+                        skw2v_row_add(l1p, 1.0f, work, dim, lane);
+                    }
                     positives += 1.0;
                 }
                 skw2v_row_add(w_out + (skw2v_i64)w * dim, 1.0f, d_centre, dim, lane);
@@ -630,7 +683,8 @@ extern "C" __global__ void SKW2V_BOUNDS skw2v_train(
                 skw2v_frag_zero(l1);
                 for (skw2v_i64 k = lo; k < hi; ++k) {
                     if (k == i) continue;
-                    skw2v_frag_load(work, w_in + (skw2v_i64)SKW2V_CONTEXT(k) * dim, dim, lane);
+                    skw2v_input_load(work, w_in, SKW2V_CONTEXT(k), use_subwords, sub_indptr,
+                                     sub_ids, dim, lane);
                     skw2v_frag_axpy(l1, 1.0f, work);
                 }
                 skw2v_frag_scale(l1, (float)(1.0 / (double)(hi - lo - 1)));
@@ -643,8 +697,9 @@ extern "C" __global__ void SKW2V_BOUNDS skw2v_train(
                 }
                 // word2vec's convention: every context word gets the full error of the mean.
                 for (skw2v_i64 k = lo; k < hi; ++k) {
-                    if (k == i) continue;
-                    skw2v_row_add(w_in + (skw2v_i64)SKW2V_CONTEXT(k) * dim, 1.0f, work, dim, lane);
+                    if (k == i || (use_frozen && frozen[SKW2V_CONTEXT(k)])) continue;
+                    skw2v_input_add(w_in, SKW2V_CONTEXT(k), 1.0f, work, use_subwords, sub_indptr,
+                                    sub_ids, dim, lane);
                 }
                 positives += 1.0;
             }
