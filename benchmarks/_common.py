@@ -231,8 +231,17 @@ def train_skw2v(sentences, sg, threads, seed, epochs=SETTINGS["epochs"], variant
         batch_window = f"{flags['batch_window']} (kernel flag: no estimator parameter yet)"
     else:
         batch_window = params.get("batch_window", "n/a (no such parameter)")
+    try:  # what "auto" resolved to: the update that ran
+        from skw2v._plan import resolve_batch_window
+        batched = bool(resolve_batch_window(params)) if sg else False
+        update = "window-batched" if batched else (
+            "shared negatives" if params.get("shared_negatives") and sg else
+            "per pair" if sg else "CBOW")
+    except ImportError:
+        update = "n/a"
     run.code_path = {"simd_clone": clone, "n_threads_": int(model.n_threads_),
-                     "batch_window": batch_window,
+                     "batch_window": batch_window, "update": update,
+                     "per_pair_cbow_isa": _core.SIMD_FUSED_ISA[_core.SIMD_CLONES.index(clone)],
                      "shared_negatives": params.get("shared_negatives")}
     return run
 

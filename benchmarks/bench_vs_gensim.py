@@ -58,7 +58,9 @@ def describe_run(run):
     if not cp:
         return ""
     return (f" [clone {cp['simd_clone']}, n_threads_={cp['n_threads_']}, "
-            f"batch_window={cp['batch_window']}, shared_negatives={cp['shared_negatives']}]")
+            f"batch_window={cp['batch_window']}, shared_negatives={cp['shared_negatives']}"
+            + (f", update: {cp['update']} ({cp['per_pair_cbow_isa']} code for per-pair/CBOW)"
+               if "update" in cp else "") + "]")
 
 
 def speed(sentences, files, archs, threads_list, impls, repeats, epochs):
