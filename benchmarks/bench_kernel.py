@@ -76,6 +76,10 @@ def main():
     ap.add_argument("--prefetch", choices=["write", "read", "none"], default="write")
     ap.add_argument("--other-build", default=None, metavar="DIR",
                     help="also run the kernel built in checkout DIR, alternated with this one")
+    ap.add_argument("--one-negative-word", action="store_true",
+                    help="every negative is one mid-frequency word (its row stays in L1): "
+                         "the time saved against the real noise is what loading distinct "
+                         "negative rows costs, the most that sharing negatives could save")
     ap.add_argument("--max-sentences", type=int, default=None,
                     help="first sentences only (e.g. for a run under callgrind)")
     args = ap.parse_args()
@@ -85,6 +89,9 @@ def main():
     keep = keep_probabilities(counts, 1e-3)
     accept, alias = alias_table(noise_distribution(counts, 0.75))
     thr = kernel_thresholds(accept)
+    if args.one_negative_word:
+        thr = np.zeros_like(thr)
+        alias = np.full_like(alias, len(counts) // 2)
     kq = np.zeros(len(counts), np.float32)
     rs = np.random.default_rng(0)
     w0 = (rs.random((len(counts), args.dim), dtype=np.float32) - 0.5) / args.dim
