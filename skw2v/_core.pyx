@@ -284,6 +284,29 @@ cdef inline int _draw_targets(
     return n
 
 
+cdef inline int _draw_ahead(
+    int target,               # IN the next centre word
+    const Noise* noise,
+    const Mode* mode,
+    uint64_t* rng,            # IN/OUT thread RNG state
+    int* radius,              # OUT the next centre's window radius
+    int* targets,             # OUT (sample_size + 1,) its positive, then its negatives
+    const float* w_out,       # IN output vectors (their rows are prefetched)
+    int dim,
+) noexcept nogil:
+    """Draw the next centre's radius and targets now, in the RNG order of
+    drawing them at its turn, and prefetch its output rows, so that they load
+    during the current step; return how many targets."""
+    cdef int n
+    if mode.shrink_windows:
+        radius[0] = 1 + <int> bounded(rng_next(rng), <uint32_t> mode.window)
+    else:
+        radius[0] = mode.window
+    n = _draw_targets(target, noise, rng, targets)
+    skw2v_prefetch_targets(w_out, dim, targets, n)
+    return n
+
+
 cdef inline double _update_targets(
     const float* l1, float* work, float* w_out, int dim, const int* targets,
     int n_targets, const float* log_kq, float* bias, float alpha,
@@ -507,17 +530,10 @@ cdef void _train_chunk(
                     nt = nt_ahead
                 elif m > 0:
                     nt = _draw_targets(w, noise, &rng, targets)
-                # The next centre's radius and negatives are drawn now (the RNG
-                # order is unchanged) so that its rows load during this update.
                 ahead = i + 1 < c1
-                if ahead:
-                    if mode.shrink_windows:
-                        b_ahead = 1 + <int> bounded(rng_next(&rng), <uint32_t> window)
-                    else:
-                        b_ahead = window
-                    # buf[i] is in its window, so it has contexts and draws.
-                    nt_ahead = _draw_targets(buf[i + 1], noise, &rng, next_targets)
-                    skw2v_prefetch_targets(w_out, dim, next_targets, nt_ahead)
+                if ahead:  # buf[i] is in its window, so it has contexts and draws.
+                    nt_ahead = _draw_ahead(buf[i + 1], noise, mode, &rng, &b_ahead,
+                                           next_targets, w_out, dim)
                 if m == 0:
                     continue
                 # (SKW2V_USE_BLAS builds too: sgemm measured 2.8x slower here, RESULTS 0)
@@ -569,18 +585,10 @@ cdef void _train_chunk(
                     nt = nt_ahead
                 elif m > 0:
                     nt = _draw_targets(w, noise, &rng, targets)
-                # The next centre's radius and targets are drawn now, in the RNG
-                # order of drawing them there, so that its output rows load
-                # during this step.
                 ahead = m > 0 and i + 1 < c1
-                if ahead:
-                    if mode.shrink_windows:
-                        b_ahead = 1 + <int> bounded(rng_next(&rng), <uint32_t> window)
-                    else:
-                        b_ahead = window
-                    # buf[i] is in its window, so it has contexts and draws.
-                    nt_ahead = _draw_targets(buf[i + 1], noise, &rng, next_targets)
-                    skw2v_prefetch_targets(w_out, dim, next_targets, nt_ahead)
+                if ahead:  # buf[i] is in its window, so it has contexts and draws.
+                    nt_ahead = _draw_ahead(buf[i + 1], noise, mode, &rng, &b_ahead,
+                                           next_targets, w_out, dim)
                 if m == 0:
                     continue
                 loss += skw2v_cbow_step(w_in, w_out, dim, contexts, m, frozen, targets, nt,
