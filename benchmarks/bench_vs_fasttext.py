@@ -10,12 +10,24 @@ corpus file and builds its vocabulary inside), and its own progress figure
 it counts one end-of-line token per sentence); skw2v's is ``train_seconds_``
 (the epochs) and, separately, its whole fit.
 
+Both train with the same settings, including the noise distribution: fastText's
+negative table is fixed at unigram^0.5, so skw2v runs with ``power=0.5``
+(``--power``).
+
 Quality (``--quality``): WS353 / SimLex-999 Spearman and analogy accuracy
 (top 30k words) over ``--seeds`` seeds at ``--quality-threads`` threads, mean
 ± sd, and the verdict "skw2v's mean >= fastText's mean - fastText's sd". Word
 pairs are scored twice: over the pairs whose words are both in the training
 vocabulary (the usual figure), and over every pair, the unseen words taking
 their n-gram vectors (coverage = pairs with a vector for both words).
+Each seed trains both on the same random order of the sentences (seed ``s``:
+permutation ``s``; ``--no-shuffle`` keeps PTB then Brown). The order matters
+more than the trainers here: PTB then Brown, each epoch ends on Brown at a low
+learning rate, and fastText at 2 threads reads the file from two offsets (an
+interleaved order) while at 1 thread it reads it in order; fastText's WS353 on
+seed 0 was 0.310 at 1 thread and 0.369 at 2 on the ordered file, 0.371 at 1
+thread on a shuffled one (RESULTS.md section 9). fastText's Python binding
+takes no seed, so the permutation is also what varies its runs.
 
     python benchmarks/bench_vs_fasttext.py --repeats 2 --quality --seeds 3
 """
@@ -37,7 +49,15 @@ SUB = {"minn": 3, "maxn": 6}
 
 def settings(args):
     return {"dim": args.dim, "window": 5, "negative": 5, "min_count": 5, "sample": 1e-3,
-            "epochs": args.epochs, "lr": args.lr, "bucket": args.bucket}
+            "epochs": args.epochs, "lr": args.lr, "bucket": args.bucket, "power": args.power}
+
+
+def shuffled(sentences, seed):
+    """The sentences in the random order number ``seed`` (None: as given)."""
+    if seed is None:
+        return sentences
+    order = np.random.default_rng(seed).permutation(len(sentences))
+    return [sentences[i] for i in order]
 
 
 def train_fasttext(corpus, s, threads, seed, attempts=3):
@@ -92,6 +112,7 @@ def train_skw2v(sentences, s, threads, seed):
     model = Word2VecNS(vector_size=s["dim"], window=s["window"], sample_size=s["negative"],
                        min_count=s["min_count"], subsample=s["sample"], epochs=s["epochs"],
                        learning_rate=s["lr"], min_learning_rate=1e-4, architecture="skipgram",
+                       power=s["power"],
                        n_jobs=threads, random_state=seed, min_n=SUB["minn"],
                        max_n=SUB["maxn"], bucket=s["bucket"], lowercase=False,
                        token_pattern=r"\S+")
@@ -161,6 +182,10 @@ def main():
     p.add_argument("--dim", type=int, default=100)
     p.add_argument("--lr", type=float, default=0.05, help="fastText's default for skipgram")
     p.add_argument("--bucket", type=int, default=2_000_000)
+    p.add_argument("--power", type=float, default=0.5,
+                   help="skw2v's noise exponent (fastText's table is fixed at 0.5)")
+    p.add_argument("--no-shuffle", action="store_true",
+                   help="train on PTB then Brown as concatenated, not in a per-seed random order")
     p.add_argument("--limit-sentences", type=int, default=None,
                    help="use only the first N sentences (smoke runs)")
     add_out_argument(p)
@@ -232,10 +257,12 @@ def main():
         if args.quality:
             records = []
             for seed in range(args.seeds):
+                ordered = shuffled(sentences, None if args.no_shuffle else seed)
+                seed_corpus = C.write_sentences(ordered, Path(tmp) / f"corpus-{seed}.txt")
                 for impl in ("fasttext", "skw2v"):
-                    run = (train_fasttext(corpus, s, args.quality_threads, seed)
+                    run = (train_fasttext(seed_corpus, s, args.quality_threads, seed)
                            if impl == "fasttext"
-                           else train_skw2v(sentences, s, args.quality_threads, seed))
+                           else train_skw2v(ordered, s, args.quality_threads, seed))
                     if run is None:
                         continue
                     scores = evaluate(run)
