@@ -12,7 +12,11 @@ it counts one end-of-line token per sentence); skw2v's is ``train_seconds_``
 
 Both train with the same settings, including the noise distribution: fastText's
 negative table is fixed at unigram^0.5, so skw2v runs with ``power=0.5``
-(``--power``).
+(``--power``). The subsampling threshold t is translated: fastText divides a
+word's count by every token it read (words below min_count and one end-of-line
+token per line included), word2vec and skw2v by the kept vocabulary's total, so
+skw2v gets ``subsample = t * N_fastText / N_vocabulary`` (the same keep
+probability for every word; ``--no-translate-t`` passes t as is).
 
 Quality (``--quality``): WS353 / SimLex-999 Spearman and analogy accuracy
 (top 30k words) over ``--seeds`` seeds at ``--quality-threads`` threads, mean
@@ -49,7 +53,8 @@ SUB = {"minn": 3, "maxn": 6}
 
 def settings(args):
     return {"dim": args.dim, "window": 5, "negative": 5, "min_count": 5, "sample": 1e-3,
-            "epochs": args.epochs, "lr": args.lr, "bucket": args.bucket, "power": args.power}
+            "epochs": args.epochs, "lr": args.lr, "bucket": args.bucket, "power": args.power,
+            "translate_t": not args.no_translate_t}
 
 
 def shuffled(sentences, seed):
@@ -106,11 +111,24 @@ def _with_stderr(fn):
         return result, tmp.read().decode("utf-8", "replace")
 
 
+def skw2v_subsample(sentences, s):
+    """fastText's threshold t as skw2v's ``subsample`` (see the module docstring)."""
+    from collections import Counter
+
+    if not s["translate_t"]:
+        return s["sample"]
+    counts = Counter(t for sentence in sentences for t in sentence)
+    kept = sum(c for c in counts.values() if c >= s["min_count"])
+    read = sum(counts.values()) + len(sentences)  # fastText's end-of-line tokens
+    return s["sample"] * read / kept
+
+
 def train_skw2v(sentences, s, threads, seed):
     from skw2v import Word2VecNS
 
     model = Word2VecNS(vector_size=s["dim"], window=s["window"], sample_size=s["negative"],
-                       min_count=s["min_count"], subsample=s["sample"], epochs=s["epochs"],
+                       min_count=s["min_count"], subsample=skw2v_subsample(sentences, s),
+                       epochs=s["epochs"],
                        learning_rate=s["lr"], min_learning_rate=1e-4, architecture="skipgram",
                        power=s["power"],
                        n_jobs=threads, random_state=seed, min_n=SUB["minn"],
@@ -184,6 +202,8 @@ def main():
     p.add_argument("--bucket", type=int, default=2_000_000)
     p.add_argument("--power", type=float, default=0.5,
                    help="skw2v's noise exponent (fastText's table is fixed at 0.5)")
+    p.add_argument("--no-translate-t", action="store_true",
+                   help="give skw2v fastText's t as subsample, not its translation")
     p.add_argument("--no-shuffle", action="store_true",
                    help="train on PTB then Brown as concatenated, not in a per-seed random order")
     p.add_argument("--limit-sentences", type=int, default=None,
@@ -198,7 +218,8 @@ def main():
     sentences = C.ptb_brown()[:args.limit_sentences]
     s = settings(args)
     raw = C.n_tokens(sentences)
-    print(f"PTB + Brown: {len(sentences):,} sentences, {raw:,} tokens; settings {s}, {SUB}")
+    print(f"PTB + Brown: {len(sentences):,} sentences, {raw:,} tokens; settings {s}, {SUB}; "
+          f"skw2v's subsample {skw2v_subsample(sentences, s):.6g}")
     result = {"machine": info, "args": C.args_record(args), "settings": {**s, **SUB},
               "n_tokens": raw}
     with tempfile.TemporaryDirectory() as tmp:

@@ -363,19 +363,21 @@ cdef double _subword_step(
 ) noexcept nogil:
     """One centre word with subword inputs; returns the loss.
 
-    Skip-gram, fastText's direction: the centre's input (the mean of its rows,
-    read once at the start of the window) predicts each context word in turn
-    against its own negatives (shared_negatives does not apply: the positive
-    changes; a negative equal to it is skipped), the output rows updated
-    pair after pair; the window's summed input gradient is then added to each
-    of the centre's rows (fastText re-reads the rows after every pair: here
-    they are gathered and written once per centre). CBOW: the mean over the
+    Skip-gram, fastText's direction: the centre's input (the mean of its rows)
+    predicts each context word in turn against its own negatives
+    (shared_negatives does not apply: the positive changes; a negative equal to
+    it is skipped), the output rows updated pair after pair; the window's
+    summed input gradient is then added to each of the centre's rows. fastText
+    writes and re-reads the rows after every pair; here they are gathered and
+    written once per centre, and the mean takes each pair's step in between
+    (exactly fastText's mean when the word's rows are distinct; only the
+    centre's own row can be frozen, and then it stays out of the step). CBOW: the mean over the
     context words of their input means predicts the centre.
     """
     cdef int dim = model.dim, k, nt = 0, cw = hi - lo - 1, w = buf[i]
     cdef double loss = 0.0
     cdef int64_t r, rlo, rhi
-    cdef float inv
+    cdef float inv, moving
     if cw <= 0:
         return 0.0
     if mode.architecture == CBOW:
@@ -398,6 +400,11 @@ cdef double _subword_step(
         return loss
     _subword_mean(model, w, sc.neu1)
     memset(sc.sub_grad, 0, dim * sizeof(float))
+    rlo = model.sub_indptr[w]
+    rhi = model.sub_indptr[w + 1]
+    moving = 1.0
+    if model.frozen != NULL and w < model.n_words and model.frozen[w]:
+        moving = <float> (<double> (rhi - rlo - 1) / <double> (rhi - rlo))
     for k in range(lo, hi):
         if k == i:
             continue
@@ -405,6 +412,9 @@ cdef double _subword_step(
         loss += _update_targets(sc.neu1, sc.work, model.w_out, dim, sc.targets, nt,
                                 noise.log_kq, model.bias, alpha)
         _add(dim, sc.work, sc.sub_grad)
+        # the rows are written once per window, but the next pair reads their mean as
+        # fastText does after writing them: each moving row has moved by the work
+        skw2v_axpy(dim, moving, sc.work, sc.neu1)
         positives[0] += 1.0
     _subword_scatter(model, w, sc.sub_grad)
     return loss

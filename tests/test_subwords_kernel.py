@@ -32,7 +32,8 @@ def start_weights(seed=0, bucket=BUCKET):
 
 def run(w_in, w_out, indptr, ids, *, architecture, loss="negative_sampling", window=2,
         sample_size=2, negative=5, log_kq=None, output_bias=None, bounds=None, n_threads=1,
-        chunk_tokens=None, shared_negatives=False, seed=0, tokens=TOKENS, offsets=OFFSETS):
+        chunk_tokens=None, shared_negatives=False, seed=0, tokens=TOKENS, offsets=OFFSETS,
+        frozen_rows=None):
     tokens = np.asarray(tokens, dtype=np.int32)
     offsets = np.asarray(offsets, dtype=np.int64)
     if bounds is None:
@@ -53,15 +54,18 @@ def run(w_in, w_out, indptr, ids, *, architecture, loss="negative_sampling", win
         lr_end=0.01, progress_offset=0, progress_total=len(tokens), seed=seed,
         n_threads=n_threads, chunk_stats=stats, chunk_done=done,
         stop_flag=np.zeros(1, np.int32), shared_negatives=shared_negatives,
-        output_bias=output_bias, subword_indptr=indptr, subword_ids=ids)
+        output_bias=output_bias, subword_indptr=indptr, subword_ids=ids,
+        frozen_rows=frozen_rows)
     assert_array_equal(done, 1)
     return stats.sum(axis=0)
 
 
 def reference(w_in, w_out, indptr, ids, *, architecture, window, sample_size, negative,
-              log_kq=None, bias=None):
-    """float64, in place: input of a word = mean of its rows; each row gets the full work."""
-    rows = [ids[indptr[w]:indptr[w + 1]] for w in range(N_VOCAB)]
+              log_kq=None, bias=None, frozen=()):
+    """float64, in place: input of a word = mean of its rows; each row gets the full work
+    (a frozen word's own row none)."""
+    rows = [[r for r in ids[indptr[w]:indptr[w + 1]]] for w in range(N_VOCAB)]
+    moving = [rows[w] if w not in frozen else rows[w][1:] for w in range(N_VOCAB)]
     tokens, offsets = np.asarray(TOKENS), np.asarray(OFFSETS)
     loss = positives = words = 0.0
     n = len(tokens)
@@ -71,23 +75,25 @@ def reference(w_in, w_out, indptr, ids, *, architecture, window, sample_size, ne
         alpha = max(0.1 - 0.09 * p / n, 0.01)
         context = [q for q in range(max(begin, p - window), min(end, p + window + 1)) if q != p]
         words += 1
-        if architecture == "skipgram":  # fastText's direction, input read once a window
+        if architecture == "skipgram":  # fastText's direction and order: the mean of the
+            # centre's rows takes each pair's work (fastText's mean when they are distinct)
             l1 = w_in[rows[tokens[p]]].mean(axis=0)
             total = np.zeros_like(l1)
             for q in context:
                 work, pl = reference_targets(l1, tokens[q], w_out, sample_size, negative,
                                              log_kq, alpha, bias)
                 total += work
+                l1 = l1 + work * len(moving[tokens[p]]) / len(rows[tokens[p]])
                 loss += pl
                 positives += 1
-            for r in rows[tokens[p]]:
+            for r in moving[tokens[p]]:
                 w_in[r] += total
         elif context:
             l1 = np.mean([w_in[rows[tokens[q]]].mean(axis=0) for q in context], axis=0)
             work, pl = reference_targets(l1, tokens[p], w_out, sample_size, negative, log_kq,
                                          alpha, bias)
             for q in context:
-                for r in rows[tokens[q]]:
+                for r in moving[tokens[q]]:
                     w_in[r] += work
             loss += pl
             positives += 1
@@ -96,7 +102,8 @@ def reference(w_in, w_out, indptr, ids, *, architecture, window, sample_size, ne
 
 @pytest.mark.parametrize("architecture", ["skipgram", "cbow"])
 @pytest.mark.parametrize("loss", ["negative_sampling", "nce"])
-def test_epoch_matches_float64_reference(architecture, loss):
+@pytest.mark.parametrize("frozen", [(), (1, 3)])  # own rows of "walked", "talk" locked
+def test_epoch_matches_float64_reference(architecture, loss, frozen):
     indptr, ids = table()
     assert (np.diff(indptr) > 2).any()  # words with several n-grams
     w_in, w_out = start_weights()
@@ -106,10 +113,14 @@ def test_epoch_matches_float64_reference(architecture, loss):
         log_kq = np.linspace(-1.0, 0.5, N_VOCAB)
         bias = np.linspace(0.2, -0.3, N_VOCAB).astype(np.float32)
         r_bias = bias.astype(np.float64)
+    locked = np.zeros(N_VOCAB, np.uint8)
+    locked[list(frozen)] = 1
     stats = run(w_in, w_out, indptr, ids, architecture=architecture, loss=loss,
-                log_kq=log_kq, output_bias=bias)
+                log_kq=log_kq, output_bias=bias, frozen_rows=locked if frozen else None)
     ref = reference(r_in, r_out, indptr, ids, architecture=architecture, window=2,
-                    sample_size=2, negative=5, log_kq=log_kq, bias=r_bias)
+                    sample_size=2, negative=5, log_kq=log_kq, bias=r_bias, frozen=frozen)
+    if frozen:
+        assert_array_equal(w_in[list(frozen)], start_weights()[0][list(frozen)])
     assert not np.allclose(r_in, start_weights()[0])  # the n-gram rows moved
     assert_allclose(w_in, r_in, rtol=2e-4, atol=2e-5)
     assert_allclose(w_out, r_out, rtol=2e-4, atol=2e-5)

@@ -626,9 +626,9 @@ extern "C" __global__ void SKW2V_BOUNDS skw2v_train(
 
             if (SKW2V_PATH == 0 && use_subwords) {
                 // Subwords, fastText's direction (as _core.pyx's _subword_step): the
-                // centre's mean input, read once, predicts each context word against
-                // its own negatives; the summed input gradient goes to each of the
-                // centre's rows at the end of the window.
+                // centre's mean input predicts each context word against its own
+                // negatives and takes each pair's step; the summed input gradient goes
+                // to each of the centre's rows at the end of the window.
                 skw2v_input_load(l1, w_in, w, 1, sub_indptr, sub_ids, dim, lane);
                 skw2v_frag_zero(d_centre);
                 for (skw2v_i64 k = lo; k < hi; ++k) {
@@ -644,6 +644,7 @@ extern "C" __global__ void SKW2V_BOUNDS skw2v_train(
                         if (j < n_t) skw2v_row_add(w_out + (skw2v_i64)t[j] * dim, g[j], l1, dim, lane);
                     }
                     skw2v_frag_axpy(d_centre, 1.0f, work);
+                    skw2v_frag_axpy(l1, 1.0f, work);  // the mean the rows will have (CPU's note)
                     positives += 1.0;
                 }
                 skw2v_input_add(w_in, w, 1.0f, d_centre, 1, sub_indptr, sub_ids, dim, lane);
