@@ -159,8 +159,9 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         get a vector from their n-grams in ``get_vector``, the queries and
         ``transform``. Skip-gram then runs fastText's direction: the centre
         word's input predicts each context word (own negatives per pair), its
-        rows gathered once and updated once per window (fastText re-reads
-        them after every pair; ``shared_negatives`` does not apply). CPU and
+        rows gathered once and updated once per window, their mean taking
+        each pair's step in between (fastText writes and re-reads them after
+        every pair; ``shared_negatives`` does not apply). CPU and
         GPU; not with ``batch_window=True`` (skip-gram; ``"auto"`` then takes
         this per-window update), nor ``update_vocabulary``; frozen rows
         (``freeze_init_vectors``) lock the words' own rows, on the CPU only.
