@@ -147,21 +147,22 @@ class TokenCounts:
 
 
 def count_tokens(corpus, *, n_jobs=1, verbose=0, analyzer=None, range_bytes=None,
-                 block_bytes=None):
+                 block_bytes=None, n_parts=None):
     """Count the tokens of every line of ``corpus`` on ``n_jobs`` threads.
 
     ``analyzer`` (``line -> tokens``) is used when ``corpus.split`` is False.
+    ``n_parts``: parts of the shared table (default: one per thread).
     """
     n_jobs = max(1, int(n_jobs))
     pieces = plan_pieces(corpus, n_jobs, range_bytes)
     block_bytes = block_bytes or BLOCK_BYTES
-    per_table = max(2, corpus.max_types // max(1, min(n_jobs, len(pieces))))
-    tables = _PerThread(lambda: _reader.Table(per_table, True))
+    # One table for all threads, split by hash into a locked part per thread:
+    # no type is held (and inserted) twice and nothing is merged at the end.
+    table = _reader.Table(corpus.max_types, True, n_parts or max(1, min(n_jobs, len(pieces))))
     strict = corpus.errors == "strict"
     progress = _Progress(verbose, "skw2v vocabulary")
 
     def count_bytes(piece, stop):
-        table = tables.get()
         state = _reader.new_state()
         source = Source(piece)
         try:
@@ -180,7 +181,6 @@ def count_tokens(corpus, *, n_jobs=1, verbose=0, analyzer=None, range_bytes=None
         return int(state[_reader.TOKENS]), lines
 
     def count_text(piece, stop):
-        table = tables.get()
         tokens = lines = 0
         split = analyzer if (analyzer is not None and not corpus.split) else str.split
         with corpus.open_text(piece.path) as f:
@@ -209,14 +209,7 @@ def count_tokens(corpus, *, n_jobs=1, verbose=0, analyzer=None, range_bytes=None
         results = _run_pieces(pieces, work, n_jobs, progress)
     finally:
         progress.close()
-    # Merge into the largest table: one table fewer in memory at the peak.
-    parts = sorted(tables.all, key=lambda t: -t.n_types)
-    tables.all.clear()
-    merged = parts.pop(0) if parts else _reader.Table(corpus.max_types, True)
-    merged.set_max_types(corpus.max_types)
-    while parts:
-        merged.merge(parts.pop(0))
-    return TokenCounts(merged, sum(r[0] for r in results), sum(r[1] for r in results),
+    return TokenCounts(table, sum(r[0] for r in results), sum(r[1] for r in results),
                        text_mode=not corpus.compiled, errors=corpus.errors)
 
 

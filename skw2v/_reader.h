@@ -13,6 +13,7 @@
 #ifndef SKW2V_READER_H
 #define SKW2V_READER_H
 
+#include <Python.h>  /* PyThread locks, for tables shared by threads */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -469,32 +470,134 @@ static int sk_count(sk_table *t, sk_scan *s, int strict, int64_t *n_tokens, int6
     return status;
 }
 
-/* Add every entry of src to dst (counts summed, dst's cap applies). In
- * batches whose dst slots, then entries, are prefetched, as when counting. */
-static int sk_merge(sk_table *dst, const sk_table *src)
+/* ------------------------------------------- a table shared by several threads
+ *
+ * Several threads count into one table split by hash into parts, each part
+ * an sk_table with its own lock (Python's thread locks: portable, usable
+ * without the GIL, and a waiting thread sleeps instead of spinning on a
+ * busy machine). Every token type lives in exactly one part, so the threads
+ * neither hold a type twice (twice the memory, twice the insertions of new
+ * types) nor merge their tables at the end (a serial step): what kept the
+ * counting pass from scaling with per-thread tables. A thread hashes a group
+ * of tokens without any lock, sorts them by part, and adds each part's
+ * share under its lock, taking first the parts no other thread holds. */
+#define SK_GROUP 4096   /* tokens per group: locks are taken a few times per group */
+#define SK_AHEAD 16     /* items between a slot's prefetch and its use */
+
+static inline int sk_part_of(uint64_t h, int n_parts)
 {
-    int64_t k, j, a, b;
-    for (a = 0; a < src->n; a = b) {
-        b = a + SK_BATCH < src->n ? a + SK_BATCH : src->n;
-        for (k = a; k < b; k++)
-            SK_PREFETCH(dst->slots + (src->e[k].hash & dst->mask));
-        for (k = a; k < b; k++) {
-            uint64_t slot = dst->slots[src->e[k].hash & dst->mask];
+    /* the high bits pick the part; the slot index of a part uses the low bits */
+    return (int)(((h >> 32) * (uint64_t)n_parts) >> 32);
+}
+
+/* Add items[0:m) (tokens of b) to t, prefetching the slot, then the entry, of
+ * the items a few places ahead. Returns SK_OK, SK_NOMEM, or SK_BAD_UTF8 (strict)
+ * with *bad_at the offset of the first such token of the items. */
+static int sk_add_items(sk_table *t, const uint8_t *b, const sk_item *items, int64_t m,
+                        int strict, int64_t *bad_at)
+{
+    int64_t i, k;
+    for (i = 0; i < m + 2 * SK_AHEAD; i++) {
+        if (i < m)
+            SK_PREFETCH(t->slots + (items[i].hash & t->mask));
+        if (i >= SK_AHEAD && i - SK_AHEAD < m) {
+            uint64_t slot = t->slots[items[i - SK_AHEAD].hash & t->mask];
             if (slot)
-                SK_PREFETCH(dst->e + ((slot & 0xFFFFFFFFULL) - 1));
+                SK_PREFETCH(t->e + ((slot & 0xFFFFFFFFULL) - 1));
         }
-        for (k = a; k < b; k++) {
-            const sk_entry *e = src->e + k;
-            j = sk_intern(dst, sk_key(src, e), e->len, e->hash);
-            if (j < 0)
+        if (i >= 2 * SK_AHEAD) {
+            const sk_item *it = items + (i - 2 * SK_AHEAD);
+            k = sk_intern(t, b + it->start, it->len, it->hash);
+            if (k < 0)
                 return SK_NOMEM;
-            dst->e[j].count += e->count;
+            if (strict && t->e[k].id) {
+                *bad_at = it->start;
+                return SK_BAD_UTF8;
+            }
+            t->e[k].count++;
         }
     }
-    dst->total += src->total;
-    dst->error += src->error;
-    dst->n_prunes += src->n_prunes;
+    t->total += m;
     return SK_OK;
+}
+
+/* sk_count into parts[0:n_parts), guarded by locks[0:n_parts); several threads
+ * may call it at once. With strict, *bad_at is the first invalid token of the
+ * scan (every part of its group is still added, to find the first one). */
+static int sk_count_parts(sk_table *parts, PyThread_type_lock *locks, int n_parts, sk_scan *s,
+                          int strict, int64_t *n_tokens, int64_t *n_lines, int64_t *bad_at)
+{
+    sk_item *items, *sorted;
+    int64_t *at, tokens = 0, lines = 0, start = 0, len = 0, m, i, bad, first_bad = -1;
+    char *done;
+    int r, p, q, left, took, wait, first = 0, status = SK_OK, st;
+    items = (sk_item *)malloc(2 * SK_GROUP * sizeof(sk_item)
+                              + 2 * (n_parts + 1) * sizeof(int64_t) + n_parts);
+    if (!items)
+        return SK_NOMEM;
+    sorted = items + SK_GROUP;
+    at = (int64_t *)(sorted + SK_GROUP);   /* at[p]: start of part p's share in sorted */
+    done = (char *)(at + 2 * (n_parts + 1));
+    while (status == SK_OK) {
+        m = 0;
+        while (m < SK_GROUP && (r = sk_next(s, &start, &len)) != SK_DONE) {
+            if (r == SK_LINE) { lines++; continue; }
+            items[m].start = start;
+            items[m].len = len;
+            items[m].hash = sk_hash(s->b + start, len);
+            m++;
+        }
+        if (m == 0)
+            break;
+        /* stable counting sort by part: each part's share stays in scan order */
+        memset(at, 0, 2 * (n_parts + 1) * sizeof(int64_t));
+        for (i = 0; i < m; i++)
+            at[sk_part_of(items[i].hash, n_parts) + 1]++;
+        for (p = 0; p < n_parts; p++)
+            at[p + 1] += at[p];
+        for (p = 0; p < n_parts; p++)
+            at[n_parts + 1 + p] = at[p];  /* write cursors */
+        for (i = 0; i < m; i++)
+            sorted[at[n_parts + 1 + sk_part_of(items[i].hash, n_parts)]++] = items[i];
+        left = 0;
+        for (p = 0; p < n_parts; p++) {
+            done[p] = at[p + 1] == at[p];
+            left += !done[p];
+        }
+        /* Free parts first; wait for a busy one only when every part left is busy. */
+        wait = 0;
+        while (left > 0 && status != SK_NOMEM) {
+            took = 0;
+            for (q = 0; q < n_parts && status != SK_NOMEM; q++) {
+                p = (first + q) % n_parts;
+                if (done[p] || !PyThread_acquire_lock(
+                        locks[p], wait || left == 1 ? WAIT_LOCK : NOWAIT_LOCK))
+                    continue;
+                bad = -1;
+                st = sk_add_items(parts + p, s->b, sorted + at[p], at[p + 1] - at[p], strict,
+                                  &bad);
+                PyThread_release_lock(locks[p]);
+                done[p] = 1;
+                left--;
+                took = 1;
+                wait = 0;
+                if (st == SK_BAD_UTF8 && (first_bad < 0 || bad < first_bad))
+                    first_bad = bad;
+                if (st != SK_OK)
+                    status = st;
+            }
+            wait = !took;
+        }
+        first = (first + 1) % n_parts;
+        if (status == SK_OK)
+            tokens += m;
+    }
+    free(items);
+    if (status == SK_BAD_UTF8)
+        *bad_at = first_bad;
+    *n_tokens += tokens;
+    *n_lines += lines;
+    return status;
 }
 
 /* Encode b[0:n) with a vocabulary table: the id of every known token is
