@@ -38,6 +38,7 @@ cdef extern from "_reader.h":
         int64_t error
         int64_t n_prunes
         int64_t total
+        int64_t n_waits
 
     int SK_PAD
     int SK_OK
@@ -198,6 +199,11 @@ cdef class Table:
     @property
     def n_prunes(self):
         return sum(self.parts[p].n_prunes for p in range(self.n_parts))
+
+    @property
+    def n_waits(self):
+        """Times a counting thread found a part busy and had to wait for it."""
+        return sum(self.parts[p].n_waits for p in range(self.n_parts))
 
     @property
     def max_types(self):
