@@ -209,6 +209,19 @@ cdef class Table:
     def max_types(self):
         return self.cap
 
+    def part_of(self, bytes key):
+        """The part that holds (or would hold) ``key``."""
+        padded = key + b"\0" * SK_PAD
+        return sk_part_of(sk_hash(padded, len(key)), self.n_parts)
+
+    def part_stats(self):
+        """Per part: (types held, tokens counted, error), each an int64 array."""
+        cdef int p
+        out = np.zeros((3, self.n_parts), dtype=np.int64)
+        for p in range(self.n_parts):
+            out[:, p] = self.parts[p].n, self.parts[p].total, self.parts[p].error
+        return out[0], out[1], out[2]
+
     def count(self, const uint8_t[::1] buf, int64_t n, bint at_end, int64_t[::1] state,
               bint strict):
         """Count the tokens of ``buf[:n]``; ``state`` carries the line state.
