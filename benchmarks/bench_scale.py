@@ -139,6 +139,8 @@ c0, t0 = time.thread_time(), time.perf_counter()
 counts = lc.count_tokens(corpus, n_jobs=args["workers"])
 c1, t1 = time.thread_time(), time.perf_counter()
 vocab = lc.select_vocabulary_from_counts(counts, 5, None)
+# times a counting thread waited for a busy part of the shared table
+lock_waits = getattr(counts.table, "n_waits", None)
 del counts.table
 c2, t2 = time.thread_time(), time.perf_counter()
 encoded = lc.encode_files(corpus, vocab.table, len(vocab.types), n_jobs=args["workers"])
@@ -150,7 +152,8 @@ encoded.close()
 print(json.dumps({"tokens": n, "count_s": t1 - t0, "vocab_s": t2 - t1, "encode_s": t3 - t2,
                   "count_cpu_path_s": count_busiest + (c1 - c0 - count_pool),
                   "encode_cpu_path_s": encode_busiest + (c3 - c2 - encode_pool),
-                  "vocab": len(vocab.types), "kept_tokens": kept, "lines": lines}))
+                  "vocab": len(vocab.types), "kept_tokens": kept, "lines": lines,
+                  "count_lock_waits": lock_waits}))
 """
 
 CHILD_GENSIM = r"""
@@ -220,6 +223,29 @@ def on_paper(results, label, threads, n=10**9):
         ("peak RSS (flat in the corpus size; model of max_vocab_size words)",
          f"{fit['peak_rss_mb']:.0f} MB"),
     ]
+
+
+def print_pass_scaling(front, repeats):
+    """Each pass's 1- and 2-worker times (.txt) and their ratio, wall and CPU path."""
+    print(f"\nPer pass, 1 -> 2 workers (.txt; each pass's best of {repeats}; lock waits: "
+          "times a counting thread waited for a busy part of the shared table, per run)")
+    print("| corpus | pass | 1 worker s | 2 workers s | ratio | CPU path 1 s | CPU path 2 s "
+          "| ratio | lock waits (2 workers) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---|")
+    for label in dict.fromkeys(r["size"] for r in front):
+        rows = {r["workers"]: r for r in front if r["size"] == label and r["format"] == ".txt"}
+        if 1 not in rows or 2 not in rows:
+            continue
+        one, two = rows[1], rows[2]
+        for name, keys in (("count", ["count"]), ("encode", ["encode"]),
+                           ("count + encode", ["count", "encode"])):
+            wall = [sum(r[f"best_{k}_s"] for k in keys) for r in (one, two)]
+            cpu = [sum(r[f"best_{k}_cpu_path_s"] for k in keys) for r in (one, two)]
+            waits = ", ".join(str(w) for w in two["count_lock_waits_all"]) \
+                if "count" in keys else ""
+            print(f"| {label} | {name} | {wall[0]:.3f} | {wall[1]:.3f} | {wall[0] / wall[1]:.2f}x "
+                  f"| {cpu[0]:.3f} | {cpu[1]:.3f} | {cpu[0] / cpu[1]:.2f}x | {waits} |",
+                  flush=True)
 
 
 def main(argv=None):
@@ -309,21 +335,30 @@ def main(argv=None):
         for n, label in sizes:
             if label not in front_sizes:
                 continue
-            for path, workers_list in ((files[label][0], (1, 2)), (files[label][1], (2,))):
-                for workers in workers_list:
-                    runs = [run_child(CHILD_FRONT, str(ROOT), json.dumps(dict(
-                        path=str(path), workers=workers))) for _ in range(args.front_repeats)]
-                    r = dict(min(runs, key=lambda x: x["count_s"] + x["encode_s"]))
-                    rate = r["tokens"] / (r["count_s"] + r["encode_s"])
-                    path_s = min(x["count_cpu_path_s"] + x["encode_cpu_path_s"] for x in runs)
-                    r.update(size=label, format="".join(path.suffixes), workers=workers,
-                             rate=rate, cpu_path_s=path_s, cpu_path_rate=r["tokens"] / path_s,
-                             all_runs=[(x["count_s"], x["encode_s"]) for x in runs])
-                    results["front"].append(r)
-                    print(f"| {label} | {r['format']} | {workers} | {r['count_s']:.2f} "
-                          f"| {r['vocab_s']:.2f} | {r['encode_s']:.2f} | {rate / 1e6:.1f}M "
-                          f"| {rate / workers / 1e6:.1f}M | {path_s:.2f} "
-                          f"| {r['tokens'] / path_s / 1e6:.1f}M |", flush=True)
+            configs = [(files[label][0], 1), (files[label][0], 2), (files[label][1], 2)]
+            # the configurations alternate, so that a change of load hits them all alike
+            all_runs = {c: [] for c in configs}
+            for _ in range(args.front_repeats):
+                for path, workers in configs:
+                    all_runs[path, workers].append(run_child(CHILD_FRONT, str(ROOT), json.dumps(
+                        dict(path=str(path), workers=workers))))
+            for (path, workers), runs in all_runs.items():
+                r = dict(min(runs, key=lambda x: x["count_s"] + x["encode_s"]))
+                rate = r["tokens"] / (r["count_s"] + r["encode_s"])
+                path_s = min(x["count_cpu_path_s"] + x["encode_cpu_path_s"] for x in runs)
+                r.update(size=label, format="".join(path.suffixes), workers=workers,
+                         rate=rate, cpu_path_s=path_s, cpu_path_rate=r["tokens"] / path_s,
+                         all_runs=[(x["count_s"], x["encode_s"]) for x in runs])
+                results["front"].append(r)
+                # each pass's best run, for the per-pass scaling table
+                for key in ("count_s", "encode_s", "count_cpu_path_s", "encode_cpu_path_s"):
+                    r["best_" + key] = min(x[key] for x in runs)
+                r["count_lock_waits_all"] = [x.get("count_lock_waits") for x in runs]
+                print(f"| {label} | {r['format']} | {workers} | {r['count_s']:.2f} "
+                      f"| {r['vocab_s']:.2f} | {r['encode_s']:.2f} | {rate / 1e6:.1f}M "
+                      f"| {rate / workers / 1e6:.1f}M | {path_s:.2f} "
+                      f"| {r['tokens'] / path_s / 1e6:.1f}M |", flush=True)
+        print_pass_scaling(results["front"], args.front_repeats)
 
     e2e_label = (args.e2e_size or sizes[0][1]).upper()
     if e2e_label not in files:
