@@ -495,6 +495,7 @@ static int sk_count(sk_table *t, sk_scan *s, int strict, int64_t *n_tokens, int6
  * buffer under the part's lock when that lock is free. */
 #define SK_GROUP 4096       /* a part's tokens added at once, if its lock is free */
 #define SK_HELD (1 << 16)   /* room for the tokens that wait for their part, per call */
+#define SK_MIN_ROOM 512     /* room per part, at least (many parts) */
 #define SK_AHEAD 16         /* tokens between a slot's prefetch and its use */
 
 static inline int sk_part_of(uint64_t h, int n_parts)
@@ -535,21 +536,23 @@ static int sk_add_items(sk_table *t, const uint8_t *b, const sk_item *items, int
 }
 
 /* sk_count into parts[0:n_parts), guarded by locks[0:n_parts); several threads
- * may call it at once. Each part's tokens wait in a buffer, added once
- * SK_GROUP of them wait and the part's lock is free. When it is busy they
- * keep waiting while the scan goes on (up to SK_HELD tokens in all, the
- * buffers' room), so a thread rarely waits for a lock except at the end
- * of b. With strict, *bad_at is the first invalid token of b (on finding
+ * may call it at once. Each part's tokens wait in a buffer, added once a
+ * group of them (SK_GROUP, fewer with many parts) wait and the part's lock
+ * is free. When it is busy they keep waiting while the scan goes on (up to
+ * SK_HELD tokens in all, the buffers' room), so a thread rarely waits for a
+ * lock except at the end of b. With strict, *bad_at is the first invalid token of b (on finding
  * one, every buffered token is still looked at: an earlier one may wait in
  * another part's buffer). */
 static int sk_count_parts(sk_table *parts, PyThread_type_lock *locks, int n_parts, sk_scan *s,
                           int strict, int64_t *n_tokens, int64_t *n_lines, int64_t *bad_at)
 {
     sk_item *items, *it;
-    int64_t *n_held, *limit, room, tokens = 0, lines = 0, start = 0, len = 0, bad, first_bad = -1;
+    int64_t *n_held, *limit, room, group, tokens = 0, lines = 0, start = 0, len = 0, bad;
+    int64_t first_bad = -1;
     int r = SK_TOKEN, p, q, full = 0, first = 0, status = SK_OK, st;
     uint64_t h;
-    room = SK_HELD / n_parts > SK_GROUP ? SK_HELD / n_parts : SK_GROUP;  /* per part */
+    room = SK_HELD / n_parts > SK_MIN_ROOM ? SK_HELD / n_parts : SK_MIN_ROOM;  /* per part */
+    group = room / 2 < SK_GROUP ? room / 2 : SK_GROUP;
     items = (sk_item *)malloc((size_t)n_parts * room * sizeof(sk_item)
                               + 2 * n_parts * sizeof(int64_t));
     if (!items)
@@ -558,7 +561,7 @@ static int sk_count_parts(sk_table *parts, PyThread_type_lock *locks, int n_part
     limit = n_held + n_parts;   /* try the part's lock when this many wait */
     for (p = 0; p < n_parts; p++) {
         n_held[p] = 0;
-        limit[p] = SK_GROUP;
+        limit[p] = group;
     }
     while (status == SK_OK) {
         while (!full && (r = sk_next(s, &start, &len)) != SK_DONE) {
@@ -583,8 +586,8 @@ static int sk_count_parts(sk_table *parts, PyThread_type_lock *locks, int n_part
             if (!n_held[p])
                 continue;
             if (!PyThread_acquire_lock(locks[p], NOWAIT_LOCK)) {
-                if (n_held[p] + SK_GROUP <= room && r != SK_DONE && status == SK_OK) {
-                    limit[p] = n_held[p] + SK_GROUP;
+                if (n_held[p] + group <= room && r != SK_DONE && status == SK_OK) {
+                    limit[p] = n_held[p] + group;
                     continue;
                 }
                 PyThread_acquire_lock(locks[p], WAIT_LOCK);
@@ -595,7 +598,7 @@ static int sk_count_parts(sk_table *parts, PyThread_type_lock *locks, int n_part
                               &bad);
             PyThread_release_lock(locks[p]);
             n_held[p] = 0;
-            limit[p] = SK_GROUP;
+            limit[p] = group;
             if (st == SK_BAD_UTF8 && (first_bad < 0 || bad < first_bad))
                 first_bad = bad;
             if (st != SK_OK && status != SK_NOMEM)

@@ -49,7 +49,7 @@ def _buffer(data):
 
 
 @pytest.mark.parametrize("n_jobs,n_parts", [(1, 1), (1, 3), (2, 1), (2, 2), (2, 3), (4, 4),
-                                            (4, 2)])
+                                            (4, 2), (2, 64)])  # 64: smaller buffers per part
 def test_counts_equal_counter(tmp_path, n_jobs, n_parts):
     text = _text(0, 3000)
     path = tmp_path / "c.txt"
