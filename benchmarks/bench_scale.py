@@ -20,6 +20,8 @@ It prints the tables and the pass/fail of each acceptance target of issue 16.
     python benchmarks/bench_scale.py --sizes 2M           # a quick check of the script
     python benchmarks/bench_scale.py --sizes 20M 100M 400M --parts rss --rss-parallel 3
     python benchmarks/bench_scale.py --sizes 20M --parts front --front-repeats 3
+    python benchmarks/bench_scale.py --sizes 20M --parts front --front-repeats 3 \
+        --front-baseline ../main   # main's code too, its runs alternating with these
 
 On a busy machine the wall times are noisy: RSS does not depend on the load
 (``--rss-parallel``, ``--rss-window 1 --rss-negatives 1`` shorten those runs
@@ -229,11 +231,12 @@ def print_pass_scaling(front, repeats):
     """Each pass's 1- and 2-worker times (.txt) and their ratio, wall and CPU path."""
     print(f"\nPer pass, 1 -> 2 workers (.txt; each pass's best of {repeats}; lock waits: "
           "times a counting thread waited for a busy part of the shared table, per run)")
-    print("| corpus | pass | 1 worker s | 2 workers s | ratio | CPU path 1 s | CPU path 2 s "
-          "| ratio | lock waits (2 workers) |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---|")
-    for label in dict.fromkeys(r["size"] for r in front):
-        rows = {r["workers"]: r for r in front if r["size"] == label and r["format"] == ".txt"}
+    print("| code | corpus | pass | 1 worker s | 2 workers s | ratio | CPU path 1 s "
+          "| CPU path 2 s | ratio | lock waits (2 workers) |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---|")
+    for code, label in dict.fromkeys((r["code"], r["size"]) for r in front):
+        rows = {r["workers"]: r for r in front
+                if r["code"] == code and r["size"] == label and r["format"] == ".txt"}
         if 1 not in rows or 2 not in rows:
             continue
         one, two = rows[1], rows[2]
@@ -243,7 +246,8 @@ def print_pass_scaling(front, repeats):
             cpu = [sum(r[f"best_{k}_cpu_path_s"] for k in keys) for r in (one, two)]
             waits = ", ".join(str(w) for w in two["count_lock_waits_all"]) \
                 if "count" in keys else ""
-            print(f"| {label} | {name} | {wall[0]:.3f} | {wall[1]:.3f} | {wall[0] / wall[1]:.2f}x "
+            print(f"| {code} | {label} | {name} | {wall[0]:.3f} | {wall[1]:.3f} "
+                  f"| {wall[0] / wall[1]:.2f}x "
                   f"| {cpu[0]:.3f} | {cpu[1]:.3f} | {cpu[0] / cpu[1]:.2f}x | {waits} |",
                   flush=True)
 
@@ -272,6 +276,9 @@ def main(argv=None):
                    help="sizes of the front-end runs (default: every size)")
     p.add_argument("--front-repeats", type=int, default=1,
                    help="front-end runs per row; the fastest is kept")
+    p.add_argument("--front-baseline", type=Path, default=None,
+                   help="a built checkout (e.g. a worktree of main) whose front end is measured "
+                        "too, its runs alternating with this code's (.txt only)")
     p.add_argument("--rss-parallel", type=int, default=1,
                    help="RSS runs at once (peak RSS does not depend on the load; times do)")
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DIR)
@@ -335,18 +342,22 @@ def main(argv=None):
         for n, label in sizes:
             if label not in front_sizes:
                 continue
-            configs = [(files[label][0], 1), (files[label][0], 2), (files[label][1], 2)]
+            configs = [("this", ROOT, files[label][0], 1), ("this", ROOT, files[label][0], 2),
+                       ("this", ROOT, files[label][1], 2)]
+            if args.front_baseline is not None:
+                configs += [("baseline", args.front_baseline, files[label][0], w) for w in (1, 2)]
             # the configurations alternate, so that a change of load hits them all alike
             all_runs = {c: [] for c in configs}
             for _ in range(args.front_repeats):
-                for path, workers in configs:
-                    all_runs[path, workers].append(run_child(CHILD_FRONT, str(ROOT), json.dumps(
-                        dict(path=str(path), workers=workers))))
-            for (path, workers), runs in all_runs.items():
+                for code, root, path, workers in configs:
+                    all_runs[code, root, path, workers].append(run_child(
+                        CHILD_FRONT, str(root), json.dumps(dict(path=str(path), workers=workers))))
+            for (code, root, path, workers), runs in all_runs.items():
                 r = dict(min(runs, key=lambda x: x["count_s"] + x["encode_s"]))
                 rate = r["tokens"] / (r["count_s"] + r["encode_s"])
                 path_s = min(x["count_cpu_path_s"] + x["encode_cpu_path_s"] for x in runs)
-                r.update(size=label, format="".join(path.suffixes), workers=workers,
+                r.update(code=code, root=str(root), size=label, format="".join(path.suffixes),
+                         workers=workers,
                          rate=rate, cpu_path_s=path_s, cpu_path_rate=r["tokens"] / path_s,
                          all_runs=[(x["count_s"], x["encode_s"]) for x in runs])
                 results["front"].append(r)
@@ -354,7 +365,8 @@ def main(argv=None):
                 for key in ("count_s", "encode_s", "count_cpu_path_s", "encode_cpu_path_s"):
                     r["best_" + key] = min(x[key] for x in runs)
                 r["count_lock_waits_all"] = [x.get("count_lock_waits") for x in runs]
-                print(f"| {label} | {r['format']} | {workers} | {r['count_s']:.2f} "
+                print(f"| {label}{'' if code == 'this' else ' (baseline)'} | {r['format']} "
+                      f"| {workers} | {r['count_s']:.2f} "
                       f"| {r['vocab_s']:.2f} | {r['encode_s']:.2f} | {rate / 1e6:.1f}M "
                       f"| {rate / workers / 1e6:.1f}M | {path_s:.2f} "
                       f"| {r['tokens'] / path_s / 1e6:.1f}M |", flush=True)
@@ -419,7 +431,7 @@ def main(argv=None):
                        all(r["peak_rss_mb"] <= 2 * r["model_mb"] + 300 for r in results["rss"])))
     for label in dict.fromkeys(r["size"] for r in results["front"]):
         front = {r["workers"]: r for r in results["front"]
-                 if r["size"] == label and r["format"] == ".txt"}
+                 if r["code"] == "this" and r["size"] == label and r["format"] == ".txt"}
         one, two = front[1]["rate"], front[2]["rate"]
         checks.append((f"front end at 1 worker ({label} .txt): {one / 1e6:.1f}M tokens/s "
                        "(target >= 10M per core)", one >= 10e6))
