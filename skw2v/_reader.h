@@ -219,6 +219,8 @@ typedef struct {
     int64_t total;       /* tokens added */
     int64_t n_waits;     /* shared tables: times a thread waited for this part's lock */
     int counting;        /* flag keys that are not valid UTF-8 */
+    char apart[64];      /* the parts of a shared table, side by side in an array, written
+                          * by different threads, never share a cache line */
 } sk_table;
 
 static int sk_table_init(sk_table *t, int64_t max_types, int counting)
