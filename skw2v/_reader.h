@@ -542,9 +542,9 @@ static int sk_add_items(sk_table *t, const uint8_t *b, const sk_item *items, int
  * group of them (SK_GROUP, fewer with many parts) wait and the part's lock
  * is free. When it is busy they keep waiting while the scan goes on (up to
  * SK_HELD tokens in all, the buffers' room), so a thread rarely waits for a
- * lock except at the end of b. With strict, *bad_at is the first invalid token of b (on finding
- * one, every buffered token is still looked at: an earlier one may wait in
- * another part's buffer). */
+ * lock except at the end of b. With strict, *bad_at is the first invalid
+ * token of b (on finding one, every buffered token is still looked at: an
+ * earlier one may wait in another part's buffer). */
 static int sk_count_parts(sk_table *parts, PyThread_type_lock *locks, int n_parts, sk_scan *s,
                           int strict, int64_t *n_tokens, int64_t *n_lines, int64_t *bad_at)
 {
