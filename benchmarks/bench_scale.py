@@ -110,7 +110,7 @@ print(json.dumps({"peak_rss_mb": end["VmHWM"],
 """
 
 CHILD_FRONT = r"""
-import collections, json, os, sys, threading, time
+import collections, json, os, subprocess, sys, threading, time
 sys.path.insert(0, sys.argv[1])
 from skw2v import _file_passes as lc
 from skw2v._line_corpus import LineCorpus
@@ -143,17 +143,32 @@ def timed_run_pieces(pieces, work, n_jobs, progress):
 lc._run_pieces = timed_run_pieces
 
 
+SPIN = "import os, sys; os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10)); " \
+       "print(flush=True)\nwhile True: pass"
+
+
 class realtime:
     # --front-realtime: the pass runs under SCHED_FIFO, its threads (created
-    # inside, so they inherit it) ahead of every other process, as on an idle machine.
+    # inside, so they inherit it) ahead of every other process, as on an idle
+    # machine. The CPUs the pass leaves free are held by spinning processes
+    # (a loop in the cache): another job's memory traffic there would slow
+    # the pass down, as it does not on an idle machine.
 
     def __enter__(self):
+        self.spinners = []
         if args.get("realtime"):
+            for _ in range(len(os.sched_getaffinity(0)) - args["workers"]):
+                spinner = subprocess.Popen([sys.executable, "-c", SPIN], stdout=subprocess.PIPE)
+                spinner.stdout.readline()  # it runs under SCHED_FIFO now
+                self.spinners.append(spinner)
             os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
 
     def __exit__(self, *exc):
         if args.get("realtime"):
             os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+            for spinner in self.spinners:
+                spinner.kill()
+                spinner.wait()
 
 
 corpus = LineCorpus(args["path"])
@@ -299,9 +314,10 @@ def main(argv=None):
     p.add_argument("--front-repeats", type=int, default=1,
                    help="front-end runs per row; the fastest is kept")
     p.add_argument("--front-realtime", action="store_true",
-                   help="run each front-end pass under SCHED_FIFO (Linux, root): on a busy "
-                        "machine its threads then get the cores as on an idle one; other "
-                        "processes wait for the second or so of each pass")
+                   help="run each front-end pass under SCHED_FIFO (Linux, root), the CPUs it "
+                        "leaves free held by spinning processes: on a busy machine the pass "
+                        "then runs as on an idle one; other processes wait for the second or "
+                        "so of each pass")
     p.add_argument("--front-baseline", type=Path, default=None,
                    help="a built checkout (e.g. a worktree of main) whose front end is measured "
                         "too, its runs alternating with this code's (.txt only)")
