@@ -4,9 +4,10 @@ Two passes over the files, each on ``n_jobs`` threads:
 
 1. count: the files are cut into byte ranges that start and end at line
    boundaries (``_file_ranges``); each thread splits its ranges on whitespace and counts the
-   tokens in a C hash table, without the GIL (``_reader``). The tables are
-   then merged. The number of distinct tokens held is capped
-   (``max_types``): see :class:`LineCorpus` for the error bound above it.
+   tokens, without the GIL, into one C hash table that all threads share,
+   split by hash into a locked part per thread (``_reader``). The number of
+   distinct tokens held is capped (``max_types``): see :class:`LineCorpus`
+   for the error bound above it.
 2. encode: each range is turned into vocabulary ids (OOV tokens dropped,
    line ends kept as sentence offsets) and appended, in file order, to an
    on-disk cache (``_corpus_cache``) that training reads as a memory map.
@@ -134,7 +135,7 @@ class TokenCounts:
     """Result of the counting pass."""
 
     def __init__(self, table, n_tokens, n_documents, text_mode, errors):
-        self.table = table            # _reader.Table: token bytes -> count
+        self.table = table            # _reader.Table (in parts): token bytes -> count
         self.n_tokens = n_tokens
         self.n_documents = n_documents
         self.text_mode = text_mode    # keys come from Python strings (no invalid UTF-8)
@@ -147,21 +148,23 @@ class TokenCounts:
 
 
 def count_tokens(corpus, *, n_jobs=1, verbose=0, analyzer=None, range_bytes=None,
-                 block_bytes=None):
+                 block_bytes=None, n_parts=None):
     """Count the tokens of every line of ``corpus`` on ``n_jobs`` threads.
 
     ``analyzer`` (``line -> tokens``) is used when ``corpus.split`` is False.
+    ``n_parts``: parts of the shared table (default: one per thread).
     """
     n_jobs = max(1, int(n_jobs))
     pieces = plan_pieces(corpus, n_jobs, range_bytes)
     block_bytes = block_bytes or BLOCK_BYTES
-    per_table = max(2, corpus.max_types // max(1, min(n_jobs, len(pieces))))
-    tables = _PerThread(lambda: _reader.Table(per_table, True))
+    # One table for all threads, split by hash into a locked part per thread:
+    # no type is held (and inserted) twice and nothing is merged at the end,
+    # which a table per thread needed (and scaled 1.4x from 1 to 2 threads).
+    table = _reader.Table(corpus.max_types, True, n_parts or max(1, min(n_jobs, len(pieces))))
     strict = corpus.errors == "strict"
     progress = _Progress(verbose, "skw2v vocabulary")
 
     def count_bytes(piece, stop):
-        table = tables.get()
         state = _reader.new_state()
         source = Source(piece)
         try:
@@ -180,7 +183,6 @@ def count_tokens(corpus, *, n_jobs=1, verbose=0, analyzer=None, range_bytes=None
         return int(state[_reader.TOKENS]), lines
 
     def count_text(piece, stop):
-        table = tables.get()
         tokens = lines = 0
         split = analyzer if (analyzer is not None and not corpus.split) else str.split
         with corpus.open_text(piece.path) as f:
@@ -209,14 +211,7 @@ def count_tokens(corpus, *, n_jobs=1, verbose=0, analyzer=None, range_bytes=None
         results = _run_pieces(pieces, work, n_jobs, progress)
     finally:
         progress.close()
-    # Merge into the largest table: one table fewer in memory at the peak.
-    parts = sorted(tables.all, key=lambda t: -t.n_types)
-    tables.all.clear()
-    merged = parts.pop(0) if parts else _reader.Table(corpus.max_types, True)
-    merged.set_max_types(corpus.max_types)
-    while parts:
-        merged.merge(parts.pop(0))
-    return TokenCounts(merged, sum(r[0] for r in results), sum(r[1] for r in results),
+    return TokenCounts(table, sum(r[0] for r in results), sum(r[1] for r in results),
                        text_mode=not corpus.compiled, errors=corpus.errors)
 
 

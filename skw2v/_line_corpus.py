@@ -80,14 +80,18 @@ class LineCorpus:
         line; "replace" reads each invalid byte sequence as U+FFFD; "ignore"
         drops it (as ``bytes.decode`` does).
     max_types : int, default=10_000_000
-        Most distinct tokens held in memory while counting (each reading
-        thread holds up to ``max_types / n_threads``; about 60 bytes each).
-        Below the cap the counts are exact. When a table fills up, the
+        Most distinct tokens held in memory while counting (about 60 bytes
+        each). The reading threads share one table split by hash into a part
+        per thread, each part holding up to ``max_types / n_threads``.
+        Below the cap the counts are exact. When a part fills up, the
         median count is subtracted from all its counts and the tokens that
         reach zero are dropped (a Misra-Gries step): no count is then more
         than ``E`` below its true value, and never above it, with
-        ``E <= 2 * n_tokens * n_threads / max_types``; a word with more than
-        ``E`` occurrences is always kept. ``fit`` warns with the value of E.
+        ``E <= 2 * n_part * n_threads / max_types`` where ``n_part`` is
+        the number of tokens that fell into the busiest part (at most
+        ``n_tokens``; about ``n_tokens / n_threads`` when no word dominates);
+        a word with more than ``E`` occurrences is always kept. ``fit`` warns
+        with the value of E.
     cache_dir : path or None, default=None
         Where ``fit`` writes the encoded corpus (4 bytes per token plus 8 per
         line) for training; a private folder made there is removed when the
