@@ -11,7 +11,8 @@ from cpython.pythread cimport (NOWAIT_LOCK, WAIT_LOCK, PyThread_acquire_lock,
                                PyThread_allocate_lock, PyThread_free_lock,
                                PyThread_release_lock, PyThread_type_lock)
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
-from libc.stdlib cimport calloc, free
+from libc.stdlib cimport calloc, free, realloc
+from libc.string cimport memcpy, memset
 
 import numpy as np
 
@@ -271,19 +272,28 @@ cdef class Table:
             raise ValueError("keys, counts and ids must have the same length")
         if v is not None and n_keys and np.asarray(v).min() < 0:
             raise ValueError("ids must be >= 0")
-        cdef const uint8_t* p
-        pad = b"\0" * SK_PAD
+        cdef Py_ssize_t n, cap = 0
+        cdef uint8_t* buf = NULL  # one padded copy of the key at a time (a vocabulary
+        cdef uint8_t* grown       # of 628k keys: concatenating each with padding cost 1/3)
         # Without the GIL: a thread holding a part never waits for the GIL,
         # but one holding the GIL here would wait for that part.
         with nogil:
             self._lock_all()
         try:
             for k in range(n_keys):
-                key = keys[k] + pad
-                p = key
-                h = sk_hash(p, len(key) - SK_PAD)
+                key = keys[k]
+                n = len(key)
+                if n + SK_PAD > cap:
+                    cap = 2 * (n + SK_PAD) if n + SK_PAD > 64 else 64
+                    grown = <uint8_t*> realloc(buf, cap)
+                    if grown == NULL:
+                        raise MemoryError("out of memory while building a token table")
+                    buf = grown
+                memcpy(buf, <const char*> key, n)
+                memset(buf + n, 0, SK_PAD)
+                h = sk_hash(buf, n)
                 t = &self.parts[sk_part_of(h, self.n_parts)]
-                j = sk_intern(t, p, len(key) - SK_PAD, h)
+                j = sk_intern(t, buf, n, h)
                 if j < 0:
                     raise MemoryError("out of memory while building a token table")
                 if c is not None:
@@ -294,6 +304,7 @@ cdef class Table:
                     if v[k] + 1 > self.n_ids:
                         self.n_ids = v[k] + 1
         finally:
+            free(buf)
             self._unlock_all()
 
     def get(self, bytes key):

@@ -308,3 +308,28 @@ def test_chunk_layout_over_the_mapped_cache_in_slices(tmp_path, monkeypatch):
         _corpus_cache.drop_mapped_pages(offsets)  # not mapped: nothing to do
     finally:
         cache.close()
+
+
+@pytest.mark.parametrize("split", [True, False])  # compiled bytes / tokens from Python
+@pytest.mark.parametrize("max_vocab_size", [None, 1, 4, 6, 9])  # cuts inside runs of ties
+def test_vocabulary_ties_in_token_order_like_fit_on_lists(tmp_path, split, max_vocab_size):
+    """Equal counts are ordered by token, code point by code point, also for
+    multi-byte UTF-8 (its bytes sort as its code points)."""
+    from skw2v._vocab import select_vocabulary
+
+    words = ["zeta", "é", "e", "日本", "ab", "a", "\U0001f600", "ä", "b", "yy", "Z"]
+    rng = np.random.default_rng(0)
+    counts = [3, 3, 3, 3, 2, 2, 2, 5, 5, 1, 3]
+    tokens = [w for w, c in zip(words, counts) for _ in range(c)]
+    rng.shuffle(tokens)
+    text = "\n".join(" ".join(tokens[i:i + 4]) for i in range(0, len(tokens), 4)) + "\n"
+    path = _write(tmp_path / "ties.txt", text, "")
+    corpus = LineCorpus(path, split=split)
+    counts_found = lc.count_tokens(corpus, n_jobs=2, range_bytes=7,
+                                   analyzer=None if split else str.split)
+    vocab = lc.select_vocabulary_from_counts(counts_found, min_count=2,
+                                             max_vocab_size=max_vocab_size)
+    kept = select_vocabulary(words, counts, 2, max_vocab_size)
+    assert vocab.types == [words[i] for i in kept]
+    assert vocab.counts.tolist() == [counts[i] for i in kept]
+    assert [vocab.table.get(w.encode())[1] for w in vocab.types] == list(range(len(kept)))
