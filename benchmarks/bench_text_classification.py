@@ -225,8 +225,8 @@ def rows_to_run(args, has_subwords):
                      Pipeline([("features", union), ("clf", lr_cv())])))
     # (the unscaled max columns made lbfgs crawl in a FeatureUnion: left out)
     inner = StratifiedShuffleSplit(n_splits=1, test_size=0.2, random_state=0)
-    return rows + second_round(args, inner) + (third_round(args, inner) if has_subwords
-                                               else [])
+    return (rows + second_round(args, inner) + (third_round(args, inner) if has_subwords
+                                                else []) + fourth_round(args, inner))
 
 
 def second_round(args, inner):
@@ -306,6 +306,26 @@ def third_round(args, inner):
     rows.append(("r3_nested_union", "GridSearchCV(FeatureUnion(TF-IDF, Word2VecNS d300 warm "
                  "without or with subwords, mean/sif, w2v weight 0.5/1/2) x C, 20 % hold-out)",
                  search))
+    return rows
+
+
+def fourth_round(args, inner):
+    """Set after the third round's figures: the idf-weighted mean (``pooling="tfidf"``,
+    never run before) and 40 epochs on the labelled text, in a nested search
+    narrowed after the second round: d300 warm vectors (its best fixed rows),
+    no scaler and no mean_max (never chosen), C around 1 (chosen every time)."""
+    e20 = {**LARGER, "init_vectors": pretrained_path(LARGER, args.jobs, args.data)}
+    rows = [("r4_w2v_d300_warm_tfidf",
+             f"Word2VecNS({_short(e20)}, pooling='tfidf') warm start from PTB + Brown + "
+             "LogisticRegressionCV",
+             Pipeline([("w2v", w2v(e20, "tfidf", args.jobs)), ("clf", lr_cv())]))]
+    search = GridSearchCV(
+        Pipeline([("w2v", w2v(e20, "mean", args.jobs)),
+                  ("clf", LogisticRegression(max_iter=3000))]),
+        {"w2v__epochs": [20, 40], "w2v__pooling": ["mean", "tfidf", "sif"],
+         "clf__C": [0.3, 1.0, 3.0]}, cv=inner)
+    rows.append(("r4_nested_w2v", "GridSearchCV(Word2VecNS d300 warm x epochs 20/40 x pooling "
+                 "mean/tfidf/sif x C 0.3/1/3, 20 % hold-out)", search))
     return rows
 
 
