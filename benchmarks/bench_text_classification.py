@@ -292,6 +292,17 @@ def third_round(args, inner):
           "w2v__pooling": ["mean", "sif", "mean_max"],
           "scale": ["passthrough", StandardScaler()], "clf__C": [1.0, 10.0, 30.0]}
          for params in warm.values()], cv=inner)
+    # ablation: the same warm start from a source with other buckets, so that
+    # init_vectors can only give whole-word vectors (n-gram rows random; it warns)
+    other = {**plain["d200"], **SUBWORDS, "bucket": 250_000}
+    whole = {**plain["d200"], **SUBWORDS,
+             "init_vectors": pretrained_path(other, args.jobs, args.data)}
+    for pooling in ("mean", "sif"):
+        rows.append((f"r3_w2v_sw_d200_warm_wholewords_{pooling}",
+                     f"Word2VecNS({_short(whole)}, pooling={pooling!r}) warm start from the "
+                     "whole-word vectors only (PTB + Brown, bucket=250000) + "
+                     "LogisticRegressionCV",
+                     Pipeline([("w2v", w2v(whole, pooling, args.jobs)), ("clf", lr_cv())])))
     rows.append(("r3_nested_w2v", "GridSearchCV(Word2VecNS d200/d300 warm, without or with "
                  "subwords x pooling mean/sif/mean_max x scaler or not x C, 20 % hold-out)",
                  search))
