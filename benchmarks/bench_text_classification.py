@@ -225,8 +225,9 @@ def rows_to_run(args, has_subwords):
                      Pipeline([("features", union), ("clf", lr_cv())])))
     # (the unscaled max columns made lbfgs crawl in a FeatureUnion: left out)
     inner = StratifiedShuffleSplit(n_splits=1, test_size=0.2, random_state=0)
-    return (rows + second_round(args, inner) + (third_round(args, inner) if has_subwords
-                                                else []) + fourth_round(args, inner) + fifth_round(args, inner))
+    later = third_round(args, inner) if has_subwords else []
+    return (rows + second_round(args, inner) + later + fourth_round(args, inner)
+            + fifth_round(args, inner))
 
 
 def second_round(args, inner):

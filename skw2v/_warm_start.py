@@ -148,7 +148,7 @@ def apply_init_ngrams(init, tokens, w_in, *, min_n, max_n, bucket):
             "init_vectors was trained with other subwords: " + ", ".join(differ) +
             "; only its whole-word vectors are used and the n-gram rows start at random. "
             "Set the same min_n, max_n and bucket to start from its n-gram rows too.",
-            UserWarning, stacklevel=5)
+            UserWarning, stacklevel=8)  # the caller of Word2VecNS.fit (through its wrappers)
         return False
     n_vocab = len(tokens)
     w_in[n_vocab:] = ngrams

@@ -88,8 +88,9 @@ def test_first_epoch_loss_is_lower_than_with_random_ngram_rows(source):
 ])
 def test_other_ngram_settings_warn_and_use_whole_words(source, change, named):
     docs = planted_docs(50, seed=1)
-    with pytest.warns(UserWarning, match=named):
+    with pytest.warns(UserWarning, match=named) as record:
         warm = Word2VecNS(**{**SMALL, **change, "epochs": 0, "init_vectors": source}).fit(docs)
+    assert record[0].filename == __file__  # points at the call of fit
     assert not np.allclose(warm.ngram_vectors_[:100], source.ngram_vectors_[:100])
     # the whole-word vectors are the source's all the same
     assert_allclose(warm.vectors_, vectors(source, warm.index_to_token_),
