@@ -23,11 +23,17 @@ the same with any pooling (tests/test_pooling.py checks it), so this changes
 no figure and divides the training work by the number of poolings.
 
 Warm start: ``init_vectors=`` vectors trained on PTB + Brown (2M tokens of
-unlabeled text, same tokenizer), cached in benchmarks/_data/. ``--subwords``
-adds the subword rows (min_n=3, max_n=6) when this build's ``Word2VecNS``
-has ``max_n``; otherwise it says they are skipped.
+unlabeled text, same tokenizer), cached in benchmarks/_data/ (trained the
+first time a row that uses them runs). ``--subwords`` adds the subword rows
+(``w2v_sw_``: min_n=3, max_n=6, bucket=200,000, each pooling, cold and warm;
+a warm subword row starts from a PTB + Brown model trained with the same
+subwords, whose n-gram rows ``init_vectors`` then copies too) when this
+build's ``Word2VecNS`` has ``max_n``; otherwise it says they are skipped.
+The ``r3_`` rows (a third round, set before it ran) add subwords to the
+second round's best fixed rows and to both nested searches.
 
-    python benchmarks/bench_text_classification.py [--subwords] [--jobs 2] [--out PATH]
+    python benchmarks/bench_text_classification.py [--subwords] [--jobs 2] [--only PREFIXES] \
+        [--out PATH]
 """
 
 import argparse
@@ -74,6 +80,8 @@ EMBEDDINGS = {
 # Second round, added after the first (all rows of both are reported): 300 dimensions,
 # scaled poolings, and wider nested searches.
 LARGER = {"vector_size": 300, "window": 5, "min_count": 1, "epochs": 20}
+# 200k buckets (fastText's default is 2M): ~20k distinct words per training part,
+# and 160-240 MB of n-gram rows at 200-300 dimensions per model held.
 SUBWORDS = {"min_n": 3, "max_n": 6, "bucket": 200_000}
 
 
@@ -84,12 +92,43 @@ def load_ag_news(data_dir):
     return np.array(text, dtype=object), frame["label"].to_numpy()
 
 
+_PRETRAINED = {}  # path -> (settings, n_jobs, data_dir) of a model not trained yet
+
+
 def pretrained_path(params, n_jobs, data_dir):
-    """A model trained on PTB + Brown with the embedding ``params`` (cached): the
-    ``init_vectors`` of the warm-start rows."""
+    """The path of a model trained on PTB + Brown with the embedding ``params``
+    (subwords included): the ``init_vectors`` of the warm-start rows. Trained
+    and cached by ``ensure_pretrained`` before the first row that uses it."""
     settings = {**params, "min_count": 2, "epochs": 10, "random_state": 0}
     key = hashlib.sha1(repr(sorted(settings.items())).encode()).hexdigest()[:10]
     path = CACHE / f"ptb_brown_{key}.skw2v"
+    if not path.exists():
+        _PRETRAINED[str(path)] = (settings, n_jobs, data_dir)
+    return str(path)
+
+
+def _strings(value):
+    """Every string inside a parameter value (estimators, grids, lists, dicts)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _strings(v)
+    elif hasattr(value, "get_params"):
+        yield from _strings(value.get_params(deep=True))
+
+
+def ensure_pretrained(estimator):
+    """Train the PTB + Brown models ``estimator``'s parameters name, if not cached."""
+    for path in set(_strings(estimator)) & set(_PRETRAINED):
+        settings, n_jobs, data_dir = _PRETRAINED.pop(path)
+        _train_pretrained(Path(path), settings, n_jobs, data_dir)
+
+
+def _train_pretrained(path, settings, n_jobs, data_dir):
     if not path.exists():
         lines = []
         for name in ("ptb.train.txt", "brown.txt"):
@@ -101,7 +140,6 @@ def pretrained_path(params, n_jobs, data_dir):
         model.save(path)
         print(f"trained PTB + Brown vectors {settings} in {time.perf_counter() - start:.0f} s "
               f"({len(model.vocabulary_)} words) -> {path}", flush=True)
-    return str(path)
 
 
 # ------------------------------------------------------- shared vectors
@@ -149,7 +187,6 @@ def tfidf(bigrams=False):
 
 def rows_to_run(args, has_subwords):
     """(name, description, estimator) of every row, in table order."""
-    base = EMBEDDINGS["d100"]
     rows = [
         ("tfidf_lr", "TfidfVectorizer + LogisticRegression() (C=1)",
          Pipeline([("tfidf", tfidf()), ("clf", LogisticRegression(max_iter=3000))])),
@@ -166,7 +203,12 @@ def rows_to_run(args, has_subwords):
         variants.append((f"{name}_warm", {**params, "init_vectors": init},
                          " warm start from PTB + Brown"))
     if has_subwords:
-        variants.append(("d100_subwords", {**base, **SUBWORDS}, " subwords 3-6"))
+        for name, params in EMBEDDINGS.items():
+            sub = {**params, **SUBWORDS}
+            variants.append((f"sw_{name}", sub, " subwords"))
+            variants.append((f"sw_{name}_warm",
+                             {**sub, "init_vectors": pretrained_path(sub, args.jobs, args.data)},
+                             " subwords, warm start from PTB + Brown (same subwords)"))
     for name, params, note in variants:
         for pooling in POOLINGS:
             rows.append((f"w2v_{name}_{pooling}",
@@ -183,7 +225,9 @@ def rows_to_run(args, has_subwords):
                      Pipeline([("features", union), ("clf", lr_cv())])))
     # (the unscaled max columns made lbfgs crawl in a FeatureUnion: left out)
     inner = StratifiedShuffleSplit(n_splits=1, test_size=0.2, random_state=0)
-    return rows + second_round(args, inner)
+    later = third_round(args, inner) if has_subwords else []
+    return (rows + second_round(args, inner) + later + fourth_round(args, inner)
+            + fifth_round(args, inner))
 
 
 def second_round(args, inner):
@@ -221,6 +265,95 @@ def second_round(args, inner):
     rows.append(("r2_nested_union", "GridSearchCV(FeatureUnion(TF-IDF, Word2VecNS "
                  "d300 warm mean/sif, w2v weight 0.5/1/2) x C, 20 % hold-out)", search))
     return rows
+
+
+def third_round(args, inner):
+    """Subwords in the second round's best fixed rows and in both nested searches
+    (each search's grid is the second round's plus the same embeddings with
+    subwords, so it can only choose subwords where they win on the hold-out)."""
+    plain = {"d200": EMBEDDINGS["d200"], "d300": LARGER}
+    warm = {}
+    for name, params in plain.items():
+        sub = {**params, **SUBWORDS}
+        warm[name] = {**params, "init_vectors": pretrained_path(params, args.jobs, args.data)}
+        warm[f"{name}_sw"] = {**sub, "init_vectors": pretrained_path(sub, args.jobs,
+                                                                     args.data)}
+    rows = []
+    for pooling in ("mean", "sif"):
+        rows.append((f"r3_w2v_sw_d300_warm_{pooling}",
+                     f"Word2VecNS({_short(warm['d300_sw'])}, pooling={pooling!r}) warm start "
+                     "from PTB + Brown (same subwords) + LogisticRegressionCV",
+                     Pipeline([("w2v", w2v(warm["d300_sw"], pooling, args.jobs)),
+                               ("clf", lr_cv())])))
+    # max_n=0 written out: the base estimator of a grid point is cloned from the first
+    search = GridSearchCV(
+        Pipeline([("w2v", w2v(warm["d200"], "mean", args.jobs)), ("scale", "passthrough"),
+                  ("clf", LogisticRegression(max_iter=3000))]),
+        [{**{f"w2v__{k}": [v] for k, v in {**SUBWORDS, "max_n": 0, **params}.items()},
+          "w2v__pooling": ["mean", "sif", "mean_max"],
+          "scale": ["passthrough", StandardScaler()], "clf__C": [1.0, 10.0, 30.0]}
+         for params in warm.values()], cv=inner)
+    # ablation: the same warm start from a source with other buckets, so that
+    # init_vectors can only give whole-word vectors (n-gram rows random; it warns)
+    other = {**plain["d200"], **SUBWORDS, "bucket": 250_000}
+    whole = {**plain["d200"], **SUBWORDS,
+             "init_vectors": pretrained_path(other, args.jobs, args.data)}
+    for pooling in ("mean", "sif"):
+        rows.append((f"r3_w2v_sw_d200_warm_wholewords_{pooling}",
+                     f"Word2VecNS({_short(whole)}, pooling={pooling!r}) warm start from the "
+                     "whole-word vectors only (PTB + Brown, bucket=250000) + "
+                     "LogisticRegressionCV",
+                     Pipeline([("w2v", w2v(whole, pooling, args.jobs)), ("clf", lr_cv())])))
+    rows.append(("r3_nested_w2v", "GridSearchCV(Word2VecNS d200/d300 warm, without or with "
+                 "subwords x pooling mean/sif/mean_max x scaler or not x C, 20 % hold-out)",
+                 search))
+    union = FeatureUnion([("tfidf", tfidf()), ("w2v", w2v(warm["d300"], "mean", args.jobs))])
+    search = GridSearchCV(
+        Pipeline([("features", union), ("clf", LogisticRegression(max_iter=3000))]),
+        [{**{f"features__w2v__{k}": [v]
+             for k, v in {**SUBWORDS, "max_n": 0, **warm[name]}.items()},
+          "features__w2v__pooling": ["mean", "sif"],
+          "features__transformer_weights": [{"tfidf": 1.0, "w2v": w} for w in (0.5, 1.0, 2.0)],
+          "clf__C": [3.0, 10.0, 30.0]} for name in ("d300", "d300_sw")], cv=inner)
+    rows.append(("r3_nested_union", "GridSearchCV(FeatureUnion(TF-IDF, Word2VecNS d300 warm "
+                 "without or with subwords, mean/sif, w2v weight 0.5/1/2) x C, 20 % hold-out)",
+                 search))
+    return rows
+
+
+def fourth_round(args, inner):
+    """Set after the third round's figures: the idf-weighted mean (``pooling="tfidf"``,
+    never run before) and 40 epochs on the labelled text, in a nested search
+    narrowed after the second round: d300 warm vectors (its best fixed rows),
+    no scaler and no mean_max (never chosen), C around 1 (chosen every time)."""
+    e20 = {**LARGER, "init_vectors": pretrained_path(LARGER, args.jobs, args.data)}
+    rows = [("r4_w2v_d300_warm_tfidf",
+             f"Word2VecNS({_short(e20)}, pooling='tfidf') warm start from PTB + Brown + "
+             "LogisticRegressionCV",
+             Pipeline([("w2v", w2v(e20, "tfidf", args.jobs)), ("clf", lr_cv())]))]
+    search = GridSearchCV(
+        Pipeline([("w2v", w2v(e20, "mean", args.jobs)),
+                  ("clf", LogisticRegression(max_iter=3000))]),
+        {"w2v__epochs": [20, 40], "w2v__pooling": ["mean", "tfidf", "sif"],
+         "clf__C": [0.3, 1.0, 3.0]}, cv=inner)
+    rows.append(("r4_nested_w2v", "GridSearchCV(Word2VecNS d300 warm x epochs 20/40 x pooling "
+                 "mean/tfidf/sif x C 0.3/1/3, 20 % hold-out)", search))
+    return rows
+
+
+def fifth_round(args, inner):
+    """Set after the second and third rounds' union searches chose the edge of their
+    grid in every fold (w2v weight 0.5, C = 3): the grid moved down one step on
+    both (as a user extends a grid whose edge wins), plus the idf-weighted mean."""
+    warm = {**LARGER, "init_vectors": pretrained_path(LARGER, args.jobs, args.data)}
+    union = FeatureUnion([("tfidf", tfidf()), ("w2v", w2v(warm, "mean", args.jobs))])
+    search = GridSearchCV(
+        Pipeline([("features", union), ("clf", LogisticRegression(max_iter=3000))]),
+        {"features__w2v__pooling": ["mean", "sif", "tfidf"],
+         "features__transformer_weights": [{"tfidf": 1.0, "w2v": w} for w in (0.25, 0.5, 1.0)],
+         "clf__C": [1.0, 3.0, 10.0]}, cv=inner)
+    return [("r5_nested_union", "GridSearchCV(FeatureUnion(TF-IDF, Word2VecNS d300 warm "
+             "mean/sif/tfidf, w2v weight 0.25/0.5/1) x C 1/3/10, 20 % hold-out)", search)]
 
 
 def _short(params):
@@ -279,6 +412,7 @@ def main(argv=None):
                "loadavg_start": loadavg(), "rows": []}
     out = None
     for name, description, estimator in rows:
+        ensure_pretrained(estimator)
         start = time.perf_counter()
         # One BLAS thread: LogisticRegression is not what is measured, and a threaded
         # BLAS on a busy machine slows lbfgs down badly.

@@ -119,6 +119,12 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         ``GridSearchCV``, since ``clone`` unfits an estimator). With
         ``epochs=0`` nothing trains: the vocabulary is the words of X that
         have a vector here (a pretrained featurizer). Not stored by ``save``.
+        With subwords (``max_n > 0``), a source trained with subwords of the
+        same ``min_n``, ``max_n`` and ``bucket`` (a ``Word2VecNS`` or its
+        ``save`` file, a fastText ``.bin``) also gives its n-gram rows and its
+        words' own rows, so words it lacks start from its n-gram vectors; with
+        other n-gram settings a warning names them and only its whole-word
+        vectors are used (the n-gram rows start at random).
     shared_negatives : bool, default=False
         Skip-gram, CPU only: one set of negatives per centre word, shared by
         its window's (centre, context) pairs, which are updated one after
@@ -146,7 +152,9 @@ class Word2VecNS(QueryMixin, TransformerMixin, BaseEstimator):
         Input vectors that start from ``init_vectors`` stay bitwise unchanged
         in ``fit`` and ``partial_fit`` (gensim's ``vectors_lockf``;
         ``frozen_rows_``), on the CPU and the GPU, with every architecture
-        and ``batch_window``.
+        and ``batch_window``. With subwords only the words' own rows are
+        locked: the n-gram rows, copied from ``init_vectors`` or not, are
+        shared with the other words and keep training.
     min_n : int, default=3
         Shortest character n-gram of the subwords (see ``max_n``).
     max_n : int, default=0

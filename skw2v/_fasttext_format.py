@@ -130,12 +130,36 @@ def fasttext_word_vectors(model):
 
 
 def fasttext_source(path):
-    """``(words, input vectors, output vectors or None, None)`` of a ``.bin``
-    file, as ``init_vectors`` reads sources; output rows only when they are
-    word rows (negative sampling)."""
+    """``(words, input vectors, output vectors or None, None, subwords or None)``
+    of a ``.bin`` file, as ``init_vectors`` reads sources; output rows only when
+    they are word rows (negative sampling); ``subwords`` (own rows, n-gram rows,
+    minn, maxn) when it has n-grams."""
     model = read_fasttext_bin(path)
+    args, words = model["args"], model["words"]
     out = model["output"]
-    outputs = out if model["args"]["loss"] == LOSS_NS and len(out) == len(model["words"]) \
-        else None
-    return model["words"], fasttext_word_vectors(model), outputs, None
+    outputs = out if args["loss"] == LOSS_NS and len(out) == len(words) else None
+    vectors = fasttext_word_vectors(model)
+    subwords = None
+    if args["maxn"] > 0 and args["bucket"] > 0:
+        subwords = (_own_rows(model, vectors), model["input"][len(words):],
+                    max(args["minn"], 1), args["maxn"])
+    return words, vectors, outputs, None, subwords
 
+
+def _own_rows(model, vectors):
+    """The own rows of a ``.bin``'s words as skw2v's layout needs them: fastText's,
+    except for its end-of-sentence token, whose vector is its own row alone in
+    fastText but the mean with its n-gram rows in skw2v (set so that the mean
+    is fastText's vector)."""
+    from ._subwords import ngram_buckets
+
+    args, words = model["args"], model["words"]
+    n_vocab = len(words)
+    own = model["input"][:n_vocab]
+    if EOS in words:
+        i = words.index(EOS)
+        rows = n_vocab + ngram_buckets(EOS, max(args["minn"], 1), args["maxn"], args["bucket"])
+        own = own.copy()
+        own[i] = ((len(rows) + 1) * vectors[i].astype(np.float64)
+                  - model["input"][rows].astype(np.float64).sum(axis=0))
+    return own

@@ -22,6 +22,7 @@ from ._progress import progress_bar
 from ._threads import effective_n_threads
 from ._training import Schedule, train_epochs
 from ._vocab import document_frequency, vocabulary_attributes
+from ._warm_start import apply_init_ngrams
 from ._weights import continuation_rng, continued_weights, epoch_seeds, initial_weights
 
 
@@ -73,7 +74,11 @@ def fit_model(X, params, device, epoch_end):
                               subsample=params["subsample"], init_vectors=init,
                               n_ngram_rows=0 if table is None else params["bucket"])
     if table is not None:
-        if init is not None:  # a warm-started word's whole-word vector is its init vector
+        # a warm-started word's whole-word vector is its init vector: from the
+        # source's own and n-gram rows when its subwords match, else by its own row
+        if init is not None and not apply_init_ngrams(
+                init, index_to_token.tolist(), weights[0], min_n=params["min_n"],
+                max_n=params["max_n"], bucket=params["bucket"]):
             match_init_vectors(weights[0], table, index_to_token.tolist(),
                                pretrained_words(init))
         weights = (*weights, table)

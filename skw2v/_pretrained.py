@@ -17,12 +17,15 @@ class _Preloaded:
     """An ``init_vectors`` file read into memory, in the shape of a fitted model
     (``_warm_start`` takes it as one)."""
 
-    def __init__(self, words, vectors, outputs, bias):
+    def __init__(self, words, vectors, outputs, bias, subwords):
         self.index_to_token_ = np.array(words, dtype=object)
         self.vectors_ = vectors
         self.output_vectors_ = outputs
         self.output_bias_ = bias
         self.loss = "nce" if bias is not None else None
+        # a subword source's rows (see _warm_start.apply_init_ngrams)
+        self.own_vectors_, self.ngram_vectors_, self.min_n, self.max_n = (
+            subwords if subwords is not None else (None, None, None, None))
 
 
 def preload(init):

@@ -29,8 +29,10 @@ def check_init_vectors(init):
 
 
 def _source(init):
-    """``(words, input vectors, output vectors or None, NCE output bias or None)``
-    from any accepted source."""
+    """``(words, input vectors, output vectors or None, NCE output bias or None,
+    subwords or None)`` from any accepted source; ``subwords`` is ``(own rows,
+    n-gram rows, min_n, max_n)`` of a source trained with subwords (a skw2v
+    model with ``max_n > 0``, a fastText ``.bin`` with ``maxn > 0``)."""
     if isinstance(init, (str, os.PathLike)):
         with open(init, "rb") as f:
             is_model = f.read(4) == ZIP_MAGIC
@@ -40,9 +42,9 @@ def _source(init):
             if is_fasttext_bin(init):  # a fastText .bin: its whole-word vectors
                 return fasttext_source(init)
             words, vectors = read_word2vec(init)
-            return words, vectors, None, None
+            return words, vectors, None, None, None
         params, fitted = read_model(init)
-        return _model_source(params.get("loss"), fitted)
+        return _model_source(params, fitted)
     if _is_model(init):
         if not hasattr(init, "vectors_"):
             raise ValueError(
@@ -50,11 +52,13 @@ def _source(init):
                 "GridSearchCV and cross_val_score, replace an estimator given as a "
                 "parameter by an unfitted copy: pass the path of a saved model instead.)"
             )
-        return _model_source(getattr(init, "loss", None), {
-            name: getattr(init, name, None)
-            for name in ("index_to_token_", "vectors_", "output_vectors_", "output_bias_")})
+        return _model_source(
+            {name: getattr(init, name, None) for name in ("loss", "min_n", "max_n")},
+            {name: getattr(init, name, None)
+             for name in ("index_to_token_", "vectors_", "output_vectors_", "output_bias_",
+                          "own_vectors_", "ngram_vectors_")})
     if hasattr(init, "index_to_key") and hasattr(init, "vectors"):  # gensim KeyedVectors
-        return list(init.index_to_key), init.vectors, None, None
+        return list(init.index_to_key), init.vectors, None, None, None
     if isinstance(init, Mapping):
         words = list(init)
         if not words:
@@ -63,19 +67,23 @@ def _source(init):
             vectors = np.stack([np.asarray(init[w], dtype=np.float32) for w in words])
         except ValueError:
             raise ValueError("init_vectors maps words to vectors of different sizes") from None
-        return words, vectors, None, None
+        return words, vectors, None, None, None
     raise TypeError(f"{_KINDS}; got {type(init).__name__}")
 
 
-def _model_source(loss, fitted):
+def _model_source(params, fitted):
     # Only a bias an NCE fit learned belongs with its output vectors: all zeros
     # is the placeholder of negative sampling, of imported vectors and of
     # models saved before the bias existed (a learned one starts at log p(w)).
     bias = fitted.get("output_bias_")
-    if loss != "nce" or bias is None or not np.any(bias):
+    if params.get("loss") != "nce" or bias is None or not np.any(bias):
         bias = None
+    subwords = None
+    if fitted.get("ngram_vectors_") is not None and fitted.get("own_vectors_") is not None:
+        subwords = (fitted["own_vectors_"], fitted["ngram_vectors_"], params.get("min_n"),
+                    params.get("max_n"))
     return (fitted["index_to_token_"].tolist(), fitted["vectors_"],
-            fitted.get("output_vectors_"), bias)
+            fitted.get("output_vectors_"), bias, subwords)
 
 
 def apply_init_vectors(init, tokens, w_in, w_out, output_bias=None):
@@ -86,7 +94,7 @@ def apply_init_vectors(init, tokens, w_in, w_out, output_bias=None):
     """
     if init is None:
         return 0
-    words, vectors, outputs, bias = _source(init)
+    words, vectors, outputs, bias, _ = _source(init)
     vectors = np.asarray(vectors)
     dim = w_in.shape[1]
     if vectors.ndim != 2 or vectors.shape[1] != dim:
@@ -111,3 +119,42 @@ def apply_init_vectors(init, tokens, w_in, w_out, output_bias=None):
     if output_bias is not None and bias is not None:
         output_bias[dst] = np.asarray(bias, dtype=np.float32)[src]
     return len(dst)
+
+
+def apply_init_ngrams(init, tokens, w_in, *, min_n, max_n, bucket):
+    """Warm start of a subword model's n-gram rows: when ``init`` was trained with
+    subwords of the same ``min_n``, ``max_n`` and ``bucket``, copy its n-gram rows
+    into ``w_in[len(tokens):]`` and the own rows of the words it has into theirs
+    (so those words' whole-word vectors are its own, bitwise). In place, after
+    ``apply_init_vectors``.
+
+    Returns whether the rows were copied. False for a source without n-gram rows
+    (word2vec files, mappings, models with ``max_n=0``): the caller then matches
+    the own rows to the whole-word vectors. A source whose n-grams differ warns,
+    naming the parameters, and leaves the n-gram rows random (its n-gram rows
+    hash other strings into other rows: copying them would be noise).
+    """
+    if init is None:
+        return False
+    words, _, _, _, subwords = _source(init)
+    if subwords is None:
+        return False
+    own, ngrams, src_min, src_max = subwords
+    differ = [f"{name}={theirs!r} (this model: {ours!r})" for name, theirs, ours in
+              (("min_n", src_min, min_n), ("max_n", src_max, max_n),
+               ("bucket", len(ngrams), bucket)) if theirs != ours]
+    if differ:
+        warnings.warn(
+            "init_vectors was trained with other subwords: " + ", ".join(differ) +
+            "; only its whole-word vectors are used and the n-gram rows start at random. "
+            "Set the same min_n, max_n and bucket to start from its n-gram rows too.",
+            UserWarning, stacklevel=8)  # the caller of Word2VecNS.fit (through its wrappers)
+        return False
+    n_vocab = len(tokens)
+    w_in[n_vocab:] = ngrams
+    where = {w: i for i, w in enumerate(words)}
+    pairs = [(row, where[t]) for row, t in enumerate(tokens) if t in where]
+    if pairs:
+        dst, src = (np.array(p, dtype=np.int64) for p in zip(*pairs))
+        w_in[dst] = np.asarray(own, dtype=np.float32)[src]
+    return True
