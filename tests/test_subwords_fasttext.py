@@ -100,12 +100,16 @@ def test_the_fasttext_package_agrees(tmp_path):
             ft = fasttext.train_unsupervised(str(corpus), model="skipgram", dim=8, minn=2,
                                              maxn=5, bucket=1000, epoch=1, minCount=1, lr=lr,
                                              thread=threads, verbose=0)
-            break
         except RuntimeError as exc:
             if "NaN" not in str(exc):
                 raise
+            continue
+        # ... and others diverge without the message (rows ~1e18, where float32
+        # sums in another order differ by more than the tolerance): retried too
+        if np.abs(ft.get_input_matrix()).max() < 1e3:
+            break
     else:
-        pytest.skip("fastText failed with 'Encountered NaN' on every attempt")
+        pytest.skip("fastText diverged (NaN or rows beyond 1e3) on every attempt")
     ft.save_model(str(tmp_path / "ft.bin"))
     est = import_fasttext(tmp_path / "ft.bin")
     for w in ft.words:
