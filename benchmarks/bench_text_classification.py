@@ -60,6 +60,7 @@ from sklearn.model_selection import (GridSearchCV, StratifiedKFold,  # noqa: E40
                                      StratifiedShuffleSplit, cross_validate)
 from sklearn.pipeline import FeatureUnion, Pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
+from sklearn.svm import SVC  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 import skw2v  # noqa: E402
@@ -227,7 +228,7 @@ def rows_to_run(args, has_subwords):
     inner = StratifiedShuffleSplit(n_splits=1, test_size=0.2, random_state=0)
     later = third_round(args, inner) if has_subwords else []
     return (rows + second_round(args, inner) + later + fourth_round(args, inner)
-            + fifth_round(args, inner))
+            + fifth_round(args, inner) + sixth_round(args, inner))
 
 
 def second_round(args, inner):
@@ -354,6 +355,36 @@ def fifth_round(args, inner):
          "clf__C": [1.0, 3.0, 10.0]}, cv=inner)
     return [("r5_nested_union", "GridSearchCV(FeatureUnion(TF-IDF, Word2VecNS d300 warm "
              "mean/sif/tfidf, w2v weight 0.25/0.5/1) x C 1/3/10, 20 % hold-out)", search)]
+
+
+def sixth_round(args, inner):
+    """Set after the fifth: a nonlinear classifier. Averaged word vectors are dense
+    and few (300 columns), where an RBF kernel can draw what a linear model on
+    the mean cannot; TF-IDF's 20k sparse columns are nearly separable as they
+    are. Each search chooses inside the training part; the TF-IDF + SVC row is
+    the same classifier on TF-IDF alone, for a like-for-like reading."""
+    warm = {**LARGER, "init_vectors": pretrained_path(LARGER, args.jobs, args.data)}
+    cs = {"clf__C": [1.0, 3.0, 10.0]}
+    tfidf_svc = GridSearchCV(Pipeline([("tfidf", tfidf()), ("clf", SVC())]), cs, cv=inner)
+    w2v_svc = GridSearchCV(
+        Pipeline([("w2v", w2v(warm, "mean", args.jobs)), ("scale", StandardScaler()),
+                  ("clf", SVC())]), {"w2v__pooling": ["mean", "sif"], **cs}, cv=inner)
+    # scaled word-vector columns (unit variance each, ~17 per row over 300 of them)
+    # weighted down next to TF-IDF's unit rows
+    block = Pipeline([("w2v", w2v(warm, "mean", args.jobs)), ("scale", StandardScaler())])
+    union = FeatureUnion([("tfidf", tfidf()), ("w2v", block)])
+    union_svc = GridSearchCV(
+        Pipeline([("features", union), ("clf", SVC())]),
+        {"features__transformer_weights": [{"tfidf": 1.0, "w2v": w} for w in (0.05, 0.1, 0.2)],
+         **cs}, cv=inner)
+    return [
+        ("r6_nested_tfidf_svc", "GridSearchCV(TfidfVectorizer + SVC(rbf) x C 1/3/10, "
+         "20 % hold-out)", tfidf_svc),
+        ("r6_nested_w2v_svc", "GridSearchCV(Word2VecNS d300 warm mean/sif + StandardScaler "
+         "+ SVC(rbf) x C 1/3/10, 20 % hold-out)", w2v_svc),
+        ("r6_nested_union_svc", "GridSearchCV(FeatureUnion(TF-IDF, Word2VecNS d300 warm mean "
+         "+ StandardScaler, w2v weight 0.05/0.1/0.2) + SVC(rbf) x C 1/3/10, 20 % hold-out)",
+         union_svc)]
 
 
 def _short(params):
