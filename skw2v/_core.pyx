@@ -688,6 +688,9 @@ def train_epoch(
     const int[::1] subword_ids=None,        # IN rows subword_ids[indptr[w]:indptr[w+1]] of w_in
                                             # (V + bucket rows; w_out, per-word arrays: V);
                                             # each row gets the full gradient. None: off
+    bint check_tokens=True,                 # False: the caller guarantees 0 <= tokens < V (the
+                                            # ids its encoder wrote): no scan, which on a
+                                            # memory-mapped corpus would make it all resident
 ):
     """Train one epoch in place. Returns the number of chunks skipped by stop_flag."""
     cdef int64_t n_tokens = tokens.shape[0]
@@ -753,9 +756,10 @@ def train_epoch(
                     bad = 1
             if chunk_bounds[c + 1] - chunk_bounds[c] > max_chunk:
                 max_chunk = chunk_bounds[c + 1] - chunk_bounds[c]
-        for i in range(n_tokens):
-            if tokens[i] < 0 or <uint32_t> tokens[i] >= n_vocab:
-                bad = 2
+        if check_tokens:
+            for i in range(n_tokens):
+                if tokens[i] < 0 or <uint32_t> tokens[i] >= n_vocab:
+                    bad = 2
         for i in range(n_vocab):
             if alias_index[i] < 0 or <uint32_t> alias_index[i] >= n_vocab:
                 bad = 3

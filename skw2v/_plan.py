@@ -55,6 +55,9 @@ class TrainingPlan:
         self.frozen_rows = None  # uint8 (V,): input rows never updated (freeze_init_vectors)
         # subwords: word w's input rows are subword_ids[subword_indptr[w]:subword_indptr[w+1]]
         self.subword_indptr = self.subword_ids = None
+        # ids written by skw2v's own file encoder (the disk cache) lie in [0, V): the
+        # kernel skips its scan of them, which would page the whole cache in
+        self.trusted_tokens = getattr(corpus, "cache", None) is not None
 
     def with_corpus(self, corpus):
         """The same tables and settings over another corpus (same vocabulary ids).
@@ -68,6 +71,7 @@ class TrainingPlan:
         plan.bounds, plan.first_sentence = chunk_layout(
             corpus.offsets, len(corpus.tokens), self.chunk_tokens
         )
+        plan.trusted_tokens = getattr(corpus, "cache", None) is not None
         return plan
 
     @property

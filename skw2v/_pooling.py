@@ -4,6 +4,7 @@ component removal (Arora et al. 2017)."""
 
 import numpy as np
 import scipy.sparse as sp
+from ._corpus_cache import drop_mapped_pages
 
 SIF_A = 1e-3  # the "a" of smooth inverse frequency weights a / (a + p(w)) (Arora et al. 2017)
 POOLINGS = ("mean", "tfidf", "sif", "max", "mean_max")
@@ -98,6 +99,10 @@ def common_components(tokens, offsets, vectors, weights, n_components):
                     normalise_by_weight=False).astype(np.float64)
         moment += rows.T @ rows
         doc = stop
+        # a corpus cache's pages read by this block leave the resident set
+        # (fit on files: without this, all of the cache was resident at the end)
+        drop_mapped_pages(tokens)
+        drop_mapped_pages(offsets)
     eigenvalues, eigenvectors = np.linalg.eigh(moment)  # ascending
     order = np.argsort(eigenvalues)[::-1][:n_components]
     components = eigenvectors[:, order].T.copy()

@@ -229,3 +229,48 @@ def test_verbose_shows_both_passes_in_tokens_per_second(tmp_path, capsys):
     skw2v.Word2VecNS(**PARAMS, verbose=1).fit(path)
     err = capsys.readouterr().err
     assert "skw2v vocabulary" in err and "skw2v encoding" in err and "tok/s" in err
+
+
+def _is_mapped(array):
+    import mmap
+
+    base = array
+    while base is not None:
+        if isinstance(base, mmap.mmap):
+            return True
+        base = base.obj if isinstance(base, memoryview) else getattr(base, "base", None)
+    return False
+
+
+def test_training_on_the_cache_keeps_its_pages_out_of_the_resident_set(tmp_path, monkeypatch):
+    """Fit on files: the kernel skips its scan of the ids (its own encoder wrote them),
+    and learning the SIF components drops the cache's pages block by block; either
+    would otherwise page the whole cache into the resident set (peak RSS growing
+    with the corpus)."""
+    from skw2v import _pooling, _training
+
+    path = _write(tmp_path / "c.txt", _docs(n=200))
+    checks, dropped = [], []
+    train_epoch = _training._core.train_epoch
+
+    def recording(*args, **kw):
+        checks.append(kw.get("check_tokens", True))
+        return train_epoch(*args, **kw)
+
+    drop = _pooling.drop_mapped_pages
+
+    def recording_drop(array):
+        dropped.append(_is_mapped(array))
+        return drop(array)
+
+    monkeypatch.setattr(_training._core, "train_epoch", recording)
+    monkeypatch.setattr(_pooling, "drop_mapped_pages", recording_drop)
+    kw = dict(vector_size=8, min_count=1, epochs=2, n_jobs=1, random_state=0)
+    on_files = skw2v.Word2VecNS(**kw).fit(path)
+    assert checks == [False, False]
+    assert dropped and all(dropped)  # the cache's maps, after every block
+    checks.clear()
+    on_lists = skw2v.Word2VecNS(**kw, tokenizer=str.split, lowercase=False).fit(
+        [" ".join(d) for d in _docs(n=200)])
+    assert checks == [True, True]  # ids from elsewhere are checked
+    np.testing.assert_array_equal(on_files.index_to_token_, on_lists.index_to_token_)
