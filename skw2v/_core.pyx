@@ -688,9 +688,11 @@ def train_epoch(
     const int[::1] subword_ids=None,        # IN rows subword_ids[indptr[w]:indptr[w+1]] of w_in
                                             # (V + bucket rows; w_out, per-word arrays: V);
                                             # each row gets the full gradient. None: off
-    bint check_tokens=True,                 # False: the caller guarantees 0 <= tokens < V (the
-                                            # ids its encoder wrote): no scan, which on a
+    bint check_tokens=True,                 # False: the corpus is the caller's own encoding
+                                            # (ids in [0, V), consistent offsets and chunk
+                                            # sentences): neither is scanned, which on a
                                             # memory-mapped corpus would make it all resident
+    int64_t max_sentence=-1,                # IN with check_tokens=False: the longest sentence
 ):
     """Train one epoch in place. Returns the number of chunks skipped by stop_flag."""
     cdef int64_t n_tokens = tokens.shape[0]
@@ -698,7 +700,7 @@ def train_epoch(
     cdef int64_t n_chunks = chunk_bounds.shape[0] - 1
     cdef uint32_t n_vocab = <uint32_t> w_out.shape[0]
     cdef int dim = <int> w_in.shape[1]
-    cdef int64_t c, i, max_chunk = 0, max_sentence = 0, margin
+    cdef int64_t c, i, max_chunk = 0, margin
     cdef int bad = 0, failed = 0, skipped = 0
     cdef int* failed_ptr = &failed
     cdef int* skipped_ptr = &skipped
@@ -737,14 +739,18 @@ def train_epoch(
     if window < 1 or sample_size < 0 or n_threads < 1 or progress_total < 1:
         raise ValueError("window, n_threads and progress_total must be >= 1, sample_size >= 0")
 
+    if not check_tokens and max_sentence < 0:
+        raise ValueError("check_tokens=False needs max_sentence")
     with nogil:
         if sentence_offsets[0] != 0 or sentence_offsets[n_sentences] != n_tokens:
             bad = 1
-        for i in range(n_sentences):
-            if sentence_offsets[i + 1] < sentence_offsets[i]:
-                bad = 1
-            if sentence_offsets[i + 1] - sentence_offsets[i] > max_sentence:
-                max_sentence = sentence_offsets[i + 1] - sentence_offsets[i]
+        if check_tokens:
+            max_sentence = 0
+            for i in range(n_sentences):
+                if sentence_offsets[i + 1] < sentence_offsets[i]:
+                    bad = 1
+                if sentence_offsets[i + 1] - sentence_offsets[i] > max_sentence:
+                    max_sentence = sentence_offsets[i + 1] - sentence_offsets[i]
         if chunk_bounds[0] < 0 or chunk_bounds[n_chunks] > n_tokens:
             bad = 1
         for c in range(n_chunks):
@@ -752,7 +758,8 @@ def train_epoch(
                 bad = 1
             elif chunk_bounds[c + 1] > chunk_bounds[c]:
                 if (chunk_sentence[c] < 0 or chunk_sentence[c] >= n_sentences
-                        or sentence_offsets[chunk_sentence[c]] > chunk_bounds[c]):
+                        or (check_tokens  # one offsets page per chunk: all of them
+                            and sentence_offsets[chunk_sentence[c]] > chunk_bounds[c])):
                     bad = 1
             if chunk_bounds[c + 1] - chunk_bounds[c] > max_chunk:
                 max_chunk = chunk_bounds[c + 1] - chunk_bounds[c]

@@ -184,3 +184,16 @@ def chunk_layout(offsets, n_tokens, chunk_tokens):
         drop_mapped_pages(offsets)
     first = np.clip(first, 0, len(offsets) - 2).astype(np.int64)
     return bounds, first
+
+
+def longest_sentence(offsets, slice_len=1 << 20):
+    """The length of the longest sentence, read in slices of a memory-mapped
+    ``offsets`` with its pages dropped in between (see ``chunk_layout``)."""
+    from ._corpus_cache import drop_mapped_pages
+
+    longest = 0
+    for a in range(0, len(offsets) - 1, slice_len):
+        part = np.asarray(offsets[a:min(a + slice_len, len(offsets) - 1) + 1])
+        longest = max(longest, int(np.diff(part).max(initial=0)))
+        drop_mapped_pages(offsets)
+    return longest

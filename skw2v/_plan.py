@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _core
 from ._alias import alias_table, kernel_thresholds
-from ._corpus import chunk_layout
+from ._corpus import chunk_layout, longest_sentence
 from ._vocab import keep_probabilities, noise_probabilities
 
 CHUNK_TOKENS = 10_000  # positions per prange work item (~ms of work each)
@@ -58,6 +58,7 @@ class TrainingPlan:
         # ids written by skw2v's own file encoder (the disk cache) lie in [0, V): the
         # kernel skips its scan of them, which would page the whole cache in
         self.trusted_tokens = getattr(corpus, "cache", None) is not None
+        self.max_sentence = longest_sentence(corpus.offsets) if self.trusted_tokens else -1
 
     def with_corpus(self, corpus):
         """The same tables and settings over another corpus (same vocabulary ids).
@@ -72,6 +73,7 @@ class TrainingPlan:
             corpus.offsets, len(corpus.tokens), self.chunk_tokens
         )
         plan.trusted_tokens = getattr(corpus, "cache", None) is not None
+        plan.max_sentence = longest_sentence(corpus.offsets) if plan.trusted_tokens else -1
         return plan
 
     @property

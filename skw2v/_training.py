@@ -67,7 +67,7 @@ def run_epoch(plan, w_in, w_out, *, output_bias=None, lr_start, lr_end, progress
                     batch_window=plan.batch_window,
                     output_bias=output_bias, frozen_rows=plan.frozen_rows,
                     subword_indptr=plan.subword_indptr, subword_ids=plan.subword_ids,
-                    check_tokens=not plan.trusted_tokens,
+                    check_tokens=not plan.trusted_tokens, max_sentence=plan.max_sentence,
                 )
         except BaseException as exc:  # re-raised in the calling thread
             failure.append(exc)
