@@ -243,18 +243,20 @@ def _is_mapped(array):
 
 
 def test_training_on_the_cache_keeps_its_pages_out_of_the_resident_set(tmp_path, monkeypatch):
-    """Fit on files: the kernel skips its scan of the ids (its own encoder wrote them),
+    """Fit on files: the kernel skips its scans of the ids and offsets (its own encoder
+    wrote them; the plan passes the longest sentence, read in slices),
     and learning the SIF components drops the cache's pages block by block; either
     would otherwise page the whole cache into the resident set (peak RSS growing
     with the corpus)."""
     from skw2v import _pooling, _training
 
     path = _write(tmp_path / "c.txt", _docs(n=200))
-    checks, dropped = [], []
+    checks, dropped, longest = [], [], []
     train_epoch = _training._core.train_epoch
 
     def recording(*args, **kw):
         checks.append(kw.get("check_tokens", True))
+        longest.append(kw.get("max_sentence", -1))
         return train_epoch(*args, **kw)
 
     drop = _pooling.drop_mapped_pages
@@ -268,6 +270,7 @@ def test_training_on_the_cache_keeps_its_pages_out_of_the_resident_set(tmp_path,
     kw = dict(vector_size=8, min_count=1, epochs=2, n_jobs=1, random_state=0)
     on_files = skw2v.Word2VecNS(**kw).fit(path)
     assert checks == [False, False]
+    assert longest == [max(map(len, _docs(n=200)))] * 2  # the kernel's margin needs it
     assert dropped and all(dropped)  # the cache's maps, after every block
     checks.clear()
     on_lists = skw2v.Word2VecNS(**kw, tokenizer=str.split, lowercase=False).fit(
