@@ -35,11 +35,8 @@ class TrainingPlan:
     def __init__(self, corpus, keep_prob, alias_threshold, alias_index, noise_log_kq, *,
                  architecture, loss, window, shrink_windows, sample_size, shared_negatives,
                  chunk_tokens, batch_window=False):
-        self.tokens = corpus.tokens
-        self.offsets = corpus.offsets
-        self.bounds, self.first_sentence = chunk_layout(
-            corpus.offsets, len(corpus.tokens), chunk_tokens
-        )
+        self.chunk_tokens = chunk_tokens
+        self._set_corpus(corpus)
         self.keep_prob = keep_prob
         self.alias_threshold = alias_threshold
         self.alias_index = alias_index
@@ -51,14 +48,9 @@ class TrainingPlan:
         self.sample_size = sample_size
         self.shared_negatives = shared_negatives
         self.batch_window = batch_window
-        self.chunk_tokens = chunk_tokens
         self.frozen_rows = None  # uint8 (V,): input rows never updated (freeze_init_vectors)
         # subwords: word w's input rows are subword_ids[subword_indptr[w]:subword_indptr[w+1]]
         self.subword_indptr = self.subword_ids = None
-        # ids written by skw2v's own file encoder (the disk cache) lie in [0, V): the
-        # kernel skips its scan of them, which would page the whole cache in
-        self.trusted_tokens = getattr(corpus, "cache", None) is not None
-        self.max_sentence = longest_sentence(corpus.offsets) if self.trusted_tokens else -1
 
     def with_corpus(self, corpus):
         """The same tables and settings over another corpus (same vocabulary ids).
@@ -67,14 +59,20 @@ class TrainingPlan:
         each partition on the workers.
         """
         plan = copy.copy(self)
-        plan.tokens = corpus.tokens
-        plan.offsets = corpus.offsets
-        plan.bounds, plan.first_sentence = chunk_layout(
+        plan._set_corpus(corpus)
+        return plan
+
+    def _set_corpus(self, corpus):
+        self.tokens = corpus.tokens
+        self.offsets = corpus.offsets
+        self.bounds, self.first_sentence = chunk_layout(
             corpus.offsets, len(corpus.tokens), self.chunk_tokens
         )
-        plan.trusted_tokens = getattr(corpus, "cache", None) is not None
-        plan.max_sentence = longest_sentence(corpus.offsets) if plan.trusted_tokens else -1
-        return plan
+        # skw2v's own file encoder (the disk cache) wrote ids in [0, V) and consistent
+        # offsets: the kernel scans neither (that would page the whole cache in) and
+        # takes the longest sentence from here
+        self.trusted_tokens = getattr(corpus, "cache", None) is not None
+        self.max_sentence = longest_sentence(corpus.offsets) if self.trusted_tokens else -1
 
     @property
     def n_tokens(self):
